@@ -1,0 +1,174 @@
+"""Blind indexes: truncated HMACs of normalised terms, for exact-match search and duplicates.
+
+Planning. With ``P`` = the planned number of subjects (``CASEWORK_BLIND_INDEX_POPULATION``)
+and ``C`` = the wanted coincidence count (``CASEWORK_BLIND_INDEX_COINCIDENCES``, default 2),
+an index keeps ``bits = clamp(floor(log2(P / C)), 8, 32)`` bits. At the planned population a
+lookup then returns on average between C and 2C false candidates besides the true ones
+(``P / 2**bits``), so a match is never proof to someone who holds the database and a guessed
+key, and decrypt-and-filter stays cheap. The bit length is fixed per index key version (stored
+with the key) so that changing the setting never breaks existing values; it takes effect at
+the next `flask keys rotate-index`.
+
+Search. :func:`candidates` gives a SELECT of the rows whose index value matches; :func:`find`
+runs it, decrypts the candidates' indexed fields and keeps only the true matches. Pass the
+caller's scoped query (``within``) so only rows the user may see are even considered.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import Session
+
+from casework.crypto import primitives
+from casework.crypto.context import get_keyring, key_cache
+from casework.crypto.keyring import Key
+from casework.crypto.normalize import fold_loose, normalize_national_id, normalize_phone
+from casework.models.subject import BlindIndexEntry
+
+T = TypeVar("T")
+MIN_BITS, MAX_BITS = 8, 32
+
+
+def plan_bits(population: int, coincidences: float = 2.0) -> int:
+    """Truncation length for ``population`` subjects and the wanted coincidence count."""
+    if population < 1 or coincidences <= 0:
+        raise ValueError("population and coincidences must be positive")
+    raw = math.floor(math.log2(max(population / coincidences, 1.0)))
+    return max(MIN_BITS, min(MAX_BITS, raw))
+
+
+def expected_false_candidates(population: int, bits: int) -> float:
+    """Average number of unrelated rows sharing one index value at ``population`` rows."""
+    return population / 2**bits
+
+
+def _name_year(name: Any, born: Any) -> str | None:
+    if not isinstance(name, str) or born is None:
+        return None
+    year = born.year if isinstance(born, date) else int(born)
+    folded = fold_loose(name)
+    return f"{folded}|{year:04d}" if folded else None
+
+
+def _phone(value: Any) -> str | None:
+    digits = normalize_phone(value) if isinstance(value, str) else ""
+    return digits if len(digits) >= 8 else None
+
+
+def _national_id(value: Any) -> str | None:
+    digits = normalize_national_id(value) if isinstance(value, str) else ""
+    return digits if len(digits) >= 6 else None
+
+
+@dataclass(frozen=True)
+class BlindIndex:
+    """A declared index: its name, the encrypted fields it covers and how to normalise them."""
+
+    name: str
+    fields: tuple[str, ...]
+    term: Callable[..., str | None]
+
+    def term_for(self, values: Sequence[Any]) -> str | None:
+        return self.term(*values)
+
+
+def name_year_index(name_field: str = "full_name", born_field: str = "date_of_birth",
+                    name: str = "name_birth_year") -> BlindIndex:
+    """Loose-folded full name + birth year (search with a name and a year or a date)."""
+    return BlindIndex(name, (name_field, born_field), _name_year)
+
+
+def phone_index(field: str = "phone", name: str = "phone") -> BlindIndex:
+    return BlindIndex(name, (field,), _phone)
+
+
+def national_id_index(field: str = "national_id", name: str = "national_id") -> BlindIndex:
+    return BlindIndex(name, (field,), _national_id)
+
+
+def full_name(table: str, index: BlindIndex) -> str:
+    return f"{table}.{index.name}"
+
+
+def _index_key(key: Key, name: str) -> bytes:
+    cache = key_cache()
+    hit = cache.get(("bi", key.version, name))
+    if hit is None:
+        hit = primitives.index_key(key.material, name)
+        cache[("bi", key.version, name)] = hit
+    return hit  # type: ignore[no-any-return]
+
+
+def index_value(key: Key, name: str, term: str) -> int:
+    """The stored value of ``term`` in index ``name`` under one blind-index key version."""
+    return primitives.truncated_hmac(_index_key(key, name), term, key.bits or 0)
+
+
+def written_keys() -> list[Key]:
+    """Blind-index key versions that are maintained on write (active and decrypt-only)."""
+    return [k for k in get_keyring().versions("blind_index") if k.usable]
+
+
+def entries_for(table: str, index: BlindIndex, values: Sequence[Any], *, row_id: uuid.UUID,
+                subject_id: uuid.UUID, keys: Sequence[Key] | None = None) -> list[BlindIndexEntry]:
+    """The index rows for one record (empty when a covered field is missing)."""
+    term = index.term_for(values)
+    if term is None:
+        return []
+    name = full_name(table, index)
+    return [
+        BlindIndexEntry(index_name=name, key_version=k.version, value=index_value(k, name, term),
+                        row_id=row_id, subject_id=subject_id)
+        for k in (written_keys() if keys is None else keys)
+    ]
+
+
+def get_index(model: type[Any], index_name: str) -> BlindIndex:
+    for index in getattr(model, "__blind_indexes__", ()):
+        if index.name == index_name:
+            return index  # type: ignore[no-any-return]
+    raise KeyError(f"{model.__name__} declares no blind index {index_name!r}")
+
+
+def candidates(model: type[T], index_name: str, *values: Any,
+               within: Select[tuple[T]] | None = None) -> Select[tuple[T]]:
+    """SELECT of the rows of ``model`` whose index value matches (candidates, not proof)."""
+    index = get_index(model, index_name)
+    query = within if within is not None else select(model)
+    term = index.term_for(values)
+    if term is None:
+        return query.where(false())
+    key = get_keyring().active("blind_index")
+    name = full_name(model.__tablename__, index)  # type: ignore[attr-defined]
+    matching = select(BlindIndexEntry.row_id).where(
+        BlindIndexEntry.index_name == name,
+        BlindIndexEntry.key_version == key.version,
+        BlindIndexEntry.value == index_value(key, name, term),
+    )
+    return query.where(model.id.in_(matching))  # type: ignore[attr-defined]
+
+
+def find(session: Session, model: type[T], index_name: str, *values: Any,
+         within: Select[tuple[T]] | None = None) -> list[T]:
+    """Rows that truly match: candidates, decrypted and filtered on the normalised term.
+
+    Filtering decrypts without noting a view; the caller's page notes what it shows.
+    """
+    from casework.crypto.fields import read_plain
+
+    index = get_index(model, index_name)
+    term = index.term_for(values)
+    if term is None:
+        return []
+    rows = session.scalars(candidates(model, index_name, *values, within=within)).all()
+    return [
+        row for row in rows
+        if index.term_for([read_plain(row, f, notify=False) for f in index.fields]) == term
+    ]

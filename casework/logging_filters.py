@@ -1,0 +1,72 @@
+"""Log scrubbing: mask Vietnamese phone numbers, 9/12-digit ID numbers and e-mail addresses.
+
+The filter rewrites every record that reaches a handler: the formatted message (msg and
+args), the exception text and the stack text. It errs on the side of masking: any run of 9
+or 12 digits is treated as an ID number.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_SEP = r"[ .\-]?"
+# 0 or +84 / 84 / 0084, then 9 digits (mobile) or 10 (landline 02x), spaced in any groups.
+PHONE = re.compile(rf"(?<![\d+])(?:(?:\+|00)?84{_SEP}|0)(?:\d{_SEP}){{8,9}}\d(?!\d)")
+# 12-digit citizen ID (CCCD) and 9-digit ID card (CMND), plain or in groups of three.
+ID12 = re.compile(rf"(?<!\d)\d{{3}}(?:{_SEP}\d{{3}}){{3}}(?!\d)")
+ID9 = re.compile(rf"(?<!\d)\d{{3}}(?:{_SEP}\d{{3}}){{2}}(?!\d)")
+
+
+def scrub(text: str) -> str:
+    """``text`` with e-mail addresses, phone numbers and ID numbers masked."""
+    text = EMAIL.sub("[email]", text)
+    text = ID12.sub("[id]", text)
+    text = PHONE.sub("[phone]", text)
+    return ID9.sub("[id]", text)
+
+
+class ScrubFilter(logging.Filter):
+    """A filter (for handlers or loggers) that masks personal identifiers in each record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_casework_scrubbed", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep what we can, masked
+            message = f"{record.msg} {record.args!r}"
+        record.msg = scrub(message)
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        record._casework_scrubbed = True
+        return True
+
+
+def _attach(logger: logging.Logger, flt: ScrubFilter) -> None:
+    if not any(isinstance(f, ScrubFilter) for f in logger.filters):
+        logger.addFilter(flt)
+    for handler in logger.handlers:
+        if not any(isinstance(f, ScrubFilter) for f in handler.filters):
+            handler.addFilter(flt)
+
+
+def install_log_scrubbing(app: Flask) -> None:
+    """Attach the filter to the root, app and werkzeug loggers and all their handlers.
+
+    Handlers added later must be attached again (call this after configuring logging).
+    """
+    flt = ScrubFilter()
+    for logger in (logging.getLogger(), app.logger, logging.getLogger("werkzeug"),
+                   logging.getLogger("casework")):
+        _attach(logger, flt)
