@@ -1,0 +1,57 @@
+# Casework: `make run` (demo on SQLite) and `make test` are all a new machine needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+export FLASK_APP := casework:create_app
+export CASEWORK_ENV ?= development
+
+.PHONY: run test install install-test catalogues migrate demo totp lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed catalogues
+install-test: $(VENV)/.installed-test catalogues
+
+catalogues: $(VENV)/.installed
+	$(BIN)/flask i18n compile
+
+instance:
+	mkdir -p instance && chmod 700 instance
+
+migrate: install instance
+	$(BIN)/flask keys init-dev
+	$(BIN)/flask db upgrade
+
+demo: migrate
+	$(BIN)/flask demo load
+
+run: demo
+	@echo "Casework on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+totp: install
+	@$(BIN)/flask demo totp
+
+test: install-test
+	$(BIN)/pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: install-test
+	@ls bench/*.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,135 @@
+"""Casework: confidential case management and closed-loop referrals.
+
+``create_app()`` is the only entry point; importing the package does nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(env: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from ``CASEWORK_*`` settings (``env`` replaces ``os.environ`` in tests).
+
+    Raises ``casework.config.ConfigError`` or ``casework.crypto.KeyRingError`` with a message that
+    says what to fix when the settings or keys are unsafe for the environment.
+    """
+    from casework.config import Settings
+
+    settings = Settings.from_env(env)
+    settings.validate()
+
+    app = Flask(
+        "casework",
+        root_path=str(Path(__file__).resolve().parent),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(settings.instance_path),
+        instance_relative_config=False,
+    )
+    app.config.from_mapping(settings.flask_config())
+
+    _init_extensions(app)
+    _init_security(app)
+    _register_blueprints(app)
+    _init_templates(app)
+
+    from casework import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from casework import models  # noqa: F401  (registers every table on the metadata)
+    from casework.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from casework.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _init_security(app: Flask) -> None:
+    from casework import audit, crypto, errors, security
+    from casework.authz import is_public_endpoint
+    from casework.extensions import login_manager
+    from casework.logging_filters import install_log_scrubbing
+    from casework.services import sessions
+
+    install_log_scrubbing(app)
+    crypto.init_app(app)
+    audit.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(session_key: str):  # type: ignore[no-untyped-def]
+        return sessions.load_user(session_key)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():  # type: ignore[no-untyped-def]
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def deny_by_default():  # type: ignore[no-untyped-def]
+        """Every endpoint needs a login unless it is explicitly public."""
+        if request.endpoint is None:
+            return None  # no route: the 404 handler answers
+        view = app.view_functions.get(request.endpoint)
+        if is_public_endpoint(request.endpoint, view):
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from casework.blueprints.admin import bp as admin_bp
+    from casework.blueprints.auth import bp as auth_bp
+    from casework.blueprints.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+
+def _init_templates(app: Flask) -> None:
+    from casework import i18n, labels
+    from casework.navigation import navigation_for
+
+    app.jinja_env.filters["date"] = i18n.fmt_date
+    app.jinja_env.filters["datetime"] = i18n.fmt_datetime
+    app.jinja_env.autoescape = True
+    app.jinja_env.globals["role_label"] = labels.role_label
+    app.jinja_env.globals["unit_kind_label"] = labels.unit_kind_label
+
+    @app.context_processor
+    def inject_navigation() -> dict[str, Any]:
+        return {"navigation": navigation_for(current_user), "current_language": i18n.select_locale()}

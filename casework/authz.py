@@ -1,0 +1,135 @@
+"""The one authorisation policy: who may do what, and on which objects.
+
+* ``ROLE_PERMISSIONS`` says which role holds which permission;
+* ``@requires(Permission.X)`` guards a view (login, password-change and permission checks);
+* ``@public`` marks the few endpoints reachable without login (an explicit allow-list);
+* object-level checks (scope by org-unit subtree, by provider) live here too, beside the
+  scoped list queries, so views never filter by hand.
+
+A permission missing for a role answers 404, like an object out of scope: nothing is revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+from casework.models.org import OrgUnit
+from casework.models.user import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Endpoints served without login. Everything else needs a guard (tests/test_route_guards.py).
+PUBLIC_ENDPOINTS = frozenset({"static"})
+
+
+class Permission(StrEnum):
+    USE_ACCOUNT = "use_account"  # own account pages, language, home, logout
+    MANAGE_USERS = "manage_users"
+    MANAGE_UNITS = "manage_units"
+    MANAGE_PROVIDERS = "manage_providers"
+    VIEW_PROVIDERS = "view_providers"
+    VIEW_CASES = "view_cases"
+    EDIT_CASES = "edit_cases"
+    MERGE_CASES = "merge_cases"
+    ERASE_CASES = "erase_cases"
+    SEND_REFERRALS = "send_referrals"
+    REVIEW_DECLINES = "review_declines"
+    PARTNER_PORTAL = "partner_portal"
+    VIEW_INDICATORS = "view_indicators"
+    AUDIT_OUTCOMES = "audit_outcomes"
+    VIEW_ACCESS_LOG = "view_access_log"
+    SIGN_OFF_REPORTS = "sign_off_reports"
+    EXPORT_DEIDENTIFIED = "export_deidentified"
+    IMPORT_RECORDS = "import_records"
+
+
+_STAFF_COMMON = {Permission.USE_ACCOUNT, Permission.VIEW_PROVIDERS}
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    # Admins manage accounts, units and providers; they see no case content (SECURITY.md).
+    "admin": frozenset(
+        _STAFF_COMMON
+        | {Permission.MANAGE_USERS, Permission.MANAGE_UNITS, Permission.MANAGE_PROVIDERS,
+           Permission.VIEW_ACCESS_LOG, Permission.IMPORT_RECORDS}
+    ),
+    "supervisor": frozenset(
+        _STAFF_COMMON
+        | {Permission.VIEW_CASES, Permission.MERGE_CASES, Permission.ERASE_CASES,
+           Permission.MANAGE_PROVIDERS, Permission.REVIEW_DECLINES, Permission.VIEW_INDICATORS,
+           Permission.AUDIT_OUTCOMES, Permission.VIEW_ACCESS_LOG, Permission.SIGN_OFF_REPORTS,
+           Permission.EXPORT_DEIDENTIFIED, Permission.IMPORT_RECORDS}
+    ),
+    "caseworker": frozenset(
+        _STAFF_COMMON
+        | {Permission.VIEW_CASES, Permission.EDIT_CASES, Permission.SEND_REFERRALS,
+           Permission.ERASE_CASES, Permission.IMPORT_RECORDS}
+    ),
+    "partner": frozenset({Permission.USE_ACCOUNT, Permission.PARTNER_PORTAL}),
+}
+
+
+def has_permission(user: User | Any, permission: Permission) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return permission in ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without login. Use sparingly: login page, health check."""
+    view._casework_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def requires(*permissions: Permission, allow_pending_password: bool = False) -> Callable[[F], F]:
+    """Guard a view: a logged-in user holding every permission, else 404 (or login redirect)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if current_user.must_change_password and not allow_pending_password:
+                return redirect(url_for("auth.change_password"))
+            for permission in permissions:
+                if not has_permission(current_user, permission):
+                    deny(f"permission:{permission}")
+            return view(*args, **kwargs)
+
+        guarded._casework_guard = permissions  # type: ignore[attr-defined]
+        return guarded  # type: ignore[return-value]
+
+    return decorator
+
+
+def deny(reason: str) -> None:
+    """Record an authorisation failure and answer 404 (never reveal what exists)."""
+    from casework import audit  # local: audit imports models that import this module's users
+
+    audit.record("authz.denied", outcome="denied",
+                 details={"reason": reason, "endpoint": request.endpoint or ""})
+    abort(404)
+
+
+def is_public_endpoint(endpoint: str | None, view: Callable[..., Any] | None) -> bool:
+    return endpoint in PUBLIC_ENDPOINTS or bool(getattr(view, "_casework_public", False))
+
+
+# --- Scope -----------------------------------------------------------------------------------
+
+def unit_in_scope(user: User, unit: OrgUnit) -> bool:
+    """Staff see their unit's subtree; partners and unattached users see no unit."""
+    return bool(user.is_staff and user.org_unit is not None and unit.is_within(user.org_unit))
+
+
+def can_manage_user(actor: User, target: User) -> bool:
+    """Admins manage accounts of their own subtree (and partner accounts)."""
+    if not has_permission(actor, Permission.MANAGE_USERS):
+        return False
+    if target.role == "partner":
+        return True
+    return target.org_unit is not None and unit_in_scope(actor, target.org_unit)

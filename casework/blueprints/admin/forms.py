@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from casework.forms import options
+
+REQUIRED = _l("This field is required.")
+
+ROLE_CHOICES = options([
+    ("caseworker", _l("Caseworker")),
+    ("supervisor", _l("Supervisor")),
+    ("partner", _l("Partner")),
+    ("admin", _l("Administrator")),
+])
+UNIT_KIND_CHOICES = options([
+    ("district", _l("District")),
+    ("city", _l("City")),
+    ("commune", _l("Commune")),
+    ("ward", _l("Ward")),
+    ("town", _l("Town")),
+    ("province", _l("Province")),
+])
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(REQUIRED), Length(max=64, message=_l("At most 64 characters."))],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "autocomplete": "off"},
+    )
+    display_name = StringField(
+        _l("Display name"),
+        validators=[DataRequired(REQUIRED), Length(max=120, message=_l("At most 120 characters."))],
+    )
+    email = EmailField(
+        _l("E-mail (for notices; optional)"),
+        validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid e-mail address."))],
+    )
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired(REQUIRED)])
+    org_unit = SelectField(_l("Organisation unit (staff)"), coerce=int, validate_choice=True)
+    provider = SelectField(_l("Service provider (partners)"), coerce=int, validate_choice=True)
+    password = PasswordField(
+        _l("Temporary password"),
+        validators=[DataRequired(REQUIRED), Length(max=256)],
+        render_kw={"autocomplete": "new-password"},
+        description=_l("At least 10 characters; the user must change it at first login."),
+    )
+    submit = SubmitField(_l("Create account"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New temporary password"),
+        validators=[DataRequired(REQUIRED), Length(max=256)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Reset password"))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for one-button actions; carries the CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class UnitForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(REQUIRED), Length(max=40, message=_l("At most 40 characters."))],
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(REQUIRED), Length(max=200, message=_l("At most 200 characters."))],
+    )
+    kind = SelectField(_l("Type"), choices=UNIT_KIND_CHOICES)
+    parent = SelectField(_l("Parent unit"), coerce=int, validate_choice=True)
+    submit = SubmitField(_l("Create unit"))
+
+
+class RenameUnitForm(FlaskForm):
+    name = StringField(
+        _l("New name"),
+        validators=[DataRequired(REQUIRED), Length(max=200, message=_l("At most 200 characters."))],
+    )
+    submit = SubmitField(_l("Rename"))
+
+
+class MoveUnitForm(FlaskForm):
+    parent = SelectField(_l("New parent unit"), coerce=int, validate_choice=True)
+    submit = SubmitField(_l("Move"))

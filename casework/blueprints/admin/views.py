@@ -1,0 +1,284 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from casework.authz import Permission, can_manage_user, deny, requires, unit_in_scope
+from casework.blueprints.admin import bp
+from casework.blueprints.admin.forms import (
+    ConfirmForm,
+    MoveUnitForm,
+    RenameUnitForm,
+    ResetPasswordForm,
+    UnitForm,
+    UserForm,
+)
+from casework.extensions import db
+from casework.forms import options
+from casework.models.org import OrgUnit
+from casework.models.provider import ServiceProvider
+from casework.models.user import User
+from casework.services import accounts, mfa, org_units
+from casework.services.errors import DomainError
+
+NONE_CHOICE = (0, _l("— none —"))
+
+
+def _scoped_units() -> list[OrgUnit]:
+    return org_units.units_in_scope(current_user.org_unit)
+
+
+def _unit_choices(units: list[OrgUnit]) -> list[tuple[int, Any]]:
+    return [(u.id, f"{'— ' * u.depth}{u.name}") for u in units]
+
+
+def _load_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not can_manage_user(current_user, user):
+        deny("user_out_of_scope")
+    return user  # type: ignore[return-value]
+
+
+def _load_unit(unit_id: int) -> OrgUnit:
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is None or not unit_in_scope(current_user, unit):
+        deny("unit_out_of_scope")
+    return unit  # type: ignore[return-value]
+
+
+def _apply_error(form: Any, error: DomainError) -> None:
+    db.session.rollback()
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        flash(str(error.message), "error")
+
+
+# --- Accounts --------------------------------------------------------------------------------
+
+@bp.get("/users")
+@requires(Permission.MANAGE_USERS)
+def users():  # type: ignore[no-untyped-def]
+    scope = org_units.subtree_ids(current_user.org_unit)
+    rows = db.session.scalars(
+        select(User)
+        .where((User.org_unit_id.in_(scope)) | (User.role == "partner"))
+        .order_by(User.active.desc(), User.username)
+    ).all()
+    return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Permission.MANAGE_USERS)
+def new_user():  # type: ignore[no-untyped-def]
+    form = UserForm()
+    form.org_unit.choices = options([NONE_CHOICE, *_unit_choices(_scoped_units())])
+    providers = db.session.scalars(
+        select(ServiceProvider).where(ServiceProvider.active.is_(True)).order_by(ServiceProvider.name)
+    ).all()
+    form.provider.choices = options([NONE_CHOICE, *[(p.id, p.name) for p in providers]])
+    if form.validate_on_submit():
+        unit = db.session.get(OrgUnit, form.org_unit.data) if form.org_unit.data else None
+        provider = db.session.get(ServiceProvider, form.provider.data) if form.provider.data else None
+        try:
+            user = accounts.create_user(
+                accounts.NewUser(
+                    username=form.username.data or "",
+                    display_name=form.display_name.data or "",
+                    role=form.role.data or "",
+                    password=form.password.data or "",
+                    org_unit=unit,
+                    provider=provider,
+                    email=form.email.data,
+                ),
+                actor=current_user,
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Account %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.get("/users/<int:user_id>")
+@requires(Permission.MANAGE_USERS)
+def user(user_id: int):  # type: ignore[no-untyped-def]
+    target = _load_user(user_id)
+    return render_template("admin/user.html", target=target, reset_form=ResetPasswordForm(),
+                           confirm=ConfirmForm())
+
+
+@bp.post("/users/<int:user_id>/password")
+@requires(Permission.MANAGE_USERS)
+def reset_password(user_id: int):  # type: ignore[no-untyped-def]
+    target = _load_user(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(target, form.password.data or "", actor=current_user)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Password reset. The user must choose a new one at next login."), "success")
+            return redirect(url_for("admin.user", user_id=target.id))
+    return render_template("admin/user.html", target=target, reset_form=form,
+                           confirm=ConfirmForm()), 400
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@requires(Permission.MANAGE_USERS)
+def deactivate_user(user_id: int):  # type: ignore[no-untyped-def]
+    return _set_user_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@requires(Permission.MANAGE_USERS)
+def reactivate_user(user_id: int):  # type: ignore[no-untyped-def]
+    return _set_user_active(user_id, True)
+
+
+def _set_user_active(user_id: int, active: bool) -> Any:
+    target = _load_user(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            accounts.set_active(target, active, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Account reactivated.") if active else _("Account deactivated."), "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@requires(Permission.MANAGE_USERS)
+def reset_two_factor(user_id: int):  # type: ignore[no-untyped-def]
+    target = _load_user(user_id)
+    if ConfirmForm().validate_on_submit():
+        mfa.reset(target, actor=current_user)
+        db.session.commit()
+        flash(_("Two-factor login reset. The user sets it up again at next login."), "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+# --- Organisation units ----------------------------------------------------------------------
+
+@bp.get("/units")
+@requires(Permission.MANAGE_UNITS)
+def units():  # type: ignore[no-untyped-def]
+    rows = org_units.units_in_scope(current_user.org_unit, active_only=False)
+    return render_template("admin/units.html", units=rows)
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@requires(Permission.MANAGE_UNITS)
+def new_unit():  # type: ignore[no-untyped-def]
+    form = UnitForm()
+    form.parent.choices = options(_unit_choices(_scoped_units()))
+    if form.validate_on_submit():
+        parent = _load_unit(form.parent.data)
+        try:
+            unit = org_units.create_unit(code=form.code.data or "", name=form.name.data or "",
+                                         kind=form.kind.data or "", parent=parent,
+                                         actor=current_user)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Unit %(name)s created.", name=unit.name), "success")
+            return redirect(url_for("admin.unit", unit_id=unit.id))
+    return render_template("admin/unit_new.html", form=form)
+
+
+@bp.get("/units/<int:unit_id>")
+@requires(Permission.MANAGE_UNITS)
+def unit(unit_id: int):  # type: ignore[no-untyped-def]
+    target = _load_unit(unit_id)
+    return _render_unit(target)
+
+
+def _render_unit(target: OrgUnit, rename: RenameUnitForm | None = None,
+                 move: MoveUnitForm | None = None, status: int = 200) -> Any:
+    rename = rename or RenameUnitForm(name=target.name)
+    move = move or MoveUnitForm()
+    move.parent.choices = options(
+        (u.id, f"{'— ' * u.depth}{u.name}") for u in _scoped_units() if not u.is_within(target)
+    )
+    return render_template("admin/unit.html", unit=target, rename_form=rename, move_form=move,
+                           confirm=ConfirmForm()), status
+
+
+@bp.post("/units/<int:unit_id>/rename")
+@requires(Permission.MANAGE_UNITS)
+def rename_unit(unit_id: int):  # type: ignore[no-untyped-def]
+    target = _load_unit(unit_id)
+    form = RenameUnitForm()
+    if form.validate_on_submit():
+        try:
+            org_units.rename_unit(target, form.name.data or "", actor=current_user)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Unit renamed. Reports of earlier periods keep the old name."), "success")
+            return redirect(url_for("admin.unit", unit_id=target.id))
+    return _render_unit(target, rename=form, status=400)
+
+
+@bp.post("/units/<int:unit_id>/move")
+@requires(Permission.MANAGE_UNITS)
+def move_unit(unit_id: int):  # type: ignore[no-untyped-def]
+    target = _load_unit(unit_id)
+    if target.id == current_user.org_unit_id:
+        deny("move_own_unit")
+    form = MoveUnitForm()
+    form.parent.choices = options((u.id, u.name) for u in _scoped_units())
+    if form.validate_on_submit():
+        new_parent = _load_unit(form.parent.data)
+        try:
+            org_units.move_unit(target, new_parent, actor=current_user)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Unit moved."), "success")
+            return redirect(url_for("admin.unit", unit_id=target.id))
+    return _render_unit(target, move=form, status=400)
+
+
+@bp.post("/units/<int:unit_id>/deactivate")
+@requires(Permission.MANAGE_UNITS)
+def deactivate_unit(unit_id: int):  # type: ignore[no-untyped-def]
+    return _set_unit_active(unit_id, False)
+
+
+@bp.post("/units/<int:unit_id>/reactivate")
+@requires(Permission.MANAGE_UNITS)
+def reactivate_unit(unit_id: int):  # type: ignore[no-untyped-def]
+    return _set_unit_active(unit_id, True)
+
+
+def _set_unit_active(unit_id: int, active: bool) -> Any:
+    target = _load_unit(unit_id)
+    if target.id == current_user.org_unit_id:
+        deny("deactivate_own_unit")
+    if ConfirmForm().validate_on_submit():
+        try:
+            org_units.set_unit_active(target, active, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Unit reactivated.") if active else _("Unit deactivated."), "success")
+    return redirect(url_for("admin.unit", unit_id=target.id))

@@ -1,0 +1,138 @@
+"""Typed settings read from ``CASEWORK_*`` environment variables.
+
+``Settings.from_env()`` parses; ``Settings.validate()`` refuses unsafe production set-ups with a
+message that says exactly what to set. Nothing here reads files or opens connections.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "testing", "production")
+LANGUAGES = ("vi", "en")
+ROLES = ("admin", "supervisor", "caseworker", "partner")
+# Placeholder secrets people copy from examples; refused in production.
+KNOWN_WEAK_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "development-only"})
+DEV_SECRET_KEY = "development-only"  # noqa: S105 - refused by validate() outside development/testing
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    instance_path: Path = field(default_factory=lambda: Path("instance").resolve())
+    database_url: str = ""
+    secret_key: str = DEV_SECRET_KEY
+    key_file: Path = field(default_factory=lambda: Path("instance/casework-keys.json").resolve())
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    default_language: str = "vi"
+    mfa_required_roles: tuple[str, ...] = ("admin", "supervisor")
+    login_attempts_before_lock: int = 5
+    lock_minutes: int = 15
+    login_rate_limit: str = "20 per minute"
+    backup_retention_days: int = 35
+    blind_index_population: int = 200_000
+    backdate_reason_days: int = 30
+    small_count_suppression: int = 5
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_sender: str = "casework@localhost"
+    public_url: str = "http://127.0.0.1:5000"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        instance = Path(env.get("CASEWORK_INSTANCE_PATH", "instance")).resolve()
+        mode = env.get("CASEWORK_ENV", "development").strip().lower()
+        roles = tuple(
+            r.strip() for r in env.get("CASEWORK_MFA_REQUIRED_ROLES", "admin,supervisor").split(",")
+            if r.strip()
+        )
+        return cls(
+            env=mode,
+            instance_path=instance,
+            database_url=env.get("CASEWORK_DATABASE_URL", "")
+            or f"sqlite:///{instance / 'casework.sqlite3'}",
+            secret_key=env.get("CASEWORK_SECRET_KEY", DEV_SECRET_KEY if mode != "production" else ""),
+            key_file=Path(env.get("CASEWORK_KEY_FILE", str(instance / "casework-keys.json"))),
+            session_idle_minutes=_int(env, "CASEWORK_SESSION_IDLE_MINUTES", 30),
+            session_absolute_hours=_int(env, "CASEWORK_SESSION_ABSOLUTE_HOURS", 12),
+            default_language=env.get("CASEWORK_DEFAULT_LANGUAGE", "vi").strip().lower(),
+            mfa_required_roles=roles,
+            login_attempts_before_lock=_int(env, "CASEWORK_LOGIN_ATTEMPTS_BEFORE_LOCK", 5),
+            lock_minutes=_int(env, "CASEWORK_LOCK_MINUTES", 15),
+            login_rate_limit=env.get("CASEWORK_LOGIN_RATE_LIMIT", "20 per minute"),
+            backup_retention_days=_int(env, "CASEWORK_BACKUP_RETENTION_DAYS", 35, minimum=0),
+            blind_index_population=_int(env, "CASEWORK_BLIND_INDEX_POPULATION", 200_000),
+            backdate_reason_days=_int(env, "CASEWORK_BACKDATE_REASON_DAYS", 30, minimum=0),
+            small_count_suppression=_int(env, "CASEWORK_SMALL_COUNT_SUPPRESSION", 5, minimum=0),
+            smtp_host=env.get("CASEWORK_SMTP_HOST", ""),
+            smtp_port=_int(env, "CASEWORK_SMTP_PORT", 25),
+            mail_sender=env.get("CASEWORK_MAIL_SENDER", "casework@localhost"),
+            public_url=env.get("CASEWORK_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        )
+
+    def validate(self) -> None:
+        """Raise ConfigError for any setting that is invalid or unsafe in this environment."""
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"CASEWORK_ENV must be one of {', '.join(ENVIRONMENTS)}; got {self.env!r}")
+        if self.default_language not in LANGUAGES:
+            raise ConfigError(f"CASEWORK_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+        unknown = set(self.mfa_required_roles) - set(ROLES)
+        if unknown:
+            raise ConfigError(f"CASEWORK_MFA_REQUIRED_ROLES has unknown roles: {sorted(unknown)}")
+        if self.env == "production":
+            if self.secret_key in KNOWN_WEAK_SECRETS or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+                raise ConfigError(
+                    "CASEWORK_SECRET_KEY is missing or weak. Set it to a random value of at least "
+                    f"{MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+                )
+
+    def flask_config(self) -> dict[str, Any]:
+        """The Flask/extension config mapping derived from these settings."""
+        production = self.env == "production"
+        cfg: dict[str, Any] = {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "TESTING": self.env == "testing",
+            "SESSION_COOKIE_NAME": "casework_session",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": production,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SECURE": production,
+            "WTF_CSRF_TIME_LIMIT": None,  # bounded by the session lifetime instead
+            "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+            "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
+            "BABEL_DEFAULT_LOCALE": self.default_language,
+            "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_HEADERS_ENABLED": False,
+        }
+        for f in fields(self):
+            cfg[f"CASEWORK_{f.name.upper()}"] = getattr(self, f.name)
+        return cfg

@@ -1,0 +1,53 @@
+"""Error pages in the user's language that reveal nothing: no stack trace, SQL or personal data.
+
+Each unexpected error gets a short random id shown to the user and written to the server log
+(with the exception type only), so support can find it without the page saying anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import traceback
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from casework.extensions import db
+
+log = logging.getLogger("casework.errors")
+
+HANDLED = (400, 403, 404, 405, 413, 429)
+
+
+def _render(status: int, error_id: str | None = None):  # type: ignore[no-untyped-def]
+    template = f"errors/{status}.html" if status in (400, 403, 404, 500) else "errors/generic.html"
+    return render_template(template, status=status, error_id=error_id), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        return render_template("errors/csrf.html", status=400), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if error.code and error.code >= 500:
+            return unexpected_error(error)
+        return _render(error.code or 400)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        original = getattr(error, "original_exception", None) or error
+        if isinstance(original, InternalServerError):
+            original = error
+        error_id = secrets.token_hex(6)
+        # Type, frames and id only: exception messages can carry submitted values.
+        frames = "".join(traceback.format_tb(original.__traceback__))
+        log.error("unhandled %s on %s [error id %s]\n%s", type(original).__name__,
+                  request.endpoint, error_id, frames)
+        return _render(500, error_id)

@@ -1,0 +1,5 @@
+"""Every model module is imported here so that metadata (and Alembic) sees all tables."""
+
+from casework.models import org, provider, user  # noqa: F401
+
+from casework.models import audit, subject  # noqa: F401,E402  (confidentiality core)

@@ -1,0 +1,96 @@
+"""Deny by default: every endpoint is public by name, or guarded, and listed in the matrix.
+
+``ROUTES`` is the authorisation matrix: for each endpoint, the roles that may open it. A route
+added without a line here fails ``test_every_route_is_in_the_matrix``. Roles not listed must get
+404 (or a redirect to log in when anonymous).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from casework.authz import is_public_endpoint
+
+ALL = ("admin", "supervisor", "caseworker", "partner")
+STAFF = ("admin", "supervisor", "caseworker")
+
+# endpoint -> (roles allowed, sample path for GET checks or None for POST-only/parametrised)
+ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "static": (ALL, None),
+    "main.home": (ALL, "/"),
+    "main.set_language": (ALL, None),
+    "main.healthz": (ALL, "/healthz"),
+    "auth.login": (ALL, None),
+    "auth.verify_code": (ALL, None),
+    "auth.enrol_pending": (ALL, None),
+    "auth.enrol": (ALL, "/account/two-factor"),
+    "auth.recovery_codes": (ALL, None),
+    "auth.logout": (ALL, None),
+    "auth.change_password": (ALL, "/account/password"),
+    "auth.account": (ALL, "/account"),
+    "admin.users": (("admin",), "/admin/users"),
+    "admin.new_user": (("admin",), "/admin/users/new"),
+    "admin.user": (("admin",), None),
+    "admin.reset_password": (("admin",), None),
+    "admin.deactivate_user": (("admin",), None),
+    "admin.reactivate_user": (("admin",), None),
+    "admin.reset_two_factor": (("admin",), None),
+    "admin.units": (("admin",), "/admin/units"),
+    "admin.new_unit": (("admin",), "/admin/units/new"),
+    "admin.unit": (("admin",), None),
+    "admin.rename_unit": (("admin",), None),
+    "admin.move_unit": (("admin",), None),
+    "admin.deactivate_unit": (("admin",), None),
+    "admin.reactivate_unit": (("admin",), None),
+}
+
+PUBLIC = {"static", "main.set_language", "main.healthz", "auth.login", "auth.verify_code",
+          "auth.enrol_pending"}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - set(ROUTES))
+    assert not missing, f"routes missing from the authorisation matrix: {missing}"
+    stale = sorted(set(ROUTES) - endpoints)
+    assert not stale, f"matrix lists routes that no longer exist: {stale}"
+
+
+def test_every_endpoint_is_public_or_guarded(app):
+    unguarded = []
+    for endpoint, view in app.view_functions.items():
+        public = is_public_endpoint(endpoint, view)
+        guarded = getattr(view, "_casework_guard", None) is not None
+        if public == guarded:  # neither, or both (a contradiction)
+            unguarded.append(endpoint)
+        if public and endpoint not in PUBLIC:
+            unguarded.append(f"{endpoint} (public but not on the allow-list)")
+    assert not unguarded, f"endpoints neither public nor guarded: {unguarded}"
+
+
+def _get_routes():
+    return [(ep, path, roles) for ep, (roles, path) in ROUTES.items() if path]
+
+
+@pytest.mark.parametrize(("endpoint", "path", "roles"), _get_routes())
+def test_anonymous_is_sent_to_login(client, endpoint, path, roles):
+    response = client.get(path)
+    if endpoint in PUBLIC:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert "/login?next=" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ALL)
+def test_role_matrix_on_get_routes(client, make_user, login, role):
+    user = make_user(role)
+    login(client, user)
+    for endpoint, path, roles in _get_routes():
+        response = client.get(path)
+        if role in roles:
+            assert response.status_code in (200, 302), (endpoint, role, response.status_code)
+            if response.status_code == 302:
+                assert "/login" not in response.headers["Location"], (endpoint, role)
+        else:
+            assert response.status_code == 404, (endpoint, role, response.status_code)
