@@ -108,7 +108,8 @@ class EncryptedSubjectMixin:
 
     @declared_attr
     def subject_id(cls) -> Mapped[uuid.UUID]:
-        return mapped_column(ForeignKey("subjects.id"), index=True)
+        # A Column object, not a string, so models on another MetaData can refer to it too.
+        return mapped_column(ForeignKey(Subject.__table__.c.id), index=True)
 
     @declared_attr
     def subject(cls) -> Mapped[Subject]:

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.db import Base, utcnow
 
@@ -55,3 +55,5 @@ class BlindIndexEntry(Base):
     value: Mapped[int] = mapped_column(BigInteger)
     row_id: Mapped[uuid.UUID] = mapped_column()
     subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"), index=True)
+    # Declared so the unit of work inserts a new subject before her index values.
+    subject: Mapped[Subject] = relationship(lazy="raise")
