@@ -305,3 +305,91 @@ def login() -> Callable[..., Any]:
         return response
 
     return do_login
+
+
+# --- Case-record factories (build rows directly; services have their own tests) ---------------
+
+@pytest.fixture
+def make_case(app: Flask, org: Org) -> Callable[..., Any]:
+    """A case with one open episode and custody at ``unit`` (default: commune C1)."""
+    from datetime import date
+
+    from casework.crypto import new_subject
+    from casework.domain import birth_year_band
+    from casework.extensions import db
+    from casework.models.case import Case, CaseCustody, CaseEpisode
+
+    counter = iter(range(1, 100_000))
+
+    def factory(unit: Any = None, *, group: str = "left_sex_work",
+                intake_date: date = date(2024, 1, 15), full_name: str = "Nguyễn Thị Lan",
+                date_of_birth: date | None = date(1995, 5, 20), phone: str | None = "0912345678",
+                national_id: str | None = None, closed_on: date | None = None,
+                **fields: Any) -> Case:
+        unit = unit or org.c1
+        n = next(counter)
+        subject = new_subject()
+        db.session.add(subject)
+        case = Case(
+            subject=subject, case_number=fields.pop("case_number", f"{unit.code}-{n:05d}"),
+            group=group, org_unit=unit, intake_date=intake_date,
+            birth_year_band=birth_year_band(date_of_birth.year if date_of_birth else None),
+            referral_source=fields.pop("referral_source", "union"),
+            status="closed" if closed_on else "open",
+        )
+        case.full_name = full_name
+        case.given_name = full_name.split()[-1] if full_name else None
+        case.date_of_birth = date_of_birth
+        case.phone = phone
+        case.national_id = national_id
+        for name, value in fields.items():
+            setattr(case, name, value)
+        case.episodes.append(CaseEpisode(opened_on=intake_date, closed_on=closed_on,
+                                         close_reason="other" if closed_on else None))
+        case.custody.append(CaseCustody(org_unit=unit, from_date=intake_date, reason="intake"))
+        db.session.add(case)
+        db.session.commit()
+        return case
+
+    return factory
+
+
+@pytest.fixture
+def make_need(app: Flask) -> Callable[..., Any]:
+    from datetime import date
+
+    from casework.extensions import db
+    from casework.models.need import Need
+
+    def factory(case: Any, category: str = "vocational_training", *,
+                identified_on: date | None = None, status: str = "identified",
+                ended_on: date | None = None) -> Need:
+        need = Need(case_id=case.id, subject_id=case.subject_id, category=category,
+                    status=status, identified_on=identified_on or case.intake_date,
+                    ended_on=ended_on)
+        db.session.add(need)
+        db.session.commit()
+        return need
+
+    return factory
+
+
+@pytest.fixture
+def make_consent(app: Flask) -> Callable[..., Any]:
+    from datetime import date
+
+    from casework.extensions import db
+    from casework.models.consent import Consent
+
+    def factory(case: Any, purpose: str = "share", service_category: str | None = None, *,
+                given_on: date | None = None, expires_on: date | None = None,
+                withdrawn_on: date | None = None, method: str = "signed_form") -> Consent:
+        consent = Consent(case_id=case.id, subject_id=case.subject_id, purpose=purpose,
+                          service_category=service_category, given_on=given_on or case.intake_date,
+                          method=method, text_version="v1", expires_on=expires_on,
+                          withdrawn_on=withdrawn_on)
+        db.session.add(consent)
+        db.session.commit()
+        return consent
+
+    return factory
