@@ -30,7 +30,7 @@ from casework.crypto import primitives
 from casework.crypto.context import get_keyring, key_cache
 from casework.crypto.keyring import Key
 from casework.crypto.normalize import fold_loose, normalize_national_id, normalize_phone
-from casework.models.subject import BlindIndexEntry
+from casework.crypto.models import BlindIndexEntry
 
 T = TypeVar("T")
 MIN_BITS, MAX_BITS = 8, 32

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from casework.crypto import primitives
 from casework.crypto.context import get_keyring, key_cache
 from casework.crypto.errors import CryptoError, SubjectErasedError
-from casework.models.subject import Subject
+from casework.crypto.models import Subject
 
 
 def new_subject() -> Subject:

@@ -37,7 +37,7 @@ from sqlalchemy.orm.attributes import flag_dirty
 from casework.crypto import envelope, primitives
 from casework.crypto.blind_index import BlindIndex, entries_for, full_name
 from casework.crypto.errors import CryptoError, DecryptionError
-from casework.models.subject import BlindIndexEntry, Subject
+from casework.crypto.models import BlindIndexEntry, Subject
 
 V = TypeVar("V", str, date, bytes)
 log = logging.getLogger("casework.security")

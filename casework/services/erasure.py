@@ -27,7 +27,7 @@ from casework import audit
 from casework.crypto.envelope import forget_subject
 from casework.crypto.fields import encrypted_fields
 from casework.db import utcnow
-from casework.models.subject import BlindIndexEntry, Subject
+from casework.crypto.models import BlindIndexEntry, Subject
 from casework.services.keys import present_models
 
 log = logging.getLogger("casework.erasure")

@@ -25,7 +25,7 @@ from casework.crypto.errors import KeyDependencyError, KeyRingError
 from casework.crypto.fields import encrypted_fields, encrypted_models
 from casework.crypto.keyring import KeyRing, new_key, with_state, write_keyring
 from casework.models.audit import AuditEvent
-from casework.models.subject import BlindIndexEntry, Subject
+from casework.crypto.models import BlindIndexEntry, Subject
 
 
 @dataclass(frozen=True)

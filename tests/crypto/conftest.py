@@ -94,3 +94,48 @@ def make_note() -> Callable[..., SecretNote]:
         return note
 
     return factory
+
+
+@pytest.fixture
+def app_with_keys(make_app: Callable[..., Flask], tmp_path: Path) -> Callable[..., Flask]:
+    """Build an app on this test's database with a new key file (e.g. other index bits)."""
+    counter = iter(range(1, 100))
+
+    def factory(index_bits: int = 16) -> Flask:
+        path = tmp_path / f"keys-{next(counter)}" / "keys.json"
+        create_key_file(path, index_bits=index_bits)
+        application = make_app(key_file=str(path))
+        application.config["CASEWORK_KEY_RELOAD_WAIT"] = 0
+        return application
+
+    return factory
+
+
+@pytest.fixture
+def notes_table() -> Callable[[], type[SecretNote]]:
+    def create() -> type[SecretNote]:
+        create_notes_table()
+        return SecretNote
+
+    return create
+
+
+@pytest.fixture
+def make_many_notes() -> Callable[..., list[SecretNote]]:
+    """Persist ``count`` notes, one woman each, with distinct phones and IDs."""
+
+    def factory(count: int, *, prefix: str = "09") -> list[SecretNote]:
+        made = []
+        for n in range(count):
+            subject = new_subject()
+            db.session.add(subject)
+            note = SecretNote(subject=subject, full_name=f"Người Thử {n}",
+                              date_of_birth=date(1980 + n % 30, 1, 1),
+                              phone=f"{prefix}{n:08d}", national_id=f"{n:012d}",
+                              story=f"story {n}")
+            db.session.add(note)
+            made.append(note)
+        db.session.commit()
+        return made
+
+    return factory

@@ -19,8 +19,9 @@ SUBJECT = uuid.UUID("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee")
 def main() -> None:
     field_key = primitives.field_key(KEY, "cases", "full_name_enc")
     cases = []
-    for column, value in [("full_name_enc", "Nguyễn Thị Lan"), ("date_of_birth_enc", date(1990, 2, 3)),
-                          ("notes_enc", "")]:
+    samples = [("full_name_enc", "Nguyễn Thị Lan"), ("date_of_birth_enc", date(1990, 2, 3)),
+               ("notes_enc", "")]
+    for column, value in samples:
         key = primitives.field_key(KEY, "cases", column)
         blob = primitives.encrypt_field(key, primitives.encode_value(value), table="cases",
                                         column=column, row_id=ROW, subject_id=SUBJECT,
@@ -33,8 +34,10 @@ def main() -> None:
         "data_key": KEY.hex(), "kek": KEK.hex(), "nonce": NONCE.hex(), "row_id": str(ROW),
         "subject_id": str(SUBJECT), "field_key_full_name": field_key.hex(), "fields": cases,
         "wrapped_key": wrapped.hex(),
-        "blind_index": {"root": KEY.hex(), "index": "cases.phone", "term": "0912345678",
-                        "bits": 16, "value": primitives.truncated_hmac(index_key, "0912345678", 16)},
+        "blind_index": {
+            "root": KEY.hex(), "index": "cases.phone", "term": "0912345678", "bits": 16,
+            "value": primitives.truncated_hmac(index_key, "0912345678", 16),
+        },
     }, indent=2, ensure_ascii=False))
 
 
