@@ -26,13 +26,12 @@ from casework.crypto import (
     phone_index,
 )
 from casework.crypto.keyring import create_key_file
-from casework.db import UTCDateTime
 from casework.extensions import db
 
 
 class TestBase(DeclarativeBase):
     metadata = MetaData()
-    type_annotation_map = {uuid.UUID: Uuid(), date: UTCDateTime()}
+    type_annotation_map = {uuid.UUID: Uuid()}  # noqa: RUF012 - SQLAlchemy API
 
 
 class SecretNote(EncryptedSubjectMixin, TestBase):
