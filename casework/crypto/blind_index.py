@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from casework.crypto import primitives
 from casework.crypto.context import get_keyring, key_cache
 from casework.crypto.keyring import Key
-from casework.crypto.normalize import fold_loose, normalize_national_id, normalize_phone
 from casework.crypto.models import BlindIndexEntry
+from casework.crypto.normalize import fold_loose, normalize_national_id, normalize_phone
 
 T = TypeVar("T")
 MIN_BITS, MAX_BITS = 8, 32
@@ -46,7 +46,7 @@ def plan_bits(population: int, coincidences: float = 2.0) -> int:
 
 def expected_false_candidates(population: int, bits: int) -> float:
     """Average number of unrelated rows sharing one index value at ``population`` rows."""
-    return population / 2**bits
+    return float(population) / float(1 << bits)
 
 
 def _name_year(name: Any, born: Any) -> str | None:
@@ -99,11 +99,11 @@ def full_name(table: str, index: BlindIndex) -> str:
 
 def _index_key(key: Key, name: str) -> bytes:
     cache = key_cache()
-    hit = cache.get(("bi", key.version, name))
+    hit: bytes | None = cache.get(("bi", key.version, name))
     if hit is None:
         hit = primitives.index_key(key.material, name)
         cache[("bi", key.version, name)] = hit
-    return hit  # type: ignore[no-any-return]
+    return hit
 
 
 def index_value(key: Key, name: str, term: str) -> int:
@@ -131,17 +131,18 @@ def entries_for(table: str, index: BlindIndex, values: Sequence[Any], *, row_id:
 
 
 def get_index(model: type[Any], index_name: str) -> BlindIndex:
-    for index in getattr(model, "__blind_indexes__", ()):
+    declared: tuple[BlindIndex, ...] = getattr(model, "__blind_indexes__", ())
+    for index in declared:
         if index.name == index_name:
-            return index  # type: ignore[no-any-return]
+            return index
     raise KeyError(f"{model.__name__} declares no blind index {index_name!r}")
 
 
 def candidates(model: type[T], index_name: str, *values: Any,
-               within: Select[tuple[T]] | None = None) -> Select[tuple[T]]:
+               within: Select[Any] | None = None) -> Select[Any]:
     """SELECT of the rows of ``model`` whose index value matches (candidates, not proof)."""
     index = get_index(model, index_name)
-    query = within if within is not None else select(model)
+    query: Select[Any] = within if within is not None else select(model)
     term = index.term_for(values)
     if term is None:
         return query.where(false())
@@ -152,11 +153,12 @@ def candidates(model: type[T], index_name: str, *values: Any,
         BlindIndexEntry.key_version == key.version,
         BlindIndexEntry.value == index_value(key, name, term),
     )
-    return query.where(model.id.in_(matching))  # type: ignore[attr-defined]
+    row_id: Any = model.id  # type: ignore[attr-defined]
+    return query.where(row_id.in_(matching))
 
 
 def find(session: Session, model: type[T], index_name: str, *values: Any,
-         within: Select[tuple[T]] | None = None) -> list[T]:
+         within: Select[Any] | None = None) -> list[T]:
     """Rows that truly match: candidates, decrypted and filtered on the normalised term.
 
     Filtering decrypts without noting a view; the caller's page notes what it shows.
@@ -167,7 +169,7 @@ def find(session: Session, model: type[T], index_name: str, *values: Any,
     term = index.term_for(values)
     if term is None:
         return []
-    rows = session.scalars(candidates(model, index_name, *values, within=within)).all()
+    rows: Sequence[T] = session.scalars(candidates(model, index_name, *values, within=within)).all()
     return [
         row for row in rows
         if index.term_for([read_plain(row, f, notify=False) for f in index.fields]) == term

@@ -116,7 +116,7 @@ def use_keyring(ring: KeyRing) -> Iterator[KeyRing]:
 def key_cache() -> dict[Any, Any]:
     """The per-request (or per-context) cache of unwrapped data keys and field keys."""
     if has_app_context():
-        cache = g.get(_G_CACHE)
+        cache: dict[Any, Any] | None = g.get(_G_CACHE)
         if cache is None:
             cache = {}
             setattr(g, _G_CACHE, cache)

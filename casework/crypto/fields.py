@@ -53,7 +53,7 @@ class EncryptedField(Generic[V]):
     """Descriptor for one encrypted attribute backed by the column ``<name>_enc``."""
 
     def __init__(self, value_type: type[V]) -> None:
-        self.value_type = value_type
+        self.value_type: type[V] = value_type
         self.name = ""
         self.column = ""
 

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from casework import audit
 from casework.crypto.envelope import forget_subject
 from casework.crypto.fields import encrypted_fields
-from casework.db import utcnow
 from casework.crypto.models import BlindIndexEntry, Subject
+from casework.db import utcnow
 from casework.services.keys import present_models
 
 log = logging.getLogger("casework.erasure")

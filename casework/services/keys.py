@@ -24,8 +24,8 @@ from casework.crypto.envelope import forget_subject, unwrap_subject_key
 from casework.crypto.errors import KeyDependencyError, KeyRingError
 from casework.crypto.fields import encrypted_fields, encrypted_models
 from casework.crypto.keyring import KeyRing, new_key, with_state, write_keyring
-from casework.models.audit import AuditEvent
 from casework.crypto.models import BlindIndexEntry, Subject
+from casework.models.audit import AuditEvent
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,8 @@ def rewrap_batch(session: Session, batch: int = 500) -> int:
         .order_by(Subject.id).limit(batch)).all()
     done = 0
     for subject_id, wrapped, kek_version, key_version in rows:
+        if wrapped is None or kek_version is None:
+            continue
         old = get_keyring().secret("kek", kek_version)
         data_key = primitives.unwrap_key(old, wrapped, subject_id=subject_id,
                                          dk_version=key_version)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import uuid
@@ -53,7 +54,7 @@ def test_events_are_chained_in_sequence(app: Flask) -> None:
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.seq > start)
                                 .order_by(AuditEvent.seq)).all()
     assert [e.seq for e in events] == list(range(start + 1, start + 6))
-    for earlier, later in zip(events, events[1:], strict=False):
+    for earlier, later in itertools.pairwise(events):
         assert later.prev_mac == earlier.mac
     assert events[0].fields == '["address", "phone"]'
     assert events[0].actor_role == "system"
