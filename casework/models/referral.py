@@ -42,6 +42,10 @@ class Referral(EncryptedSubjectMixin, Base):
     uptake_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A supervisor's review of a decline: None (not reviewed), "agreed" or "refer_elsewhere".
+    review_outcome: Mapped[str | None] = mapped_column(String(20))
+    reviewed_at: Mapped[datetime | None] = mapped_column()
     # Reason and outcome codes (clear: M data).
     reason_code: Mapped[str | None] = mapped_column(String(40))
     outcome_code: Mapped[str | None] = mapped_column(String(40))
@@ -55,6 +59,7 @@ class Referral(EncryptedSubjectMixin, Base):
     need: Mapped[Need] = relationship()
     provider: Mapped[ServiceProvider] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="ReferralEvent.recorded_at",
         cascade="all, delete-orphan",
@@ -62,6 +67,9 @@ class Referral(EncryptedSubjectMixin, Base):
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol
     __table_args__ = (Index("ix_referrals_provider_status", "provider_id", "status"),)
+
+    def __repr__(self) -> str:  # no personal data, ever
+        return f"<Referral {self.id} {self.status}>"
 
 
 class ReferralEvent(EncryptedSubjectMixin, Base):
