@@ -133,3 +133,50 @@ def can_manage_user(actor: User, target: User) -> bool:
     if target.role == "partner":
         return True
     return target.org_unit is not None and unit_in_scope(actor, target.org_unit)
+
+
+# --- Cases (issue 4) -------------------------------------------------------------------------
+
+def visible_cases(user: User | Any, *, include_merged: bool = False) -> Any:
+    """THE scoped case query (``select(Case)``) for lists, search and reports.
+
+    Staff with ``VIEW_CASES`` see cases held by their unit's subtree; everyone else (partners,
+    admins, unattached accounts) sees none. Cases merged into another are left out unless
+    ``include_merged`` (their needs and referrals moved to the surviving case).
+    """
+    from sqlalchemy import false, select
+
+    from casework.models.case import Case
+    from casework.services.org_units import subtree_ids
+
+    query = select(Case)
+    if (not has_permission(user, Permission.VIEW_CASES) or not user.is_staff
+            or user.org_unit is None):
+        return query.where(false())
+    query = query.where(Case.org_unit_id.in_(subtree_ids(user.org_unit)))
+    if not include_merged:
+        query = query.where(Case.merged_into_id.is_(None))
+    return query
+
+
+def case_in_scope(user: User | Any, case: Any) -> bool:
+    """True when ``user`` may read ``case`` (same rule as :func:`visible_cases`)."""
+    return bool(has_permission(user, Permission.VIEW_CASES)
+                and unit_in_scope(user, case.org_unit))
+
+
+def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) -> Any:
+    """The case ``case_id`` if ``user`` may see it (and edit it, with ``for_edit``), else 404.
+
+    Supervisors read only (``EDIT_CASES`` is the caseworker's); admins and partners never reach
+    a case. A denial is audited and answers 404 whether the case exists or not.
+    """
+    from casework.extensions import db
+    from casework.models.case import Case
+
+    case = db.session.get(Case, case_id) if case_id is not None else None
+    if case is None or not case_in_scope(user, case):
+        deny("case_out_of_scope")
+    if for_edit and not has_permission(user, Permission.EDIT_CASES):
+        deny("case_read_only")
+    return case

@@ -106,6 +106,16 @@ class CaseCustody(Base):
     org_unit: Mapped[OrgUnit] = relationship()
 
 
+class CaseNumberCounter(Base):
+    """The last sequence number given per unit and year (case numbers: UNIT-YEAR-0001)."""
+
+    __tablename__ = "case_number_counters"
+
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
 class CaseEvent(Base):
     """A timeline entry without personal content: status changes, transfers, consent, merges.
 

@@ -1,0 +1,182 @@
+"""Consent per purpose (Decree 13 style): record, withdraw (effective at once), and the checks
+the referrals area relies on before anything is shared with a partner.
+
+Public API for other areas:
+
+* :func:`valid_share_consent` — the "share" consent covering one service category on a day;
+* :func:`shareable_fields` — which personal fields that consent lets a partner see;
+* :func:`record_consent`, :func:`withdraw_consent` — used by the case pages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from casework import audit
+from casework.domain import CONSENT_METHODS, CONSENT_PURPOSES, SERVICE_CATEGORIES
+from casework.extensions import db
+from casework.models.case import Case, CaseEvent
+from casework.models.consent import Consent
+from casework.services.effective_dates import check_date, clean_text, stated, today
+from casework.services.errors import DomainError
+
+#: Personal fields a "share" consent may cover, in display order. Narrative (history, family
+#: situation, notes) is never shared with partners.
+SHAREABLE_FIELDS: dict[str, Any] = {
+    "full_name": _l("Full name"),
+    "date_of_birth": _l("Date of birth"),
+    "phone": _l("Phone"),
+    "address": _l("Current address"),
+    "national_id": _l("National ID number (CCCD)"),
+}
+DEFAULT_SHARED_FIELDS = ("full_name", "phone")
+CURRENT_TEXT_VERSION = "2025-01"
+
+
+def valid_share_consent(case: Case, category: str, on: date) -> Consent | None:
+    """The "share" consent of ``case`` for service ``category`` valid on ``on``, or None.
+
+    Valid means given on or before ``on``, not expired and not withdrawn by then (a withdrawal
+    dated today stops sharing today). When several are valid the most recent one wins.
+    """
+    rows = db.session.scalars(
+        select(Consent).where(Consent.case_id == case.id, Consent.purpose == "share",
+                              Consent.service_category == category)
+        .order_by(Consent.given_on.desc(), Consent.recorded_at.desc())
+    ).all()
+    return next((c for c in rows if c.is_valid_on(on)), None)
+
+
+def shareable_fields(consent: Consent | None) -> tuple[str, ...]:
+    """Names of the personal fields ``consent`` lets a partner see (empty without consent).
+
+    Only names from :data:`SHAREABLE_FIELDS` are returned, in that order; the given name is
+    implied by the full name.
+    """
+    if consent is None or consent.purpose != "share":
+        return ()
+    chosen = {f.strip() for f in (consent.shared_fields or "").split(",")}
+    return tuple(f for f in SHAREABLE_FIELDS if f in chosen)
+
+
+def has_valid_consent(case: Case, purpose: str, on: date | None = None) -> bool:
+    """Whether ``case`` has a valid consent for a purpose other than sharing (e.g. contact)."""
+    day = on or today()
+    rows = db.session.scalars(
+        select(Consent).where(Consent.case_id == case.id, Consent.purpose == purpose)).all()
+    return any(c.is_valid_on(day) for c in rows)
+
+
+@dataclass
+class ConsentInput:
+    purpose: str
+    given_on: date | None
+    method: str
+    service_category: str | None = None
+    text_version: str = CURRENT_TEXT_VERSION
+    expires_on: date | None = None
+    witness_name: str | None = None
+    shared_fields: tuple[str, ...] = DEFAULT_SHARED_FIELDS
+    backdate_reason: str | None = None
+
+
+def _event(case: Case, kind: str, on: date, actor: Any, reason: str | None,
+           details: str | None = None) -> None:
+    db.session.add(CaseEvent(case_id=case.id, kind=kind, effective_date=on,
+                             actor_id=getattr(actor, "id", None), backdate_reason=reason,
+                             details=details))
+
+
+def record_consent(case: Case, data: ConsentInput, *, actor: Any) -> Consent:
+    """Record one consent. Raises DomainError for an unknown purpose/method, a share consent
+    without a service category or fields, bad dates, or a verbal consent without a witness."""
+    if case.status != "open":
+        raise DomainError(_l("Reopen the case before recording consent."))
+    if data.purpose not in CONSENT_PURPOSES:
+        raise DomainError(_l("Choose a purpose."), "purpose")
+    if data.method not in CONSENT_METHODS:
+        raise DomainError(_l("Choose how consent was given."), "method")
+    category = data.service_category or None
+    fields: tuple[str, ...] = ()
+    if data.purpose == "share":
+        if category not in SERVICE_CATEGORIES:
+            raise DomainError(_l("Choose the service category she agreed to share with."),
+                              "service_category")
+        fields = tuple(f for f in SHAREABLE_FIELDS if f in set(data.shared_fields))
+        if not fields:
+            raise DomainError(_l("Choose at least one field she agreed to share."),
+                              "shared_fields")
+    else:
+        category = None
+    given_on = stated(data.given_on, "given_on")
+    reason = check_date(given_on, field="given_on", backdate_reason=data.backdate_reason)
+    if data.expires_on is not None and data.expires_on <= given_on:
+        raise DomainError(_l("The expiry date must be after the date consent was given."),
+                          "expires_on")
+    witness = clean_text(data.witness_name, limit=120, field="witness_name")
+    if data.method == "verbal_witness" and not witness:
+        raise DomainError(_l("Verbal consent needs the witness's name."), "witness_name")
+    version = clean_text(data.text_version, limit=20, field="text_version") or CURRENT_TEXT_VERSION
+    consent = Consent(case_id=case.id, subject_id=case.subject_id, purpose=data.purpose,
+                      service_category=category, given_on=given_on, method=data.method,
+                      text_version=version, expires_on=data.expires_on,
+                      recorded_by_id=getattr(actor, "id", None),
+                      shared_fields=",".join(fields) if fields else "")
+    consent.witness_name = witness
+    db.session.add(consent)
+    db.session.flush()
+    _event(case, "consent_given", given_on, actor, reason,
+           details=json.dumps({"purpose": data.purpose, "category": category or ""}))
+    audit.record("consent.recorded", target_type="case", target_id=case.id, actor=actor,
+                 details={"purpose": data.purpose, "category": category or ""})
+    return consent
+
+
+def withdraw_consent(consent: Consent, *, on: date | None = None, actor: Any) -> None:
+    """Withdraw a consent; from ``on`` (default today) it is no longer valid.
+
+    Raises DomainError when already withdrawn, or for a date in the future or before the
+    consent was given.
+    """
+    if consent.withdrawn_on is not None:
+        raise DomainError(_l("This consent was already withdrawn."))
+    day = on or today()
+    check_date(day, field="withdrawn_on", not_before=consent.given_on,
+               not_before_message=_l("Withdrawal cannot be before the consent was given."),
+               require_reason=False)
+    from casework.db import utcnow
+
+    consent.withdrawn_on = day
+    consent.withdrawn_by_id = getattr(actor, "id", None)
+    consent.withdrawn_recorded_at = utcnow()
+    _event(consent.case, "consent_withdrawn", day, actor, None,
+           details=json.dumps({"purpose": consent.purpose,
+                               "category": consent.service_category or ""}))
+    audit.record("consent.withdrawn", target_type="case", target_id=consent.case_id, actor=actor,
+                 details={"purpose": consent.purpose, "category": consent.service_category or ""})
+    db.session.flush()
+
+
+def consents_for(case: Case) -> list[Consent]:
+    return list(db.session.scalars(
+        select(Consent).where(Consent.case_id == case.id)
+        .order_by(Consent.given_on.desc(), Consent.recorded_at.desc())))
+
+
+def expiring_soon(cases_query: Any, *, within_days: int = 30) -> Any:
+    """SELECT of valid consents of the given (scoped) cases that expire within ``within_days``."""
+    from datetime import timedelta
+
+    now = today()
+    case_ids = cases_query.with_only_columns(Case.id).where(Case.status == "open")
+    return (select(Consent)
+            .where(Consent.case_id.in_(case_ids), Consent.withdrawn_on.is_(None),
+                   Consent.expires_on.is_not(None), Consent.expires_on >= now,
+                   Consent.expires_on <= now + timedelta(days=within_days))
+            .order_by(Consent.expires_on))

@@ -1,0 +1,80 @@
+"""Effective dates (what a person states happened) checked for sense, and backdating reasons.
+
+DOMAIN.md "Dates": an effective date is never in the future, never before the case opened,
+and in order with the dates before it. An entry backdated by more than
+``CASEWORK_BACKDATE_REASON_DAYS`` (default 30) needs a short reason, which is stored.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+
+from casework.services.errors import DomainError
+
+LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+REASON_MAX = 200
+DEFAULT_BACKDATE_DAYS = 30
+
+
+def today() -> date:
+    """Today in Vietnam (effective dates are local calendar days)."""
+    return datetime.now(LOCAL_ZONE).date()
+
+
+def backdate_limit_days() -> int:
+    if has_app_context():
+        return int(current_app.config.get("CASEWORK_BACKDATE_REASON_DAYS", DEFAULT_BACKDATE_DAYS))
+    return DEFAULT_BACKDATE_DAYS
+
+
+def clean_text(value: str | None, *, limit: int, field: str | None = None,
+               multiline: bool = False) -> str | None:
+    """NFC-normalise, strip controls, trim; ``None`` when empty; DomainError when too long."""
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value)
+    allowed = "\n\t" if multiline else ""
+    value = "".join(c for c in value if c in allowed or unicodedata.category(c)[0] != "C"
+                    or c in "\u200c\u200d")
+    value = value.replace("\r", "").strip() if multiline else " ".join(value.split())
+    if not value:
+        return None
+    if len(value) > limit:
+        raise DomainError(_l("At most %(n)s characters.", n=limit), field)
+    return value
+
+
+def stated(on: date | None, field: str) -> date:
+    """The date, or DomainError "Enter a date." on ``field`` when it is missing."""
+    if on is None:
+        raise DomainError(_l("Enter a date."), field)
+    return on
+
+
+def check_date(on: date | None, *, field: str, not_before: date | None = None,
+               not_before_message: Any = None, backdate_reason: str | None = None,
+               reason_field: str = "backdate_reason", require_reason: bool = True) -> str | None:
+    """Check an effective date; return the cleaned backdating reason (or None).
+
+    Raises DomainError: missing date, date in the future, date before ``not_before``, or a
+    date more than the configured number of days ago without a reason.
+    """
+    if on is None:
+        raise DomainError(_l("Enter a date."), field)
+    now = today()
+    if on > now:
+        raise DomainError(_l("The date cannot be in the future."), field)
+    if not_before is not None and on < not_before:
+        raise DomainError(not_before_message or _l("The date is too early."), field)
+    reason = clean_text(backdate_reason, limit=REASON_MAX, field=reason_field)
+    if require_reason and (now - on).days > backdate_limit_days() and not reason:
+        raise DomainError(
+            _l("This date is more than %(n)s days ago: give a short reason for the late entry.",
+               n=backdate_limit_days()), reason_field)
+    return reason
