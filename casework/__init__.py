@@ -11,8 +11,16 @@ from typing import Any
 
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RowIdConverter(IntegerConverter):
+    """``<id:name>``: a positive integer id small enough for every database (else 404)."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
@@ -35,6 +43,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         instance_relative_config=False,
     )
     app.config.from_mapping(settings.flask_config())
+    app.url_map.converters["id"] = RowIdConverter
 
     _init_extensions(app)
     _init_security(app)

@@ -43,7 +43,7 @@ class Settings:
     env: str = "development"
     instance_path: Path = field(default_factory=lambda: Path("instance").resolve())
     database_url: str = ""
-    secret_key: str = DEV_SECRET_KEY
+    secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     key_file: Path = field(default_factory=lambda: Path("instance/casework-keys.json").resolve())
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12

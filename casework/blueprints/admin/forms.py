@@ -3,11 +3,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from casework.forms import options
 
 REQUIRED = _l("This field is required.")
+# A plausibility check only (a notice address, not an identity): something@domain.tld
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 ROLE_CHOICES = options([
     ("caseworker", _l("Caseworker")),
@@ -37,7 +39,8 @@ class UserForm(FlaskForm):
     )
     email = EmailField(
         _l("E-mail (for notices; optional)"),
-        validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid e-mail address."))],
+        validators=[Optional(), Length(max=254),
+                    Regexp(EMAIL_PATTERN, message=_l("Enter a valid e-mail address."))],
     )
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired(REQUIRED)])
     org_unit = SelectField(_l("Organisation unit (staff)"), coerce=int, validate_choice=True)

@@ -108,7 +108,7 @@ def new_user():  # type: ignore[no-untyped-def]
     return render_template("admin/user_new.html", form=form)
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
 @requires(Permission.MANAGE_USERS)
 def user(user_id: int):  # type: ignore[no-untyped-def]
     target = _load_user(user_id)
@@ -116,7 +116,7 @@ def user(user_id: int):  # type: ignore[no-untyped-def]
                            confirm=ConfirmForm())
 
 
-@bp.post("/users/<int:user_id>/password")
+@bp.post("/users/<id:user_id>/password")
 @requires(Permission.MANAGE_USERS)
 def reset_password(user_id: int):  # type: ignore[no-untyped-def]
     target = _load_user(user_id)
@@ -134,13 +134,13 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
                            confirm=ConfirmForm()), 400
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 @requires(Permission.MANAGE_USERS)
 def deactivate_user(user_id: int):  # type: ignore[no-untyped-def]
     return _set_user_active(user_id, False)
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<id:user_id>/reactivate")
 @requires(Permission.MANAGE_USERS)
 def reactivate_user(user_id: int):  # type: ignore[no-untyped-def]
     return _set_user_active(user_id, True)
@@ -160,7 +160,7 @@ def _set_user_active(user_id: int, active: bool) -> Any:
     return redirect(url_for("admin.user", user_id=target.id))
 
 
-@bp.post("/users/<int:user_id>/two-factor/reset")
+@bp.post("/users/<id:user_id>/two-factor/reset")
 @requires(Permission.MANAGE_USERS)
 def reset_two_factor(user_id: int):  # type: ignore[no-untyped-def]
     target = _load_user(user_id)
@@ -200,7 +200,7 @@ def new_unit():  # type: ignore[no-untyped-def]
     return render_template("admin/unit_new.html", form=form)
 
 
-@bp.get("/units/<int:unit_id>")
+@bp.get("/units/<id:unit_id>")
 @requires(Permission.MANAGE_UNITS)
 def unit(unit_id: int):  # type: ignore[no-untyped-def]
     target = _load_unit(unit_id)
@@ -218,7 +218,7 @@ def _render_unit(target: OrgUnit, rename: RenameUnitForm | None = None,
                            confirm=ConfirmForm()), status
 
 
-@bp.post("/units/<int:unit_id>/rename")
+@bp.post("/units/<id:unit_id>/rename")
 @requires(Permission.MANAGE_UNITS)
 def rename_unit(unit_id: int):  # type: ignore[no-untyped-def]
     target = _load_unit(unit_id)
@@ -235,7 +235,7 @@ def rename_unit(unit_id: int):  # type: ignore[no-untyped-def]
     return _render_unit(target, rename=form, status=400)
 
 
-@bp.post("/units/<int:unit_id>/move")
+@bp.post("/units/<id:unit_id>/move")
 @requires(Permission.MANAGE_UNITS)
 def move_unit(unit_id: int):  # type: ignore[no-untyped-def]
     target = _load_unit(unit_id)
@@ -256,13 +256,13 @@ def move_unit(unit_id: int):  # type: ignore[no-untyped-def]
     return _render_unit(target, move=form, status=400)
 
 
-@bp.post("/units/<int:unit_id>/deactivate")
+@bp.post("/units/<id:unit_id>/deactivate")
 @requires(Permission.MANAGE_UNITS)
 def deactivate_unit(unit_id: int):  # type: ignore[no-untyped-def]
     return _set_unit_active(unit_id, False)
 
 
-@bp.post("/units/<int:unit_id>/reactivate")
+@bp.post("/units/<id:unit_id>/reactivate")
 @requires(Permission.MANAGE_UNITS)
 def reactivate_unit(unit_id: int):  # type: ignore[no-untyped-def]
     return _set_unit_active(unit_id, True)
