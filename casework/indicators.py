@@ -1,0 +1,501 @@
+"""The target-5 connection indicator (DOMAIN.md "The connection indicator"), in SQL aggregates.
+
+Definition as implemented, for a group G, a period [start, end] and a scope (an org unit and its
+subtree by materialised path):
+
+* **open in the period**: a ``case_episodes`` row with ``opened_on <= end`` and
+  ``(closed_on IS NULL OR closed_on >= start)``;
+* **eligible**: a case of G, not merged into another, open in the period, with at least one need
+  open in the period (``identified_on <= end`` and ``(ended_on IS NULL OR ended_on >= start)``)
+  that was identified while the case existed (``identified_on >= cases.intake_date``);
+* **connected**: eligible, and some referral for one of her needs has uptake confirmed by the
+  partner (status ``in_service``, ``completed`` or ``not_completed`` with ``uptake_on`` set) on
+  or before ``end``;
+* **where she counts**: the unit whose custody row covers the *anchor* day,
+  ``min(end, last day she was open in the period)`` (``from_date <= anchor`` and
+  ``(to_date IS NULL OR to_date > anchor)``; the latest such row if rows overlap; her case's
+  unit if none does). She is one row per period, so counts per unit add up over a subtree.
+
+Erased women keep their rows (only keys are destroyed), so they stay counted: nothing here
+reads an encrypted column. One query returns the counts of every unit for every group; rolling
+the (at most a few hundred) unit rows up a subtree is done in Python, never a loop over cases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from casework.domain import CASE_GROUPS, TARGET_GROUP
+from casework.extensions import db
+from casework.models.case import Case, CaseCustody, CaseEpisode
+from casework.models.need import Need
+from casework.models.org import OrgUnit
+from casework.models.referral import Referral
+
+PLAN_START = date(2021, 1, 1)
+TARGET_RATE = 0.8
+UPTAKE_STATUSES = ("in_service", "completed", "not_completed")
+# Current statuses of a referral still on its way (sent and not answered, or accepted).
+AWAITING_ANSWER = ("sent",)
+AWAITING_UPTAKE = ("accepted", "on_hold")
+NOT_SENT = ("draft",)
+
+
+# --- Portable date arithmetic ---------------------------------------------------------------
+
+class days_between(FunctionElement[int]):
+    """``later - earlier`` in whole days, on SQLite and PostgreSQL."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+def _days_default(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (f"CAST(julianday({compiler.process(later, **kw)}) - "
+            f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)")
+
+
+# --- Periods -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period ``[start, end]`` (both days included) with a stable key."""
+
+    key: str  # "2024H1", "2024", "cum"; "@yyyy-mm-dd" suffix when cut at an as-of date
+    kind: str  # "half" | "year" | "cumulative"
+    start: date
+    end: date
+
+    @property
+    def code(self) -> str:
+        return self.key.split("@", 1)[0]
+
+
+_PERIOD_RE = re.compile(r"^(?:(?P<year>20\d\d)(?P<half>H[12])?|(?P<cum>cum))$")
+
+
+def parse_period(key: str | None, as_of: date | None = None, *,
+                 today: date | None = None) -> Period:
+    """``2024H1``, ``2024`` or ``cum`` (since 1 January 2021); cut at ``as_of`` when given.
+
+    Raises ValueError for an unknown key, a period that starts after ``as_of``/today or before
+    the plan, so views can answer 400 with a message.
+    """
+    today = today or date.today()
+    as_of = as_of or today
+    key = (key or "").strip() or default_period_key(as_of)
+    match = _PERIOD_RE.match(key)
+    if not match:
+        raise ValueError("unknown period")
+    if match.group("cum"):
+        start, end, kind = PLAN_START, as_of, "cumulative"
+    else:
+        year = int(match.group("year"))
+        half = match.group("half")
+        if half == "H1":
+            start, end, kind = date(year, 1, 1), date(year, 6, 30), "half"
+        elif half == "H2":
+            start, end, kind = date(year, 7, 1), date(year, 12, 31), "half"
+        else:
+            start, end, kind = date(year, 1, 1), date(year, 12, 31), "year"
+    if start < PLAN_START or start > as_of:
+        raise ValueError("period outside the plan")
+    if end > as_of:
+        return Period(f"{key}@{as_of.isoformat()}", kind, start, as_of)
+    return Period(key, kind, start, end)
+
+
+def default_period_key(as_of: date) -> str:
+    return f"{as_of.year}H{1 if as_of.month <= 6 else 2}"
+
+
+def half_years(until: date) -> list[Period]:
+    """Every half-year from the plan's start to ``until`` (the last one cut at ``until``)."""
+    periods = []
+    year, half = PLAN_START.year, 1
+    while True:
+        key = f"{year}H{half}"
+        start = date(year, 1 if half == 1 else 7, 1)
+        if start > until:
+            return periods
+        periods.append(parse_period(key, until))
+        year, half = (year, 2) if half == 1 else (year + 1, 1)
+
+
+def period_choices(until: date) -> list[str]:
+    """Keys for the period picker: half-years and years (newest first) and cumulative."""
+    keys = ["cum"]
+    for year in range(until.year, PLAN_START.year - 1, -1):
+        if date(year, 7, 1) <= until:
+            keys.append(f"{year}H2")
+        keys.extend([f"{year}H1", str(year)])
+    return keys
+
+
+# --- The core query -----------------------------------------------------------------------------
+
+def _open_episodes(period: Period) -> Any:
+    """Per case open in the period: the anchor day (last day open in it, at most its end)."""
+    ep = CaseEpisode
+    end = literal(period.end, Date)
+    last_open = case((or_(ep.closed_on.is_(None), ep.closed_on > period.end), end),
+                     else_=ep.closed_on)
+    return (
+        select(ep.case_id.label("case_id"), func.max(last_open).label("anchor"))
+        .where(ep.opened_on <= period.end,
+               or_(ep.closed_on.is_(None), ep.closed_on >= period.start))
+        .group_by(ep.case_id)
+        .subquery("ep")
+    )
+
+
+def _need_open(period: Period) -> ColumnElement[bool]:
+    """A need open at some time in the period and identified while the case existed."""
+    return and_(
+        Need.identified_on <= period.end,
+        or_(Need.ended_on.is_(None), Need.ended_on >= period.start),
+        Need.identified_on >= Case.intake_date,
+    )
+
+
+def placed_cases(period: Period, groups: Sequence[str] | None = None) -> Any:
+    """A CTE of eligible cases: ``case_id``, ``grp``, ``unit_id`` (where she counts)."""
+    ep = _open_episodes(period)
+    conditions = [Case.merged_into_id.is_(None),
+                  exists().where(Need.case_id == Case.id, _need_open(period))]
+    if groups is not None:
+        conditions.append(Case.group.in_(list(groups)))
+    elig = (
+        select(Case.id.label("case_id"), Case.group.label("grp"),
+               Case.org_unit_id.label("home_unit"), ep.c.anchor)
+        .join(ep, ep.c.case_id == Case.id)
+        .where(*conditions)
+        .cte("elig")
+    )
+    cc = CaseCustody
+    ranked = (
+        select(
+            elig.c.case_id, elig.c.grp,
+            func.coalesce(cc.org_unit_id, elig.c.home_unit).label("unit_id"),
+            func.row_number().over(partition_by=elig.c.case_id,
+                                   order_by=(cc.from_date.desc(), cc.id.desc())).label("rn"),
+        )
+        .select_from(elig.outerjoin(cc, and_(
+            cc.case_id == elig.c.case_id, cc.from_date <= elig.c.anchor,
+            or_(cc.to_date.is_(None), cc.to_date > elig.c.anchor))))
+        .subquery("ranked")
+    )
+    return (select(ranked.c.case_id, ranked.c.grp, ranked.c.unit_id)
+            .where(ranked.c.rn == 1).cte("placed"))
+
+
+def _uptake_by(period: Period) -> ColumnElement[bool]:
+    return and_(Referral.status.in_(UPTAKE_STATUSES), Referral.uptake_on.is_not(None),
+                Referral.uptake_on <= period.end)
+
+
+def _connections(period: Period) -> Any:
+    """Per case with a confirmed uptake by the period's end: the fewest days need → uptake."""
+    return (
+        select(Need.case_id.label("case_id"),
+               func.min(days_between(Referral.uptake_on, Need.identified_on)).label("days"))
+        .select_from(Referral).join(Need, Need.id == Referral.need_id)
+        .where(_uptake_by(period))
+        .group_by(Need.case_id)
+        .cte("conn")
+    )
+
+
+def _pipeline(period: Period) -> Any:
+    """Per case: furthest open stage of a referral made by the end (1 sent, 2 accepted)."""
+    stage = case(
+        (Referral.status.in_(AWAITING_UPTAKE), 2),
+        (and_(Referral.status.in_(UPTAKE_STATUSES), Referral.uptake_on > period.end), 2),
+        (Referral.status.in_(AWAITING_ANSWER), 1),
+        else_=0,
+    )
+    return (
+        select(Need.case_id.label("case_id"), func.max(stage).label("stage"))
+        .select_from(Referral).join(Need, Need.id == Referral.need_id)
+        .where(Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
+               Referral.status.not_in(NOT_SENT))
+        .group_by(Need.case_id)
+        .cte("pipe")
+    )
+
+
+def _in_scope(unit_col: Any, scope: OrgUnit | None) -> Any:
+    if scope is None:
+        return None
+    return unit_col.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(scope.path,
+                                                                          autoescape=True)))
+
+
+def unit_counts_statement(period: Period, scope: OrgUnit | None = None) -> Any:
+    """Rows ``(grp, unit_id, eligible, connected, awaiting_answer, awaiting_uptake)``."""
+    placed = placed_cases(period)
+    conn = _connections(period)
+    pipe = _pipeline(period)
+    not_connected = conn.c.case_id.is_(None)
+    stmt = (
+        select(
+            placed.c.grp, placed.c.unit_id,
+            func.count().label("eligible"),
+            func.count(conn.c.case_id).label("connected"),
+            func.count(case((and_(not_connected, pipe.c.stage == 1), 1))).label("awaiting_answer"),
+            func.count(case((and_(not_connected, pipe.c.stage == 2), 1))).label("awaiting_uptake"),
+        )
+        .select_from(placed.outerjoin(conn, conn.c.case_id == placed.c.case_id)
+                     .outerjoin(pipe, pipe.c.case_id == placed.c.case_id))
+        .group_by(placed.c.grp, placed.c.unit_id)
+    )
+    where = _in_scope(placed.c.unit_id, scope)
+    return stmt if where is None else stmt.where(where)
+
+
+# --- Results ------------------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    eligible: int = 0
+    connected: int = 0
+    awaiting_answer: int = 0
+    awaiting_uptake: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.connected / self.eligible if self.eligible else None
+
+    @property
+    def below_target(self) -> bool:
+        return self.rate is not None and self.rate < TARGET_RATE
+
+    @property
+    def pipeline(self) -> int:
+        return self.awaiting_answer + self.awaiting_uptake
+
+    def add(self, other: Figures) -> None:
+        self.eligible += other.eligible
+        self.connected += other.connected
+        self.awaiting_answer += other.awaiting_answer
+        self.awaiting_uptake += other.awaiting_uptake
+
+    def as_dict(self) -> dict[str, int]:
+        return {"eligible": self.eligible, "connected": self.connected,
+                "awaiting_answer": self.awaiting_answer, "awaiting_uptake": self.awaiting_uptake}
+
+
+@dataclass
+class UnitRow:
+    unit: OrgUnit
+    figures: Figures
+    direct: bool = False  # cases held by the parent unit itself, not by a sub-unit
+
+
+@dataclass
+class Breakdown:
+    key: Any  # category code or provider id
+    eligible: int
+    connected: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.connected / self.eligible if self.eligible else None
+
+
+@dataclass
+class Indicator:
+    scope: OrgUnit
+    period: Period
+    total: Figures
+    children: list[UnitRow]
+    other_groups: dict[str, Figures]
+    categories: list[Breakdown] = field(default_factory=list)
+    partners: list[Breakdown] = field(default_factory=list)
+    median_days: float | None = None
+    median_n: int = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain figures for a sign-off (JSON): what the signed report said."""
+        return {
+            "period": {"key": self.period.key, "start": self.period.start.isoformat(),
+                       "end": self.period.end.isoformat()},
+            "total": self.total.as_dict(),
+            "units": {str(r.unit.id) + ("*" if r.direct else ""): r.figures.as_dict()
+                      for r in self.children},
+            "other_groups": {g: f.as_dict() for g, f in self.other_groups.items()},
+            "categories": {b.key: [b.eligible, b.connected] for b in self.categories},
+            "partners": {str(b.key): [b.eligible, b.connected] for b in self.partners},
+            "median_days": self.median_days,
+            "median_n": self.median_n,
+        }
+
+
+def _rollup(rows: Iterable[Any], units: dict[int, OrgUnit], scope: OrgUnit,
+            children: list[OrgUnit]) -> tuple[Figures, dict[int, Figures], Figures]:
+    """Sum per-unit rows into the scope total, each child's subtree and the scope's own cases."""
+    total, direct = Figures(), Figures()
+    per_child = {c.id: Figures() for c in children}
+    for row in rows:
+        unit = units.get(row.unit_id)
+        if unit is None or not unit.path.startswith(scope.path):
+            continue
+        figures = Figures(row.eligible, row.connected, row.awaiting_answer, row.awaiting_uptake)
+        total.add(figures)
+        for child in children:
+            if unit.path.startswith(child.path):
+                per_child[child.id].add(figures)
+                break
+        else:
+            direct.add(figures)
+    return total, per_child, direct
+
+
+def compute(scope: OrgUnit, period: Period, *, breakdowns: bool = True) -> Indicator:
+    """Every figure of the dashboard and the report for ``scope``'s subtree and ``period``."""
+    session = db.session
+    units = {u.id: u for u in session.scalars(
+        select(OrgUnit).where(OrgUnit.path.startswith(scope.path, autoescape=True)))}
+    children = sorted((u for u in units.values() if u.parent_id == scope.id),
+                      key=lambda u: u.name)
+    rows = session.execute(unit_counts_statement(period, scope)).all()
+    by_group: dict[str, list[Any]] = {}
+    for row in rows:
+        by_group.setdefault(row.grp, []).append(row)
+    total, per_child, direct = _rollup(by_group.get(TARGET_GROUP, []), units, scope, children)
+    child_rows = [UnitRow(c, per_child[c.id]) for c in children]
+    if direct.eligible:
+        child_rows.append(UnitRow(scope, direct, direct=True))
+    others = {g: _rollup(by_group.get(g, []), units, scope, [])[0]
+              for g in CASE_GROUPS if g != TARGET_GROUP}
+    result = Indicator(scope, period, total, child_rows, others)
+    if breakdowns:
+        result.categories = category_breakdown(scope, period)
+        result.partners = partner_breakdown(scope, period)
+        result.median_days, result.median_n = median_days(scope, period)
+    return result
+
+
+def totals(scope: OrgUnit, period: Period, group: str = TARGET_GROUP) -> Figures:
+    """Only the scope's total for one group (trend charts, tests)."""
+    rows = db.session.execute(unit_counts_statement(period, scope)).all()
+    total = Figures()
+    for row in rows:
+        if row.grp == group:
+            total.add(Figures(row.eligible, row.connected, row.awaiting_answer,
+                              row.awaiting_uptake))
+    return total
+
+
+def trend(scope: OrgUnit, until: date) -> list[tuple[Period, Figures]]:
+    """The target group's figures for each half-year since the plan started."""
+    return [(p, totals(scope, p)) for p in half_years(until)]
+
+
+def _target_placed(period: Period, scope: OrgUnit) -> Any:
+    placed = placed_cases(period, groups=(TARGET_GROUP,))
+    return placed, _in_scope(placed.c.unit_id, scope)
+
+
+def category_breakdown(scope: OrgUnit, period: Period) -> list[Breakdown]:
+    """Per service category: eligible women with an open need of it; those connected to it."""
+    placed, where = _target_placed(period, scope)
+    need_cats = (
+        select(Need.case_id.label("case_id"), Need.category.label("category"))
+        .join(Case, Case.id == Need.case_id)
+        .where(_need_open(period)).distinct().cte("need_cats")
+    )
+    conn_cats = (
+        select(Need.case_id.label("case_id"), Need.category.label("category"))
+        .select_from(Referral).join(Need, Need.id == Referral.need_id)
+        .where(_uptake_by(period)).distinct().cte("conn_cats")
+    )
+    stmt = (
+        select(need_cats.c.category, func.count().label("eligible"),
+               func.count(conn_cats.c.case_id).label("connected"))
+        .select_from(placed.join(need_cats, need_cats.c.case_id == placed.c.case_id)
+                     .outerjoin(conn_cats, and_(conn_cats.c.case_id == need_cats.c.case_id,
+                                                conn_cats.c.category == need_cats.c.category)))
+        .where(where).group_by(need_cats.c.category).order_by(need_cats.c.category)
+    )
+    return [Breakdown(r.category, r.eligible, r.connected) for r in db.session.execute(stmt)]
+
+
+def partner_breakdown(scope: OrgUnit, period: Period) -> list[Breakdown]:
+    """Per partner: eligible women referred to it by the end; those whose uptake it confirmed."""
+    placed, where = _target_placed(period, scope)
+    connected = case((_uptake_by(period), placed.c.case_id))
+    stmt = (
+        select(Referral.provider_id, func.count(placed.c.case_id.distinct()).label("eligible"),
+               func.count(connected.distinct()).label("connected"))
+        .select_from(placed.join(Need, Need.case_id == placed.c.case_id)
+                     .join(Referral, Referral.need_id == Need.id))
+        .where(where, Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
+               Referral.status.not_in(NOT_SENT))
+        .group_by(Referral.provider_id).order_by(Referral.provider_id)
+    )
+    return [Breakdown(r.provider_id, r.eligible, r.connected) for r in db.session.execute(stmt)]
+
+
+def median_statement(scope: OrgUnit, period: Period) -> Any:
+    """The median (computed in SQL with window functions) of days need → first uptake."""
+    placed, where = _target_placed(period, scope)
+    conn = _connections(period)
+    ranked = (
+        select(conn.c.days,
+               func.row_number().over(order_by=conn.c.days).label("rn"),
+               func.count().over().label("n"))
+        .select_from(placed.join(conn, conn.c.case_id == placed.c.case_id))
+        .where(where)
+        .subquery("ranked_days")
+    )
+    return select(func.avg(ranked.c.days), func.max(ranked.c.n)).where(
+        ranked.c.rn.between((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2))
+
+
+def median_days(scope: OrgUnit, period: Period) -> tuple[float | None, int]:
+    value, n = db.session.execute(median_statement(scope, period)).one()
+    return (None if value is None else float(value)), int(n or 0)
+
+
+def eligible_case_ids(scope: OrgUnit, period: Period) -> Any:
+    """Select ``(case_id, grp, unit_id, days)`` for the de-identified export (days or NULL)."""
+    placed = placed_cases(period)
+    conn = _connections(period)
+    return (
+        select(placed.c.case_id, placed.c.grp, placed.c.unit_id, conn.c.days)
+        .select_from(placed.outerjoin(conn, conn.c.case_id == placed.c.case_id))
+        .where(_in_scope(placed.c.unit_id, scope))
+        .order_by(placed.c.case_id)
+    )
+
+
+def next_day(day: date) -> date:
+    return day + timedelta(days=1)
