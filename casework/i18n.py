@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
 
@@ -59,13 +59,15 @@ def compile_catalogues() -> list[Path]:
 
 def select_locale() -> str:
     """The signed-in user's language, else the one chosen in this browser, else the default."""
+    if not has_request_context():  # CLI commands and services run outside requests
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     user_language = getattr(current_user, "language", None) if current_user else None
     if user_language in SUPPORTED:
         return str(user_language)
     chosen = session.get("language")
     if chosen in SUPPORTED:
         return str(chosen)
-    if request and request.args.get("lang") in SUPPORTED:
+    if request.args.get("lang") in SUPPORTED:
         return str(request.args["lang"])
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 

@@ -176,15 +176,22 @@ def test_move_under_own_subtree_is_refused(admin_client, org):
 
 
 def test_subtree_moves_rewrite_every_descendant_path(app, org):
-    from casework.services.org_units import move_unit, units_in_scope
+    from casework.services.errors import DomainError
+    from casework.services.org_units import create_unit, move_unit, units_in_scope
 
-    actor = None
-    move_unit(org.d1, org.d2, actor=actor) if False else None  # districts cannot nest
-    with pytest.raises(Exception, match="cannot be placed"):
-        move_unit(org.d1, org.d2, actor=actor)
+    move_unit(org.c1, org.d2, actor=None)  # a commune changes district
+    db.session.commit()
+    assert sorted(u.code for u in units_in_scope(org.d2)) == ["C1", "C3", "D2"]
+    assert [u.code for u in units_in_scope(org.d1)] == ["D1", "C2"]
+    with pytest.raises(DomainError):
+        move_unit(org.d1, org.d2, actor=None)  # a district cannot sit under a district
     db.session.rollback()
-    codes = [u.code for u in units_in_scope(org.d1)]
-    assert codes == ["D1", "C1", "C2"]
+    province2 = create_unit(code="P2", name="Tỉnh Hai", kind="province", parent=None, actor=None)
+    move_unit(org.d1, province2, actor=None)
+    db.session.commit()
+    db.session.expire_all()
+    assert sorted(u.code for u in units_in_scope(province2)) == ["C2", "D1", "P2"]
+    assert all(u.path.startswith(province2.path) for u in units_in_scope(province2))
 
 
 def test_deactivate_refused_while_accounts_remain(admin_client, make_user, org):
