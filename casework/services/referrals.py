@@ -1,0 +1,484 @@
+"""Referrals: draft from a need, send with consent, move through the loop, and find the overdue.
+
+The allowed moves live in :mod:`casework.services.referral_flow` (the table); this module runs
+them: it checks the actor's side, the status, the form's version, the inputs and the dates;
+writes the referral's attributes, one :class:`ReferralEvent`, one audit event and the notices;
+and keeps the need's status in step (sent → referred, uptake → connected, declined / not
+completed / cancelled → identified again when no other referral is working on it).
+
+**Overdue** (one rule for worklists, partner inboxes and supervision): see :func:`overdue_filter`.
+
+Every function flushes and never commits; the view commits once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from statistics import median
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework import audit
+from casework.db import utcnow
+from casework.domain import REFERRAL_OPEN_STATUSES
+from casework.extensions import db
+from casework.models.case import Case
+from casework.models.need import Need
+from casework.models.org import OrgUnit
+from casework.models.provider import ServiceProvider
+from casework.models.referral import Referral, ReferralEvent
+from casework.models.user import User
+from casework.services import consents, needs, notifications, providers
+from casework.services import referral_flow as flow
+from casework.services.effective_dates import check_date, clean_text, today
+from casework.services.errors import DomainError, StaleObjectError
+
+NOTE_MAX = 1000
+PARTNER_NOTE_MAX = 500
+# Statuses in which a referral still works on its need (a new one would duplicate it).
+LIVE_STATUSES = ("sent", "accepted", "on_hold", "in_service")
+# Statuses a partner never sees.
+HIDDEN_FROM_PARTNER = ("draft", "cancelled")
+
+#: Fields a caseworker may share, with the consent field each needs (None: always allowed,
+#: because it identifies no one: a five-year age band, the need and the caseworker's note).
+SHARE_OPTIONS: dict[str, tuple[Any, str | None]] = {
+    "given_name": (_l("Given name"), "full_name"),
+    "phone": (_l("Phone"), "phone"),
+    "age_band": (_l("Age band"), None),
+    "full_name": (_l("Full name"), "full_name"),
+    "date_of_birth": (_l("Date of birth"), "date_of_birth"),
+    "address": (_l("Current address"), "address"),
+    "national_id": (_l("National ID number (CCCD)"), "national_id"),
+}
+DEFAULT_SHARE = ("given_name", "phone", "age_band")
+STALE_MESSAGE = _l("Someone else changed this referral a moment ago. Nothing was saved: "
+                   "check its current status and try again.")
+
+
+def _refuse(message: Any, field: str | None = None) -> DomainError:
+    return DomainError(message, field)
+
+
+# --- Who is acting ----------------------------------------------------------------------------
+
+def side_of(user: User | Any, referral: Referral) -> str | None:
+    """Which side of the loop ``user`` is on for ``referral`` (a referral_flow side), or None.
+
+    Caseworkers and supervisors must hold the case in their unit's subtree; partner users must
+    belong to the receiving provider.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return None
+    if user.role == "partner":
+        return flow.PARTNER if user.provider_id == referral.provider_id else None
+    if user.role in (flow.CASEWORKER, flow.SUPERVISOR) and user.org_unit is not None:
+        unit = referral.case.org_unit
+        return user.role if unit.is_within(user.org_unit) else None
+    return None
+
+
+def available_actions(referral: Referral, user: User | Any) -> list[flow.Transition]:
+    """The actions ``user`` may take on ``referral`` now (what the page offers as buttons)."""
+    side = side_of(user, referral)
+    actions = flow.allowed_actions(referral.status, side)
+    if referral.review_outcome is not None:
+        actions = [t for t in actions if not t.action.startswith("review_")]
+    return actions
+
+
+def _check_version(referral: Referral, version: int | None) -> None:
+    if version is None or version != referral.version:
+        raise StaleObjectError(STALE_MESSAGE)
+
+
+def _flush(referral: Referral) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleObjectError(STALE_MESSAGE) from None
+
+
+# --- Drafting and sending ---------------------------------------------------------------------
+
+def create_draft(need: Need, provider: ServiceProvider, *, actor: User) -> Referral:
+    """A draft referral of ``need`` to ``provider``. Raises DomainError for a closed case, an
+    ended need, a partner that does not offer the category or serve the case's area, or when a
+    referral of this need to this partner is already open (this also makes a replayed form
+    harmless)."""
+    case = need.case
+    if case.status != "open":
+        raise _refuse(_l("Reopen the case before referring."))
+    if need.status in ("declined_by_her", "no_longer_needed"):
+        raise _refuse(_l("This need has ended; identify it again before referring."))
+    if not providers.serves(provider, need.category, case.org_unit):
+        raise _refuse(_l("This partner does not offer this service in the case's area."),
+                      "provider")
+    open_already = db.session.scalar(select(Referral.id).where(
+        Referral.need_id == need.id, Referral.provider_id == provider.id,
+        Referral.status.in_(tuple(REFERRAL_OPEN_STATUSES))))
+    if open_already is not None:
+        raise _refuse(_l("A referral of this need to this partner is already open."),
+                      "provider")
+    referral = Referral(case_id=case.id, subject_id=case.subject_id, need_id=need.id,
+                        provider_id=provider.id, category=need.category, status="draft",
+                        created_by_id=actor.id)
+    db.session.add(referral)
+    db.session.flush()
+    db.session.add(ReferralEvent(referral_id=referral.id, subject_id=case.subject_id,
+                                 action="create", from_status=None, to_status="draft",
+                                 effective_date=today(), actor_id=actor.id,
+                                 actor_role=actor.role))
+    audit.record("referral.drafted", target_type="referral", target_id=referral.id, actor=actor,
+                 details={"category": need.category, "provider": provider.code})
+    db.session.flush()
+    return referral
+
+
+def allowed_share_fields(referral: Referral, on: date | None = None) -> tuple[str, ...]:
+    """Share options the woman's valid consent allows for this referral's category on ``on``."""
+    consent = consents.valid_share_consent(referral.case, referral.category, on or today())
+    allowed = set(consents.shareable_fields(consent))
+    if consent is None:
+        return ()
+    return tuple(name for name, (_label, needs_) in SHARE_OPTIONS.items()
+                 if needs_ is None or needs_ in allowed)
+
+
+def _snapshot(case: Case, fields: tuple[str, ...], partner_note: str | None) -> str:
+    values: dict[str, str | None] = {}
+    for name in fields:
+        if name == "age_band":
+            values[name] = case.birth_year_band
+        elif name == "date_of_birth":
+            values[name] = case.date_of_birth.isoformat() if case.date_of_birth else None
+        else:
+            values[name] = getattr(case, name)
+    values["need_note"] = partner_note
+    return json.dumps(values, ensure_ascii=False)
+
+
+def send(referral: Referral, *, actor: User, version: int | None, fields: list[str],
+         referred_on: date | None, partner_note: str | None, note: str | None = None) -> None:
+    """Send a draft: consent checked for the category on the referral date and today, the
+    partner's copy (only ``fields``) encrypted, deadlines set, need marked referred.
+
+    Raises DomainError (nothing written) for a wrong side or status, a stale form, no valid
+    consent, a field she did not consent to share, or a bad date; StaleObjectError when
+    someone else acted first.
+    """
+    _guard(referral, "send", actor, version)
+    case = referral.case
+    if case.status != "open":
+        raise _refuse(_l("Reopen the case before referring."))
+    provider = referral.provider
+    if not provider.active:
+        raise _refuse(_l("This partner is no longer active; choose another one."))
+    reason = check_date(referred_on, field="effective_date", not_before=referral.need.identified_on,
+                        not_before_message=_l("The referral cannot be dated before the need "
+                                              "was identified."),
+                        backdate_reason=note, reason_field="note")
+    if referred_on is None:  # check_date refused it already; this narrows the type
+        raise _refuse(_l("Enter a date."), "effective_date")
+    if (consents.valid_share_consent(case, referral.category, referred_on) is None
+            or consents.valid_share_consent(case, referral.category, today()) is None):
+        raise _refuse(_l("She has not given a valid consent to share her details with partners "
+                         "of this service category. Record her consent first."), "fields")
+    chosen = tuple(name for name in SHARE_OPTIONS if name in set(fields))
+    unknown = set(fields) - set(SHARE_OPTIONS)
+    allowed = set(allowed_share_fields(referral, referred_on)) & set(allowed_share_fields(referral))
+    if unknown or not set(chosen) <= allowed:
+        raise _refuse(_l("Share only the details she consented to share with this service."),
+                      "fields")
+    partner_note = clean_text(partner_note, limit=PARTNER_NOTE_MAX, field="partner_note",
+                              multiline=True)
+    event_note = clean_text(note, limit=NOTE_MAX, field="note", multiline=True)
+    referral.shared_fields = ",".join(chosen)
+    referral.shared_data = _snapshot(case, chosen, partner_note)
+    referral.referred_on = referred_on
+    referral.response_due_on = referred_on + timedelta(days=provider.response_days)
+    referral.sent_at = utcnow()
+    referral.sent_by_id = actor.id
+    _record(referral, "send", actor, referred_on, None, event_note or reason,
+            extra={"fields": referral.shared_fields})
+    needs.mark_referred(referral.need, referred_on, actor)
+    audit.record("referral.shared", target_type="referral", target_id=referral.id, actor=actor,
+                 fields=chosen, details={"provider": provider.code, "category": referral.category})
+    _notify(referral, "referral_received", to_partner=True)
+    _flush(referral)
+
+
+# --- Partner and caseworker moves -------------------------------------------------------------
+
+@dataclass
+class ActionInput:
+    effective_date: date | None = None
+    reason_code: str | None = None
+    outcome_code: str | None = None
+    note: str | None = None
+
+
+def _guard(referral: Referral, action: str, actor: User, version: int | None) -> flow.Transition:
+    step = flow.transition(action)
+    refusal = flow.refusal(action, referral.status, side_of(actor, referral))
+    if step is None or refusal is not None:
+        raise _refuse(refusal)
+    if action.startswith("review_") and referral.review_outcome is not None:
+        raise _refuse(_l("This decline was already reviewed."))
+    _check_version(referral, version)
+    return step
+
+
+def _earliest(referral: Referral, action: str) -> tuple[date | None, Any]:
+    if action in ("complete", "not_complete"):
+        start = referral.uptake_on or referral.answered_on or referral.referred_on
+        return start, _l("The date cannot be before the service started or the referral "
+                         "was answered.")
+    if action == "cancel" and referral.referred_on is None:
+        return referral.need.identified_on, _l("The date cannot be before the need was "
+                                                "identified.")
+    return referral.referred_on, _l("The date cannot be before the referral was sent.")
+
+
+def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
+        version: int | None) -> ReferralEvent:
+    """Take ``action`` (any transition but ``send``) with the inputs the table requires.
+
+    Raises DomainError (status unchanged, nothing written) for an action this actor may not
+    take now, a stale or replayed form, an unknown reason or outcome code, a missing note, a
+    date in the future or before the referral; StaleObjectError when someone acted first.
+    """
+    if action == "send":
+        raise _refuse(_l("This action does not exist."))
+    step = _guard(referral, action, actor, version)
+    reason_code = data.reason_code or None
+    if step.reasons is not None and reason_code not in step.reasons:
+        raise _refuse(_l("Choose a reason from the list."), "reason_code")
+    if step.reasons is None:
+        reason_code = None
+    outcome = data.outcome_code or None
+    if step.outcomes is not None and outcome not in step.outcomes:
+        raise _refuse(_l("Choose an outcome from the list."), "outcome_code")
+    note = clean_text(data.note, limit=NOTE_MAX, field="note", multiline=True)
+    if step.note_required and not note:
+        raise _refuse(_l("Add a short note for the caseworker."), "note")
+    if flow.EFFECTIVE_DATE in step.inputs:
+        earliest, message = _earliest(referral, action)
+        check_date(data.effective_date, field="effective_date", not_before=earliest,
+                   not_before_message=message, backdate_reason=note, reason_field="note")
+        on: date = data.effective_date  # type: ignore[assignment]
+    else:
+        on = today()
+    provider = referral.provider
+    if action == "accept":
+        referral.answered_on = referral.answered_on or on
+        referral.uptake_due_on = on + timedelta(days=provider.followup_days)
+    elif action == "hold":
+        referral.answered_on = referral.answered_on or on
+        referral.uptake_due_on = referral.uptake_due_on or on + timedelta(
+            days=provider.followup_days)
+        referral.reason_code = reason_code
+    elif action == "decline":
+        referral.answered_on = referral.answered_on or on
+        referral.ended_on = on
+        referral.reason_code = reason_code
+    elif action == "confirm_uptake":
+        referral.uptake_on = on
+        referral.uptake_confirmed_at = utcnow()
+        referral.uptake_confirmed_by_id = actor.id
+        needs.mark_connected(referral.need, on, actor)
+    elif action == "complete":
+        referral.ended_on = on
+        referral.outcome_code = outcome
+    elif action in ("not_complete", "cancel"):
+        referral.ended_on = on
+        referral.reason_code = reason_code
+    elif action.startswith("review_"):
+        referral.review_outcome = "agreed" if action == "review_agree" else "refer_elsewhere"
+        referral.reviewed_at = utcnow()
+    was_live = referral.status in LIVE_STATUSES
+    event = _record(referral, action, actor, on, reason_code or outcome, note)
+    if action in ("decline", "not_complete") or (action == "cancel" and was_live):
+        _release_need(referral, on, actor, f"referral_{step.to_status}")
+    _notify_after(referral, action)
+    _flush(referral)
+    return event
+
+
+def _record(referral: Referral, action: str, actor: User, on: date, code: str | None,
+            note: str | None, extra: dict[str, Any] | None = None) -> ReferralEvent:
+    step = flow.BY_ACTION[action]
+    from_status = referral.status
+    if step.to_status is not None:
+        referral.status = step.to_status
+    event = ReferralEvent(referral_id=referral.id, subject_id=referral.subject_id, action=action,
+                          from_status=from_status, to_status=referral.status, effective_date=on,
+                          actor_id=actor.id, actor_role=actor.role, reason_code=code,
+                          details=json.dumps(extra) if extra else None)
+    event.note = note
+    db.session.add(event)
+    audit.record(f"referral.{action}", target_type="referral", target_id=referral.id,
+                 actor=actor, details={"from": from_status, "to": referral.status,
+                                       "code": code or "", "on": on.isoformat()})
+    return event
+
+
+def _release_need(referral: Referral, on: date, actor: User, reason: str) -> None:
+    """Return the need to "identified" unless another referral is still working on it."""
+    other = db.session.scalar(select(Referral.id).where(
+        Referral.need_id == referral.need_id, Referral.id != referral.id,
+        Referral.status.in_(LIVE_STATUSES)))
+    if other is None:
+        need_on = max(on, referral.need.identified_on)
+        needs.return_to_identified(referral.need, need_on, actor, reason)
+
+
+# --- Notices ----------------------------------------------------------------------------------
+
+_NOTICE = {"accept": "referral_accepted", "decline": "referral_declined",
+           "hold": "referral_on_hold", "confirm_uptake": "uptake_confirmed",
+           "complete": "referral_completed", "not_complete": "referral_not_completed",
+           "cancel": "referral_cancelled", "review_agree": "review_agreed",
+           "review_refer_elsewhere": "review_refer_elsewhere"}
+
+
+def _partner_users(referral: Referral) -> list[User]:
+    return list(db.session.scalars(select(User).where(
+        User.provider_id == referral.provider_id, User.role == "partner",
+        User.active.is_(True))))
+
+
+def _caseworkers(referral: Referral) -> list[User]:
+    return [u for u in (referral.sent_by, referral.created_by) if u is not None]
+
+
+def _supervisors(referral: Referral) -> list[User]:
+    unit: OrgUnit = referral.case.org_unit
+    rows = db.session.scalars(select(User).join(OrgUnit, User.org_unit_id == OrgUnit.id).where(
+        User.role == "supervisor", User.active.is_(True)))
+    return [u for u in rows if u.org_unit is not None and unit.is_within(u.org_unit)]
+
+
+def _notify(referral: Referral, kind: str, *, to_partner: bool) -> None:
+    users = _partner_users(referral) if to_partner else _caseworkers(referral)
+    link = (f"/partner/referrals/{referral.id}" if to_partner else f"/referrals/{referral.id}")
+    notifications.notify(users, kind, link=link, case_number=referral.case.case_number,
+                         referral_id=referral.id)
+
+
+def _notify_after(referral: Referral, action: str) -> None:
+    kind = _NOTICE[action]
+    if action == "cancel":
+        if referral.referred_on is not None:
+            _notify(referral, kind, to_partner=True)
+        return
+    _notify(referral, kind, to_partner=False)
+    if action == "decline":
+        notifications.notify(_supervisors(referral), "decline_to_review",
+                             link=f"/referrals/{referral.id}",
+                             case_number=referral.case.case_number, referral_id=referral.id)
+
+
+# --- Overdue, partner copy, performance -------------------------------------------------------
+
+def overdue_filter(on: date | None = None) -> Any:
+    """THE overdue rule as a SQL condition on ``Referral`` (use it in any ``select(Referral)``).
+
+    A referral is overdue on day ``on`` (default: today in Vietnam) when it is
+
+    * ``sent`` and still unanswered after its ``response_due_on`` (sent date + the provider's
+      response days), or
+    * ``accepted`` or ``on_hold`` with no uptake after its ``uptake_due_on`` (acceptance date +
+      the provider's follow-up days).
+
+    "After" means strictly later: on the due day itself it is not yet overdue. Example, a
+    caseworker's worklist: ``select(Referral).where(Referral.case_id.in_(scoped_case_ids),
+    overdue_filter())``.
+    """
+    day = on or today()
+    return or_(
+        and_(Referral.status == "sent", Referral.response_due_on < day),
+        and_(Referral.status.in_(("accepted", "on_hold")), Referral.uptake_on.is_(None),
+             Referral.uptake_due_on < day),
+    )
+
+
+def is_overdue(referral: Referral, on: date | None = None) -> bool:
+    """The same rule as :func:`overdue_filter`, for one loaded referral."""
+    day = on or today()
+    if referral.status == "sent":
+        return referral.response_due_on is not None and referral.response_due_on < day
+    if referral.status in ("accepted", "on_hold") and referral.uptake_on is None:
+        return referral.uptake_due_on is not None and referral.uptake_due_on < day
+    return False
+
+
+def partner_copy(referral: Referral) -> dict[str, str]:
+    """What the partner may see now: the shared fields still covered by a valid consent.
+
+    The stored copy holds what was chosen at sending; a later consent that covers fewer fields
+    narrows what is shown. Without a valid consent the partner sees nothing (the loader answers
+    404 before this is called). The need's note is always part of the copy.
+    """
+    if not referral.shared_data:
+        return {}
+    data = json.loads(referral.shared_data)
+    allowed = set(allowed_share_fields(referral))
+    shown = {name: data.get(name) for name in referral.shared_fields.split(",")
+             if name and name in allowed and data.get(name)}
+    if data.get("need_note"):
+        shown["need_note"] = data["need_note"]
+    return shown
+
+
+@dataclass(frozen=True)
+class Performance:
+    received: int
+    answered: int
+    answered_on_time: int
+    median_response_days: float | None
+    accepted: int
+    taken_up: int
+    median_days_to_uptake: float | None
+
+    @property
+    def uptake_rate(self) -> float | None:
+        return self.taken_up / self.accepted if self.accepted else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.answered_on_time / self.answered if self.answered else None
+
+
+def performance(provider: ServiceProvider, *, since: date | None = None) -> Performance:
+    """Response time and uptake for one partner, over referrals sent since ``since``.
+
+    Uses referral metadata only (no personal data). "Accepted" counts every referral that was
+    ever accepted (including those later in service, completed or not completed).
+    """
+    query = select(Referral.referred_on, Referral.answered_on, Referral.response_due_on,
+                   Referral.status, Referral.uptake_on).where(
+        Referral.provider_id == provider.id, Referral.referred_on.is_not(None),
+        Referral.status != "cancelled")
+    if since is not None:
+        query = query.where(Referral.referred_on >= since)
+    rows = db.session.execute(query).all()
+    answered = [r for r in rows if r.answered_on is not None]
+    accepted_statuses = {"accepted", "on_hold", "in_service", "completed", "not_completed"}
+    accepted = [r for r in rows if r.status in accepted_statuses and r.answered_on is not None]
+    taken = [r for r in rows if r.uptake_on is not None]
+    return Performance(
+        received=len(rows), answered=len(answered),
+        answered_on_time=sum(1 for r in answered if r.answered_on <= r.response_due_on),
+        median_response_days=(median((r.answered_on - r.referred_on).days for r in answered)
+                              if answered else None),
+        accepted=len(accepted), taken_up=len(taken),
+        median_days_to_uptake=(median((r.uptake_on - r.referred_on).days for r in taken)
+                               if taken else None),
+    )
