@@ -6,3 +6,4 @@ from casework.models import audit, subject  # noqa: F401,E402  (confidentiality 
 from casework.models import case, consent, need, referral  # noqa: F401,E402  (case records)
 from casework.models import notification  # noqa: F401  (referral network)
 from casework.models import timeline  # noqa: F401,E402  (case notes and follow-ups)
+from casework.models import supervision  # noqa: F401,E402  (supervision)
