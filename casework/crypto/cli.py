@@ -134,13 +134,15 @@ def rewrap_cmd(reason: str, batch: int) -> None:
     total = keys.remaining_to_rewrap(session)
     _audit("keys.rewrap_started", "kek", reason, remaining=total)
     done = 0
-    while True:
-        n = keys.rewrap_batch(session, batch)
-        session.commit()
-        if n == 0 and keys.remaining_to_rewrap(session) == 0:
-            break
-        done += n
-        click.echo(f"re-wrapped {done}/{total}")
+    while keys.remaining_to_rewrap(session):  # repeat: rows may be added under an old KEK
+        cursor = None
+        while True:
+            n, cursor = keys.rewrap_page(session, batch, after=cursor)
+            session.commit()
+            done += n
+            click.echo(f"re-wrapped {done}/{total}")
+            if cursor is None:
+                break
     _audit("keys.rewrap_finished", "kek", reason, rewrapped=done)
     click.echo(f"done: {done} data keys re-wrapped")
 

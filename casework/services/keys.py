@@ -12,9 +12,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import Table, bindparam, delete, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from casework.crypto import primitives
@@ -93,34 +93,47 @@ def promote_kek(version: int) -> int:
 
 
 def rewrap_batch(session: Session, batch: int = 500) -> int:
-    """Re-wrap up to ``batch`` data keys under the active KEK; returns how many were done.
+    """Re-wrap up to ``batch`` data keys under the active KEK; returns how many were done."""
+    return rewrap_page(session, batch, after=None)[0]
 
+
+def rewrap_page(session: Session, batch: int = 500, *,
+                after: uuid.UUID | None = None) -> tuple[int, uuid.UUID | None]:
+    """Re-wrap the next ``batch`` old-KEK data keys after ``after`` (keyset pagination).
+
+    Returns (re-wrapped, cursor); the cursor is None when the end of the table was reached.
     Idempotent and online: each row is updated only if it still has the wrapping we read
     (a concurrent erasure or rotation wins), so re-running after a crash just continues.
     """
     kek = get_keyring().active("kek")
-    rows = session.execute(
-        select(Subject.id, Subject.wrapped_key, Subject.kek_version, Subject.key_version)
-        .where(Subject.erased.is_(False), Subject.wrapped_key.is_not(None),
-               Subject.kek_version != kek.version)
-        .order_by(Subject.id).limit(batch)).all()
-    done = 0
+    query = (select(Subject.id, Subject.wrapped_key, Subject.kek_version, Subject.key_version)
+             .where(Subject.erased.is_(False), Subject.wrapped_key.is_not(None),
+                    Subject.kek_version != kek.version)
+             .order_by(Subject.id).limit(batch))
+    if after is not None:
+        query = query.where(Subject.id > after)
+    rows = session.execute(query).all()
+    params = []
     for subject_id, wrapped, kek_version, key_version in rows:
         if wrapped is None or kek_version is None:
             continue
         old = get_keyring().secret("kek", kek_version)
         data_key = primitives.unwrap_key(old, wrapped, subject_id=subject_id,
                                          dk_version=key_version)
-        rewrapped = primitives.wrap_key(kek.material, kek.version, data_key, subject_id=subject_id,
-                                        dk_version=key_version)
+        params.append({"b_id": subject_id, "b_old": wrapped, "b_new": primitives.wrap_key(
+            kek.material, kek.version, data_key, subject_id=subject_id, dk_version=key_version)})
+    done = 0
+    if params:
+        table = cast(Table, Subject.__table__)
         result = session.execute(
-            update(Subject).where(Subject.id == subject_id, Subject.wrapped_key == wrapped,
-                                  Subject.erased.is_(False))
-            .values(wrapped_key=rewrapped, kek_version=kek.version)
-            .execution_options(synchronize_session=False))
-        done += result.rowcount or 0  # type: ignore[attr-defined]
+            update(table).where(table.c.id == bindparam("b_id"),
+                                table.c.wrapped_key == bindparam("b_old"),
+                                table.c.erased.is_(False))
+            .values(wrapped_key=bindparam("b_new"), kek_version=kek.version), params)
+        sane = session.get_bind().dialect.supports_sane_multi_rowcount
+        done = (result.rowcount if sane else len(params)) or 0  # type: ignore[attr-defined]
     session.flush()
-    return done
+    return done, (rows[-1][0] if len(rows) == batch else None)
 
 
 def remaining_to_rewrap(session: Session) -> int:
