@@ -128,6 +128,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
 
+    from casework.blueprints.cases import bp as cases_bp
+
+    app.register_blueprint(cases_bp)
+
+    from casework.blueprints.partner import bp as partner_bp
+    from casework.blueprints.referrals import bp as referrals_bp
+
+    app.register_blueprint(referrals_bp)
+    app.register_blueprint(partner_bp)
+
 
 def _init_templates(app: Flask) -> None:
     from casework import i18n, labels
@@ -141,4 +151,7 @@ def _init_templates(app: Flask) -> None:
 
     @app.context_processor
     def inject_navigation() -> dict[str, Any]:
-        return {"navigation": navigation_for(current_user), "current_language": i18n.select_locale()}
+        return {
+            "navigation": navigation_for(current_user),
+            "current_language": i18n.select_locale(),
+        }

@@ -54,20 +54,39 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # Admins manage accounts, units and providers; they see no case content (SECURITY.md).
     "admin": frozenset(
         _STAFF_COMMON
-        | {Permission.MANAGE_USERS, Permission.MANAGE_UNITS, Permission.MANAGE_PROVIDERS,
-           Permission.VIEW_ACCESS_LOG, Permission.IMPORT_RECORDS}
+        | {
+            Permission.MANAGE_USERS,
+            Permission.MANAGE_UNITS,
+            Permission.MANAGE_PROVIDERS,
+            Permission.VIEW_ACCESS_LOG,
+            Permission.IMPORT_RECORDS,
+        }
     ),
     "supervisor": frozenset(
         _STAFF_COMMON
-        | {Permission.VIEW_CASES, Permission.MERGE_CASES, Permission.ERASE_CASES,
-           Permission.MANAGE_PROVIDERS, Permission.REVIEW_DECLINES, Permission.VIEW_INDICATORS,
-           Permission.AUDIT_OUTCOMES, Permission.VIEW_ACCESS_LOG, Permission.SIGN_OFF_REPORTS,
-           Permission.EXPORT_DEIDENTIFIED, Permission.IMPORT_RECORDS}
+        | {
+            Permission.VIEW_CASES,
+            Permission.MERGE_CASES,
+            Permission.ERASE_CASES,
+            Permission.MANAGE_PROVIDERS,
+            Permission.REVIEW_DECLINES,
+            Permission.VIEW_INDICATORS,
+            Permission.AUDIT_OUTCOMES,
+            Permission.VIEW_ACCESS_LOG,
+            Permission.SIGN_OFF_REPORTS,
+            Permission.EXPORT_DEIDENTIFIED,
+            Permission.IMPORT_RECORDS,
+        }
     ),
     "caseworker": frozenset(
         _STAFF_COMMON
-        | {Permission.VIEW_CASES, Permission.EDIT_CASES, Permission.SEND_REFERRALS,
-           Permission.ERASE_CASES, Permission.IMPORT_RECORDS}
+        | {
+            Permission.VIEW_CASES,
+            Permission.EDIT_CASES,
+            Permission.SEND_REFERRALS,
+            Permission.ERASE_CASES,
+            Permission.IMPORT_RECORDS,
+        }
     ),
     "partner": frozenset({Permission.USE_ACCOUNT, Permission.PARTNER_PORTAL}),
 }
@@ -110,8 +129,11 @@ def deny(reason: str) -> None:
     """Record an authorisation failure and answer 404 (never reveal what exists)."""
     from casework import audit  # local: audit imports models that import this module's users
 
-    audit.record("authz.denied", outcome="denied",
-                 details={"reason": reason, "endpoint": request.endpoint or ""})
+    audit.record(
+        "authz.denied",
+        outcome="denied",
+        details={"reason": reason, "endpoint": request.endpoint or ""},
+    )
     abort(404)
 
 
@@ -120,6 +142,7 @@ def is_public_endpoint(endpoint: str | None, view: Callable[..., Any] | None) ->
 
 
 # --- Scope -----------------------------------------------------------------------------------
+
 
 def unit_in_scope(user: User, unit: OrgUnit) -> bool:
     """Staff see their unit's subtree; partners and unattached users see no unit."""
@@ -137,6 +160,7 @@ def can_manage_user(actor: User, target: User) -> bool:
 
 # --- Cases (issue 4) -------------------------------------------------------------------------
 
+
 def visible_cases(user: User | Any, *, include_merged: bool = False) -> Any:
     """THE scoped case query (``select(Case)``) for lists, search and reports.
 
@@ -150,8 +174,11 @@ def visible_cases(user: User | Any, *, include_merged: bool = False) -> Any:
     from casework.services.org_units import subtree_ids
 
     query = select(Case)
-    if (not has_permission(user, Permission.VIEW_CASES) or not user.is_staff
-            or user.org_unit is None):
+    if (
+        not has_permission(user, Permission.VIEW_CASES)
+        or not user.is_staff
+        or user.org_unit is None
+    ):
         return query.where(false())
     query = query.where(Case.org_unit_id.in_(subtree_ids(user.org_unit)))
     if not include_merged:
@@ -161,8 +188,7 @@ def visible_cases(user: User | Any, *, include_merged: bool = False) -> Any:
 
 def case_in_scope(user: User | Any, case: Any) -> bool:
     """True when ``user`` may read ``case`` (same rule as :func:`visible_cases`)."""
-    return bool(has_permission(user, Permission.VIEW_CASES)
-                and unit_in_scope(user, case.org_unit))
+    return bool(has_permission(user, Permission.VIEW_CASES) and unit_in_scope(user, case.org_unit))
 
 
 def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) -> Any:
@@ -180,3 +206,161 @@ def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) 
     if for_edit and not has_permission(user, Permission.EDIT_CASES):
         deny("case_read_only")
     return case
+
+
+# --- Referrals and the partner portal (issue 5) ----------------------------------------------
+
+
+def _share_consent_valid_sql(on: Any) -> Any:
+    """SQL twin of ``Consent.is_valid_on`` for the referral's case and category (list queries;
+    single loads use ``services.consents.valid_share_consent``)."""
+    from sqlalchemy import exists, or_, select
+
+    from casework.models.consent import Consent
+    from casework.models.referral import Referral
+
+    return exists(
+        select(Consent.id).where(
+            Consent.case_id == Referral.case_id,
+            Consent.purpose == "share",
+            Consent.service_category == Referral.category,
+            Consent.given_on <= on,
+            or_(Consent.expires_on.is_(None), Consent.expires_on >= on),
+            or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > on),
+        )
+    )
+
+
+def visible_referrals(user: User | Any) -> Any:
+    """THE scoped staff referral query: referrals of the cases :func:`visible_cases` returns."""
+    from sqlalchemy import select
+
+    from casework.models.case import Case
+    from casework.models.referral import Referral
+
+    case_ids = visible_cases(user, include_merged=True).with_only_columns(Case.id)
+    return select(Referral).where(Referral.case_id.in_(case_ids))
+
+
+def load_referral_or_404(user: User | Any, referral_id: Any) -> Any:
+    """A referral whose case ``user`` may see (caseworker or supervisor of its unit), else 404."""
+    from casework.extensions import db
+    from casework.models.referral import Referral
+
+    referral = db.session.get(Referral, referral_id) if referral_id is not None else None
+    if referral is None or not case_in_scope(user, referral.case):
+        deny("referral_out_of_scope")
+    return referral
+
+
+def load_need_for_referral_or_404(user: User | Any, need_id: Any) -> Any:
+    """A need of a case ``user`` may edit and refer from (caseworkers), else 404."""
+    from casework.extensions import db
+    from casework.models.need import Need
+
+    need = db.session.get(Need, need_id) if need_id is not None else None
+    if (
+        need is None
+        or not case_in_scope(user, need.case)
+        or not has_permission(user, Permission.SEND_REFERRALS)
+    ):
+        deny("need_out_of_scope")
+    return need
+
+
+def visible_referrals_for_partner(user: User | Any, on: Any = None) -> Any:
+    """THE partner's referral query: only the user's provider's referrals, never drafts or
+    cancelled ones, and only while the woman's share consent for the category is valid."""
+    from sqlalchemy import false, select
+
+    from casework.models.referral import Referral
+    from casework.services.effective_dates import today
+
+    query = select(Referral)
+    if (
+        not has_permission(user, Permission.PARTNER_PORTAL)
+        or user.role != "partner"
+        or user.provider_id is None
+    ):
+        return query.where(false())
+    return query.where(
+        Referral.provider_id == user.provider_id,
+        Referral.status.not_in(("draft", "cancelled")),
+        _share_consent_valid_sql(on or today()),
+    )
+
+
+def load_partner_referral_or_404(user: User | Any, referral_id: Any) -> Any:
+    """The referral if the partner ``user`` may see it right now, else 404 (audited).
+
+    Checked at every request: another provider's referral, a draft, a cancelled referral or
+    one whose share consent is no longer valid all answer 404, exactly like a missing id.
+    """
+    from casework.extensions import db
+    from casework.models.referral import Referral
+    from casework.services.consents import valid_share_consent
+    from casework.services.effective_dates import today
+
+    referral = db.session.get(Referral, referral_id) if referral_id is not None else None
+    if (
+        referral is None
+        or user.role != "partner"
+        or user.provider_id is None
+        or referral.provider_id != user.provider_id
+        or referral.status in ("draft", "cancelled")
+        or valid_share_consent(referral.case, referral.category, today()) is None
+    ):
+        deny("partner_referral_out_of_scope")
+    return referral
+
+
+# --- Supervision (issue 6) -------------------------------------------------------------------
+
+
+def indicator_scope_or_404(user: User | Any, unit_id: int | None) -> OrgUnit:
+    """The unit whose subtree ``user`` may see figures for (default: the user's own), else 404."""
+    from casework.extensions import db
+
+    if unit_id is None:
+        unit = user.org_unit if user.is_staff else None
+    else:
+        unit = db.session.get(OrgUnit, unit_id)
+    if unit is None or not unit_in_scope(user, unit):
+        deny("unit_out_of_scope")
+    return unit  # type: ignore[return-value]
+
+
+def visible_audit_events(user: User | Any) -> Any:
+    """THE scoped audit-log query: events by accounts of the user's subtree; at the root of
+    the hierarchy also events without a unit (partners, system, failed logins)."""
+    from sqlalchemy import false, or_, select
+
+    from casework.models.audit import AuditEvent
+    from casework.services.org_units import subtree_ids
+
+    query = select(AuditEvent)
+    if (
+        not has_permission(user, Permission.VIEW_ACCESS_LOG)
+        or not user.is_staff
+        or user.org_unit is None
+    ):
+        return query.where(false())
+    in_subtree = AuditEvent.actor_unit_id.in_(subtree_ids(user.org_unit))
+    if user.org_unit.parent_id is None:
+        return query.where(or_(in_subtree, AuditEvent.actor_unit_id.is_(None)))
+    return query.where(in_subtree)
+
+
+def load_outcome_sample_or_404(user: User | Any, sample_id: int) -> Any:
+    """An outcome-audit sample drawn within ``user``'s scope, else 404."""
+    from casework.extensions import db
+    from casework.models.supervision import OutcomeSample
+
+    sample = db.session.get(OutcomeSample, sample_id)
+    if (
+        sample is None
+        or not has_permission(user, Permission.AUDIT_OUTCOMES)
+        or not unit_in_scope(user, sample.org_unit)
+    ):
+        deny("sample_out_of_scope")
+    return sample

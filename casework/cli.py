@@ -32,7 +32,7 @@ def demo_load() -> None:
         raise click.ClickException("Demo data is refused in production.")
     accounts = demo.load_all()
     db.session.commit()
-    click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for spec in accounts:
         where = spec.unit_code or spec.provider_code
         click.echo(f"  {spec.username:<18} {spec.role:<11} {where}")
@@ -58,12 +58,14 @@ def demo_totp() -> None:
 @users_cli.command("create")
 @click.option("--username", required=True)
 @click.option("--display-name", default="")
-@click.option("--role", type=click.Choice(["admin", "supervisor", "caseworker", "partner"]),
-              required=True)
+@click.option(
+    "--role", type=click.Choice(["admin", "supervisor", "caseworker", "partner"]), required=True
+)
 @click.option("--unit", "unit_code", help="Org unit code (staff).")
 @click.option("--provider", "provider_code", help="Provider code (partners).")
-def users_create(username: str, display_name: str, role: str, unit_code: str | None,
-                 provider_code: str | None) -> None:
+def users_create(
+    username: str, display_name: str, role: str, unit_code: str | None, provider_code: str | None
+) -> None:
     """Create an account. The password comes from CASEWORK_NEW_USER_PASSWORD or a prompt."""
     from casework.models.org import OrgUnit
     from casework.models.provider import ServiceProvider
@@ -73,27 +75,38 @@ def users_create(username: str, display_name: str, role: str, unit_code: str | N
     password = os.environ.get("CASEWORK_NEW_USER_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
-    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code)) if unit_code else None
+    unit = (
+        db.session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code)) if unit_code else None
+    )
     if unit_code and unit is None:
         raise click.ClickException(f"No organisation unit with code {unit_code}.")
     provider = (
         db.session.scalar(select(ServiceProvider).where(ServiceProvider.code == provider_code))
-        if provider_code else None
+        if provider_code
+        else None
     )
     if provider_code and provider is None:
         raise click.ClickException(f"No service provider with code {provider_code}.")
     try:
         user = accounts.create_user(
-            accounts.NewUser(username=username, display_name=display_name or username, role=role,
-                             password=password, org_unit=unit, provider=provider),
+            accounts.NewUser(
+                username=username,
+                display_name=display_name or username,
+                role=role,
+                password=password,
+                org_unit=unit,
+                provider=provider,
+            ),
             actor=None,
         )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
     db.session.commit()
-    click.echo(f"Created {user.username} ({user.role}). They must change the password at first "
-               "login" + (" and set up two-step login." if role in ("admin", "supervisor") else "."))
+    click.echo(
+        f"Created {user.username} ({user.role}). They must change the password at first "
+        "login" + (" and set up two-step login." if role in ("admin", "supervisor") else ".")
+    )
 
 
 @users_cli.command("create-province")

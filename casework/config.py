@@ -67,7 +67,8 @@ class Settings:
         instance = Path(env.get("CASEWORK_INSTANCE_PATH", "instance")).resolve()
         mode = env.get("CASEWORK_ENV", "development").strip().lower()
         roles = tuple(
-            r.strip() for r in env.get("CASEWORK_MFA_REQUIRED_ROLES", "admin,supervisor").split(",")
+            r.strip()
+            for r in env.get("CASEWORK_MFA_REQUIRED_ROLES", "admin,supervisor").split(",")
             if r.strip()
         )
         return cls(
@@ -75,7 +76,9 @@ class Settings:
             instance_path=instance,
             database_url=env.get("CASEWORK_DATABASE_URL", "")
             or f"sqlite:///{instance / 'casework.sqlite3'}",
-            secret_key=env.get("CASEWORK_SECRET_KEY", DEV_SECRET_KEY if mode != "production" else ""),
+            secret_key=env.get(
+                "CASEWORK_SECRET_KEY", DEV_SECRET_KEY if mode != "production" else ""
+            ),
             key_file=Path(env.get("CASEWORK_KEY_FILE", str(instance / "casework-keys.json"))),
             session_idle_minutes=_int(env, "CASEWORK_SESSION_IDLE_MINUTES", 30),
             session_absolute_hours=_int(env, "CASEWORK_SESSION_ABSOLUTE_HOURS", 12),
@@ -97,19 +100,23 @@ class Settings:
     def validate(self) -> None:
         """Raise ConfigError for any setting that is invalid or unsafe in this environment."""
         if self.env not in ENVIRONMENTS:
-            raise ConfigError(f"CASEWORK_ENV must be one of {', '.join(ENVIRONMENTS)}; got {self.env!r}")
+            raise ConfigError(
+                f"CASEWORK_ENV must be one of {', '.join(ENVIRONMENTS)}; got {self.env!r}"
+            )
         if self.default_language not in LANGUAGES:
             raise ConfigError(f"CASEWORK_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         unknown = set(self.mfa_required_roles) - set(ROLES)
         if unknown:
             raise ConfigError(f"CASEWORK_MFA_REQUIRED_ROLES has unknown roles: {sorted(unknown)}")
-        if self.env == "production":
-            if self.secret_key in KNOWN_WEAK_SECRETS or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
-                raise ConfigError(
-                    "CASEWORK_SECRET_KEY is missing or weak. Set it to a random value of at least "
-                    f"{MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
-                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
-                )
+        weak = (
+            self.secret_key in KNOWN_WEAK_SECRETS or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
+        )
+        if self.env == "production" and weak:
+            raise ConfigError(
+                "CASEWORK_SECRET_KEY is missing or weak. Set it to a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+            )
 
     def flask_config(self) -> dict[str, Any]:
         """The Flask/extension config mapping derived from these settings."""

@@ -23,36 +23,111 @@ DEMO_TOTP_SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PROVINCE = ("ND", "Tỉnh Nam Định", "province")
 # (code, name, kind, [(code suffix, name, kind), ...]) — communes named in the plan included.
 DISTRICTS = [
-    ("ND-TP", "Thành phố Nam Định", "city", [
-        ("TRANHUNGDAO", "Phường Trần Hưng Đạo", "ward"), ("VIXUYEN", "Phường Vị Xuyên", "ward"),
-        ("LOCHA", "Phường Lộc Hạ", "ward"), ("NANGTINH", "Phường Năng Tĩnh", "ward")]),
-    ("ND-GT", "Huyện Giao Thủy", "district", [
-        ("QUATLAM", "Thị trấn Quất Lâm", "town"), ("GIAOTHUY", "Thị trấn Giao Thủy", "town"),
-        ("GIAOLAC", "Xã Giao Lạc", "commune"), ("GIAOTHIEN", "Xã Giao Thiện", "commune")]),
-    ("ND-HH", "Huyện Hải Hậu", "district", [
-        ("THINHLONG", "Thị trấn Thịnh Long", "town"), ("YENDINH", "Thị trấn Yên Định", "town"),
-        ("CON", "Thị trấn Cồn", "town"), ("HAIMINH", "Xã Hải Minh", "commune")]),
-    ("ND-ML", "Huyện Mỹ Lộc", "district", [
-        ("MYLOC", "Thị trấn Mỹ Lộc", "town"), ("MYHUNG", "Xã Mỹ Hưng", "commune"),
-        ("MYTHANG", "Xã Mỹ Thắng", "commune")]),
-    ("ND-NT", "Huyện Nam Trực", "district", [
-        ("NAMGIANG", "Thị trấn Nam Giang", "town"), ("NAMDIEN", "Xã Nam Điền", "commune"),
-        ("NAMTHANG", "Xã Nam Thắng", "commune")]),
-    ("ND-NH", "Huyện Nghĩa Hưng", "district", [
-        ("NGHIASON", "Xã Nghĩa Sơn", "commune"), ("LIEUDE", "Thị trấn Liễu Đề", "town"),
-        ("RANGDONG", "Thị trấn Rạng Đông", "town"), ("QUYNHAT", "Thị trấn Quỹ Nhất", "town")]),
-    ("ND-TN", "Huyện Trực Ninh", "district", [
-        ("COLE", "Thị trấn Cổ Lễ", "town"), ("CATTHANH", "Thị trấn Cát Thành", "town"),
-        ("TRUCTHANG", "Xã Trực Thắng", "commune"), ("NINHCUONG", "Thị trấn Ninh Cường", "town")]),
-    ("ND-VB", "Huyện Vụ Bản", "district", [
-        ("GOI", "Thị trấn Gôi", "town"), ("LIENMINH", "Xã Liên Minh", "commune"),
-        ("HIENKHANH", "Xã Hiển Khánh", "commune")]),
-    ("ND-XT", "Huyện Xuân Trường", "district", [
-        ("XUANTRUONG", "Thị trấn Xuân Trường", "town"), ("XUANNGOC", "Xã Xuân Ngọc", "commune"),
-        ("XUANHONG", "Xã Xuân Hồng", "commune")]),
-    ("ND-YY", "Huyện Ý Yên", "district", [
-        ("LAM", "Thị trấn Lâm", "town"), ("YENNINH", "Xã Yên Ninh", "commune"),
-        ("YENKHANH", "Xã Yên Khánh", "commune")]),
+    (
+        "ND-TP",
+        "Thành phố Nam Định",
+        "city",
+        [
+            ("TRANHUNGDAO", "Phường Trần Hưng Đạo", "ward"),
+            ("VIXUYEN", "Phường Vị Xuyên", "ward"),
+            ("LOCHA", "Phường Lộc Hạ", "ward"),
+            ("NANGTINH", "Phường Năng Tĩnh", "ward"),
+        ],
+    ),
+    (
+        "ND-GT",
+        "Huyện Giao Thủy",
+        "district",
+        [
+            ("QUATLAM", "Thị trấn Quất Lâm", "town"),
+            ("GIAOTHUY", "Thị trấn Giao Thủy", "town"),
+            ("GIAOLAC", "Xã Giao Lạc", "commune"),
+            ("GIAOTHIEN", "Xã Giao Thiện", "commune"),
+        ],
+    ),
+    (
+        "ND-HH",
+        "Huyện Hải Hậu",
+        "district",
+        [
+            ("THINHLONG", "Thị trấn Thịnh Long", "town"),
+            ("YENDINH", "Thị trấn Yên Định", "town"),
+            ("CON", "Thị trấn Cồn", "town"),
+            ("HAIMINH", "Xã Hải Minh", "commune"),
+        ],
+    ),
+    (
+        "ND-ML",
+        "Huyện Mỹ Lộc",
+        "district",
+        [
+            ("MYLOC", "Thị trấn Mỹ Lộc", "town"),
+            ("MYHUNG", "Xã Mỹ Hưng", "commune"),
+            ("MYTHANG", "Xã Mỹ Thắng", "commune"),
+        ],
+    ),
+    (
+        "ND-NT",
+        "Huyện Nam Trực",
+        "district",
+        [
+            ("NAMGIANG", "Thị trấn Nam Giang", "town"),
+            ("NAMDIEN", "Xã Nam Điền", "commune"),
+            ("NAMTHANG", "Xã Nam Thắng", "commune"),
+        ],
+    ),
+    (
+        "ND-NH",
+        "Huyện Nghĩa Hưng",
+        "district",
+        [
+            ("NGHIASON", "Xã Nghĩa Sơn", "commune"),
+            ("LIEUDE", "Thị trấn Liễu Đề", "town"),
+            ("RANGDONG", "Thị trấn Rạng Đông", "town"),
+            ("QUYNHAT", "Thị trấn Quỹ Nhất", "town"),
+        ],
+    ),
+    (
+        "ND-TN",
+        "Huyện Trực Ninh",
+        "district",
+        [
+            ("COLE", "Thị trấn Cổ Lễ", "town"),
+            ("CATTHANH", "Thị trấn Cát Thành", "town"),
+            ("TRUCTHANG", "Xã Trực Thắng", "commune"),
+            ("NINHCUONG", "Thị trấn Ninh Cường", "town"),
+        ],
+    ),
+    (
+        "ND-VB",
+        "Huyện Vụ Bản",
+        "district",
+        [
+            ("GOI", "Thị trấn Gôi", "town"),
+            ("LIENMINH", "Xã Liên Minh", "commune"),
+            ("HIENKHANH", "Xã Hiển Khánh", "commune"),
+        ],
+    ),
+    (
+        "ND-XT",
+        "Huyện Xuân Trường",
+        "district",
+        [
+            ("XUANTRUONG", "Thị trấn Xuân Trường", "town"),
+            ("XUANNGOC", "Xã Xuân Ngọc", "commune"),
+            ("XUANHONG", "Xã Xuân Hồng", "commune"),
+        ],
+    ),
+    (
+        "ND-YY",
+        "Huyện Ý Yên",
+        "district",
+        [
+            ("LAM", "Thị trấn Lâm", "town"),
+            ("YENNINH", "Xã Yên Ninh", "commune"),
+            ("YENKHANH", "Xã Yên Khánh", "commune"),
+        ],
+    ),
 ]
 
 PROVIDERS = [
@@ -112,14 +187,21 @@ def load_accounts() -> list[DemoAccount]:
         if accounts.get_by_username(spec.username) is not None:
             continue
         provider = (
-            db.session.scalar(select(ServiceProvider).where(ServiceProvider.code == spec.provider_code))
-            if spec.provider_code else None
+            db.session.scalar(
+                select(ServiceProvider).where(ServiceProvider.code == spec.provider_code)
+            )
+            if spec.provider_code
+            else None
         )
         user = accounts.create_user(
             accounts.NewUser(
-                username=spec.username, display_name=spec.display_name, role=spec.role,
-                password=DEMO_PASSWORD, org_unit=_unit(spec.unit_code) if spec.unit_code else None,
-                provider=provider, must_change_password=False,
+                username=spec.username,
+                display_name=spec.display_name,
+                role=spec.role,
+                password=DEMO_PASSWORD,
+                org_unit=_unit(spec.unit_code) if spec.unit_code else None,
+                provider=provider,
+                must_change_password=False,
             ),
             actor=None,
         )

@@ -48,6 +48,11 @@ def init_app(app: Flask) -> None:
         error_id = secrets.token_hex(6)
         # Type, frames and id only: exception messages can carry submitted values.
         frames = "".join(traceback.format_tb(original.__traceback__))
-        log.error("unhandled %s on %s [error id %s]\n%s", type(original).__name__,
-                  request.endpoint, error_id, frames)
+        log.error(
+            "unhandled %s on %s [error id %s]\n%s",
+            type(original).__name__,
+            request.endpoint,
+            error_id,
+            frames,
+        )
         return _render(500, error_id)

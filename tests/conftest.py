@@ -40,6 +40,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 # --- Database per test -----------------------------------------------------------------------
 
+
 def _admin_engine() -> sa.Engine:
     return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
@@ -130,6 +131,7 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
 
 # --- App and clients -------------------------------------------------------------------------
 
+
 class CaseworkClient(FlaskClient):
     """A test client that fills in the CSRF token the way a browser's form would.
 
@@ -150,8 +152,14 @@ class CaseworkClient(FlaskClient):
         assert match, f"no CSRF token on {page}"
         return match.group(1)
 
-    def submit(self, path: str, data: dict[str, Any] | None = None, *, page: str | None = None,
-               **kwargs: Any) -> Any:
+    def submit(
+        self,
+        path: str,
+        data: dict[str, Any] | None = None,
+        *,
+        page: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """GET ``page`` (default ``path``) for a token, then POST the form to ``path``."""
         token = self.csrf_token(page or path)
         return self.post(path, data={**(data or {}), "csrf_token": token}, **kwargs)
@@ -200,6 +208,7 @@ def db_session(app: Flask) -> Any:
 
 # --- Domain factories ------------------------------------------------------------------------
 
+
 @dataclass
 class Org:
     """A small hierarchy: province P; district D1 (communes C1, C2); district D2 (commune C3)."""
@@ -236,8 +245,9 @@ def make_provider(app: Flask) -> Callable[..., Any]:
 
     def factory(**fields: Any) -> ServiceProvider:
         n = next(counter)
-        provider = ServiceProvider(code=fields.pop("code", f"PRV{n}"),
-                                   name=fields.pop("name", f"Đối tác {n}"), **fields)
+        provider = ServiceProvider(
+            code=fields.pop("code", f"PRV{n}"), name=fields.pop("name", f"Đối tác {n}"), **fields
+        )
         db.session.add(provider)
         db.session.commit()
         return provider
@@ -253,9 +263,15 @@ def make_user(app: Flask, org: Org, make_provider: Callable[..., Any]) -> Callab
 
     counter = iter(range(1, 10_000))
 
-    def factory(role: str = "caseworker", unit: Any = None, provider: Any = None,
-                username: str | None = None, password: str = TEST_PASSWORD,
-                enrol_mfa: bool | None = None, **fields: Any) -> Any:
+    def factory(
+        role: str = "caseworker",
+        unit: Any = None,
+        provider: Any = None,
+        username: str | None = None,
+        password: str = TEST_PASSWORD,
+        enrol_mfa: bool | None = None,
+        **fields: Any,
+    ) -> Any:
         if role == "partner":
             provider = provider or make_provider()
             unit = None
@@ -263,8 +279,12 @@ def make_user(app: Flask, org: Org, make_provider: Callable[..., Any]) -> Callab
             unit = unit or (org.province if role in ("admin", "supervisor") else org.c1)
         user = accounts.create_user(
             accounts.NewUser(
-                username=username or f"{role}{next(counter)}", display_name=f"Người dùng {role}",
-                role=role, password=password, org_unit=unit, provider=provider,
+                username=username or f"{role}{next(counter)}",
+                display_name=f"Người dùng {role}",
+                role=role,
+                password=password,
+                org_unit=unit,
+                provider=provider,
                 must_change_password=fields.pop("must_change_password", False),
             ),
             actor=None,
@@ -309,6 +329,7 @@ def login() -> Callable[..., Any]:
 
 # --- Case-record factories (build rows directly; services have their own tests) ---------------
 
+
 @pytest.fixture
 def make_case(app: Flask, org: Org) -> Callable[..., Any]:
     """A case with one open episode and custody at ``unit`` (default: commune C1)."""
@@ -321,18 +342,28 @@ def make_case(app: Flask, org: Org) -> Callable[..., Any]:
 
     counter = iter(range(1, 100_000))
 
-    def factory(unit: Any = None, *, group: str = "left_sex_work",
-                intake_date: date = date(2024, 1, 15), full_name: str = "Nguyễn Thị Lan",
-                date_of_birth: date | None = date(1995, 5, 20), phone: str | None = "0912345678",
-                national_id: str | None = None, closed_on: date | None = None,
-                **fields: Any) -> Case:
+    def factory(
+        unit: Any = None,
+        *,
+        group: str = "left_sex_work",
+        intake_date: date = date(2024, 1, 15),
+        full_name: str = "Nguyễn Thị Lan",
+        date_of_birth: date | None = date(1995, 5, 20),
+        phone: str | None = "0912345678",
+        national_id: str | None = None,
+        closed_on: date | None = None,
+        **fields: Any,
+    ) -> Case:
         unit = unit or org.c1
         n = next(counter)
         subject = new_subject()
         db.session.add(subject)
         case = Case(
-            subject=subject, case_number=fields.pop("case_number", f"{unit.code}-{n:05d}"),
-            group=group, org_unit=unit, intake_date=intake_date,
+            subject=subject,
+            case_number=fields.pop("case_number", f"{unit.code}-{n:05d}"),
+            group=group,
+            org_unit=unit,
+            intake_date=intake_date,
             birth_year_band=birth_year_band(date_of_birth.year if date_of_birth else None),
             referral_source=fields.pop("referral_source", "union"),
             status="closed" if closed_on else "open",
@@ -344,8 +375,13 @@ def make_case(app: Flask, org: Org) -> Callable[..., Any]:
         case.national_id = national_id
         for name, value in fields.items():
             setattr(case, name, value)
-        case.episodes.append(CaseEpisode(opened_on=intake_date, closed_on=closed_on,
-                                         close_reason="other" if closed_on else None))
+        case.episodes.append(
+            CaseEpisode(
+                opened_on=intake_date,
+                closed_on=closed_on,
+                close_reason="other" if closed_on else None,
+            )
+        )
         case.custody.append(CaseCustody(org_unit=unit, from_date=intake_date, reason="intake"))
         db.session.add(case)
         db.session.commit()
@@ -361,12 +397,22 @@ def make_need(app: Flask) -> Callable[..., Any]:
     from casework.extensions import db
     from casework.models.need import Need
 
-    def factory(case: Any, category: str = "vocational_training", *,
-                identified_on: date | None = None, status: str = "identified",
-                ended_on: date | None = None) -> Need:
-        need = Need(case_id=case.id, subject_id=case.subject_id, category=category,
-                    status=status, identified_on=identified_on or case.intake_date,
-                    ended_on=ended_on)
+    def factory(
+        case: Any,
+        category: str = "vocational_training",
+        *,
+        identified_on: date | None = None,
+        status: str = "identified",
+        ended_on: date | None = None,
+    ) -> Need:
+        need = Need(
+            case_id=case.id,
+            subject_id=case.subject_id,
+            category=category,
+            status=status,
+            identified_on=identified_on or case.intake_date,
+            ended_on=ended_on,
+        )
         db.session.add(need)
         db.session.commit()
         return need
@@ -381,13 +427,27 @@ def make_consent(app: Flask) -> Callable[..., Any]:
     from casework.extensions import db
     from casework.models.consent import Consent
 
-    def factory(case: Any, purpose: str = "share", service_category: str | None = None, *,
-                given_on: date | None = None, expires_on: date | None = None,
-                withdrawn_on: date | None = None, method: str = "signed_form") -> Consent:
-        consent = Consent(case_id=case.id, subject_id=case.subject_id, purpose=purpose,
-                          service_category=service_category, given_on=given_on or case.intake_date,
-                          method=method, text_version="v1", expires_on=expires_on,
-                          withdrawn_on=withdrawn_on)
+    def factory(
+        case: Any,
+        purpose: str = "share",
+        service_category: str | None = None,
+        *,
+        given_on: date | None = None,
+        expires_on: date | None = None,
+        withdrawn_on: date | None = None,
+        method: str = "signed_form",
+    ) -> Consent:
+        consent = Consent(
+            case_id=case.id,
+            subject_id=case.subject_id,
+            purpose=purpose,
+            service_category=service_category,
+            given_on=given_on or case.intake_date,
+            method=method,
+            text_version="v1",
+            expires_on=expires_on,
+            withdrawn_on=withdrawn_on,
+        )
         db.session.add(consent)
         db.session.commit()
         return consent

@@ -24,37 +24,57 @@ def _user_count() -> int:
 
 
 def test_admin_creates_a_caseworker_who_must_change_the_password(admin_client, org, app, login):
-    response = admin_client.submit("/admin/users/new", {
-        "username": "Can.Bo.Moi", "display_name": "Cán bộ mới", "email": "",
-        "role": "caseworker", "org_unit": str(org.c2.id), "provider": "0",
-        "password": "a long enough temporary passphrase"})
+    response = admin_client.submit(
+        "/admin/users/new",
+        {
+            "username": "Can.Bo.Moi",
+            "display_name": "Cán bộ mới",
+            "email": "",
+            "role": "caseworker",
+            "org_unit": str(org.c2.id),
+            "provider": "0",
+            "password": "a long enough temporary passphrase",
+        },
+    )
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.username == "can.bo.moi"))
-    assert user.org_unit_id == org.c2.id and user.must_change_password
+    assert user.org_unit_id == org.c2.id
+    assert user.must_change_password
     assert user.password_hash.startswith("$argon2id$")
     other = app.test_client()
-    response = other.submit("/login", {"username": "can.bo.moi",
-                                       "password": "a long enough temporary passphrase"})
+    response = other.submit(
+        "/login", {"username": "can.bo.moi", "password": "a long enough temporary passphrase"}
+    )
     assert response.headers["Location"].endswith("/account/password")
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("username", "", "Vui lòng nhập trường này."),
-    ("username", "x" * 65, "Tối đa 64 ký tự."),
-    ("display_name", "y" * 121, "Tối đa 120 ký tự."),
-    ("email", "not-an-address", "Vui lòng nhập địa chỉ thư điện tử hợp lệ."),
-    ("password", "short", "Mật khẩu phải có ít nhất 10 ký tự."),
-    ("password", "password123", "quá phổ biến"),
-    ("password", "qwertyuiop", "quá phổ biến"),
-    ("role", "superuser", None),
-    ("org_unit", "999999", None),
-    ("org_unit", "abc", None),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("username", "", "Vui lòng nhập trường này."),
+        ("username", "x" * 65, "Tối đa 64 ký tự."),
+        ("display_name", "y" * 121, "Tối đa 120 ký tự."),
+        ("email", "not-an-address", "Vui lòng nhập địa chỉ thư điện tử hợp lệ."),
+        ("password", "short", "Mật khẩu phải có ít nhất 10 ký tự."),
+        ("password", "password123", "quá phổ biến"),
+        ("password", "qwertyuiop", "quá phổ biến"),
+        ("role", "superuser", None),
+        ("org_unit", "999999", None),
+        ("org_unit", "abc", None),
+    ],
+)
 def test_bad_account_input_is_refused_with_a_message_and_nothing_saved(
-        admin_client, org, field, value, message):
-    data = {"username": "nguoi.moi", "display_name": "Người mới", "email": "",
-            "role": "caseworker", "org_unit": str(org.c1.id), "provider": "0",
-            "password": "a long enough temporary passphrase"}
+    admin_client, org, field, value, message
+):
+    data = {
+        "username": "nguoi.moi",
+        "display_name": "Người mới",
+        "email": "",
+        "role": "caseworker",
+        "org_unit": str(org.c1.id),
+        "provider": "0",
+        "password": "a long enough temporary passphrase",
+    }
     data[field] = value
     before = _user_count()
     response = admin_client.submit("/admin/users/new", data)
@@ -69,10 +89,18 @@ def test_bad_account_input_is_refused_with_a_message_and_nothing_saved(
 
 
 def test_script_in_a_display_name_is_stored_and_shown_escaped(admin_client, org):
-    admin_client.submit("/admin/users/new", {
-        "username": "xss", "display_name": "<script>alert(1)</script>", "email": "",
-        "role": "caseworker", "org_unit": str(org.c1.id), "provider": "0",
-        "password": "a long enough temporary passphrase"})
+    admin_client.submit(
+        "/admin/users/new",
+        {
+            "username": "xss",
+            "display_name": "<script>alert(1)</script>",
+            "email": "",
+            "role": "caseworker",
+            "org_unit": str(org.c1.id),
+            "provider": "0",
+            "password": "a long enough temporary passphrase",
+        },
+    )
     page = admin_client.get("/admin/users").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -81,30 +109,50 @@ def test_script_in_a_display_name_is_stored_and_shown_escaped(admin_client, org)
 def test_wrongly_encoded_form_data_gets_a_4xx(admin_client, org):
     token = admin_client.csrf_token("/admin/users/new")
     body = b"csrf_token=" + token.encode() + b"&username=%ff%fe&display_name=%c3%28&role=caseworker"
-    response = admin_client.post("/admin/users/new", data=body,
-                                 content_type="application/x-www-form-urlencoded")
+    response = admin_client.post(
+        "/admin/users/new", data=body, content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code < 500
     assert _user_count() == 1
 
 
 def test_partner_account_needs_a_provider(admin_client, org, make_provider):
     provider = make_provider()
-    bad = admin_client.submit("/admin/users/new", {
-        "username": "doitac", "display_name": "Đối tác", "email": "", "role": "partner",
-        "org_unit": "0", "provider": "0", "password": "a long enough temporary passphrase"})
+    bad = admin_client.submit(
+        "/admin/users/new",
+        {
+            "username": "doitac",
+            "display_name": "Đối tác",
+            "email": "",
+            "role": "partner",
+            "org_unit": "0",
+            "provider": "0",
+            "password": "a long enough temporary passphrase",
+        },
+    )
     assert "phải thuộc một đơn vị cung cấp dịch vụ" in bad.get_data(as_text=True)
-    good = admin_client.submit("/admin/users/new", {
-        "username": "doitac", "display_name": "Đối tác", "email": "", "role": "partner",
-        "org_unit": "0", "provider": str(provider.id),
-        "password": "a long enough temporary passphrase"})
+    good = admin_client.submit(
+        "/admin/users/new",
+        {
+            "username": "doitac",
+            "display_name": "Đối tác",
+            "email": "",
+            "role": "partner",
+            "org_unit": "0",
+            "provider": str(provider.id),
+            "password": "a long enough temporary passphrase",
+        },
+    )
     assert good.status_code == 302
 
 
 def test_reset_password_and_deactivate_then_reactivate(admin_client, make_user, app, login):
     user = make_user("caseworker")
-    response = admin_client.submit(f"/admin/users/{user.id}/password",
-                                   {"password": "another temporary passphrase"},
-                                   page=f"/admin/users/{user.id}")
+    response = admin_client.submit(
+        f"/admin/users/{user.id}/password",
+        {"password": "another temporary passphrase"},
+        page=f"/admin/users/{user.id}",
+    )
     assert response.status_code == 302
     db.session.refresh(user)
     assert user.must_change_password
@@ -118,8 +166,11 @@ def test_reset_password_and_deactivate_then_reactivate(admin_client, make_user, 
 
 def test_admin_cannot_deactivate_themself(admin_client):
     admin = admin_client.admin
-    response = admin_client.submit(f"/admin/users/{admin.id}/deactivate",
-                                   page=f"/admin/users/{admin.id}", follow_redirects=True)
+    response = admin_client.submit(
+        f"/admin/users/{admin.id}/deactivate",
+        page=f"/admin/users/{admin.id}",
+        follow_redirects=True,
+    )
     assert "Bạn không thể vô hiệu hóa tài khoản của chính mình." in response.get_data(as_text=True)
     db.session.refresh(admin)
     assert admin.active
@@ -139,36 +190,47 @@ def test_district_admin_cannot_reach_accounts_of_another_district(app, make_user
 
 # --- Organisation units ----------------------------------------------------------------------
 
+
 def test_create_rename_keeps_history(admin_client, org):
-    response = admin_client.submit("/admin/units/new", {
-        "code": "c4", "name": "Xã Mới", "kind": "commune", "parent": str(org.d2.id)})
+    response = admin_client.submit(
+        "/admin/units/new",
+        {"code": "c4", "name": "Xã Mới", "kind": "commune", "parent": str(org.d2.id)},
+    )
     assert response.status_code == 302
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "C4"))
     assert unit.path == f"{org.d2.path}{unit.id}/"
-    admin_client.submit(f"/admin/units/{unit.id}/rename", {"name": "Xã Mới Đổi Tên"},
-                        page=f"/admin/units/{unit.id}")
+    admin_client.submit(
+        f"/admin/units/{unit.id}/rename", {"name": "Xã Mới Đổi Tên"}, page=f"/admin/units/{unit.id}"
+    )
     db.session.refresh(unit)
     assert unit.name == "Xã Mới Đổi Tên"
     assert [n.name for n in unit.names] == ["Xã Mới", "Xã Mới Đổi Tên"]
     assert unit.name_on(unit.names[0].valid_from) == "Xã Mới"
     page = admin_client.get(f"/admin/units/{unit.id}").get_data(as_text=True)
-    assert "Xã Mới" in page and "Tên trước đây" in page
+    assert "Xã Mới" in page
+    assert "Tên trước đây" in page
 
 
 def test_move_a_district_with_its_communes(admin_client, org):
     # Districts were abolished in 2025: communes move up under the province.
-    response = admin_client.submit(f"/admin/units/{org.c1.id}/move",
-                                   {"parent": str(org.province.id)},
-                                   page=f"/admin/units/{org.c1.id}")
+    response = admin_client.submit(
+        f"/admin/units/{org.c1.id}/move",
+        {"parent": str(org.province.id)},
+        page=f"/admin/units/{org.c1.id}",
+    )
     assert response.status_code == 302
     db.session.expire_all()
     c1 = db.session.get(OrgUnit, org.c1.id)
-    assert c1.path == f"{org.province.path}{c1.id}/" and c1.depth == 1
+    assert c1.path == f"{org.province.path}{c1.id}/"
+    assert c1.depth == 1
 
 
 def test_move_under_own_subtree_is_refused(admin_client, org):
-    response = admin_client.submit(f"/admin/units/{org.d1.id}/move", {"parent": str(org.c1.id)},
-                                   page=f"/admin/units/{org.d1.id}")
+    response = admin_client.submit(
+        f"/admin/units/{org.d1.id}/move",
+        {"parent": str(org.c1.id)},
+        page=f"/admin/units/{org.d1.id}",
+    )
     assert response.status_code == 400
     assert "Không thể" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -196,17 +258,24 @@ def test_subtree_moves_rewrite_every_descendant_path(app, org):
 
 def test_deactivate_refused_while_accounts_remain(admin_client, make_user, org):
     make_user("caseworker", unit=org.c3)
-    response = admin_client.submit(f"/admin/units/{org.c3.id}/deactivate",
-                                   page=f"/admin/units/{org.c3.id}", follow_redirects=True)
+    response = admin_client.submit(
+        f"/admin/units/{org.c3.id}/deactivate",
+        page=f"/admin/units/{org.c3.id}",
+        follow_redirects=True,
+    )
     assert "tài khoản đang hoạt động" in response.get_data(as_text=True)
     db.session.refresh(org.c3)
     assert org.c3.active
 
 
 def test_duplicate_unit_code_and_bad_kind(admin_client, org):
-    dup = admin_client.submit("/admin/units/new", {"code": "C1", "name": "Trùng",
-                                                   "kind": "commune", "parent": str(org.d1.id)})
+    dup = admin_client.submit(
+        "/admin/units/new",
+        {"code": "C1", "name": "Trùng", "kind": "commune", "parent": str(org.d1.id)},
+    )
     assert "Mã này đã được đơn vị khác sử dụng." in dup.get_data(as_text=True)
-    bad = admin_client.submit("/admin/units/new", {"code": "C9", "name": "X",
-                                                   "kind": "galaxy", "parent": str(org.d1.id)})
-    assert bad.status_code == 200 and 'role="alert"' in bad.get_data(as_text=True)
+    bad = admin_client.submit(
+        "/admin/units/new", {"code": "C9", "name": "X", "kind": "galaxy", "parent": str(org.d1.id)}
+    )
+    assert bad.status_code == 200
+    assert 'role="alert"' in bad.get_data(as_text=True)

@@ -122,9 +122,14 @@ def test_password_change_ends_other_sessions(app, make_user, login):
     first, second = app.test_client(), app.test_client()
     login(first, user)
     login(second, user)
-    response = first.submit("/account/password", {
-        "current_password": TEST_PASSWORD, "password": "a brand new passphrase",
-        "confirm": "a brand new passphrase"})
+    response = first.submit(
+        "/account/password",
+        {
+            "current_password": TEST_PASSWORD,
+            "password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 302
     assert first.get("/account").status_code == 200
     assert second.get("/account").status_code == 302
@@ -136,33 +141,44 @@ def test_deactivation_ends_sessions_and_blocks_login(app, make_user, login):
     admin_client, user_client = app.test_client(), app.test_client()
     login(admin_client, admin)
     login(user_client, user)
-    response = admin_client.submit(f"/admin/users/{user.id}/deactivate",
-                                   page=f"/admin/users/{user.id}")
+    response = admin_client.submit(
+        f"/admin/users/{user.id}/deactivate", page=f"/admin/users/{user.id}"
+    )
     assert response.status_code == 302
     assert user_client.get("/account").status_code == 302
     again = _login_form(app.test_client(), user.username, TEST_PASSWORD)
     assert NEUTRAL_VI in again.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
-    "http:/evil.example", "/%0d%0aSet-Cookie:x=1",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "/%0d%0aSet-Cookie:x=1",
+    ],
+)
 def test_next_never_redirects_off_site(client, make_user, target):
     user = make_user("caseworker")
     client.get(f"/login?next={target}")
-    response = client.submit("/login", {"username": user.username, "password": TEST_PASSWORD,
-                                        "next": target})
+    response = client.submit(
+        "/login", {"username": user.username, "password": TEST_PASSWORD, "next": target}
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
-    assert location.startswith("/") and not location.startswith("//")
+    assert location.startswith("/")
+    assert not location.startswith("//")
     assert "evil" not in location
 
 
 def test_next_local_path_is_followed(client, make_user):
     user = make_user("caseworker")
-    response = client.submit("/login", {"username": user.username, "password": TEST_PASSWORD,
-                                        "next": "/account"})
+    response = client.submit(
+        "/login", {"username": user.username, "password": TEST_PASSWORD, "next": "/account"}
+    )
     assert response.headers["Location"] == "/account"
 
 
@@ -174,6 +190,7 @@ def test_must_change_password_before_anything_else(client, make_user, login):
 
 
 # --- Second factor ---------------------------------------------------------------------------
+
 
 def test_admin_must_enrol_before_first_login_completes(client, make_user):
     from casework.crypto import totp
@@ -188,8 +205,9 @@ def test_admin_must_enrol_before_first_login_completes(client, make_user):
         seed = s["enrol_seed"]
     import time
 
-    response = client.submit("/login/enrol", {"code": totp.code_at(seed, time.time())},
-                             page="/login")
+    response = client.submit(
+        "/login/enrol", {"code": totp.code_at(seed, time.time())}, page="/login"
+    )
     assert response.headers["Location"].endswith("/account/recovery-codes")
     codes_page = client.get("/account/recovery-codes").get_data(as_text=True)
     assert codes_page.count("<li>") >= 10
@@ -245,8 +263,9 @@ def test_replacing_the_authenticator_ends_other_sessions(app, make_user, login):
     first.get("/account/two-factor")
     with first.session_transaction() as s:
         seed = s["enrol_seed"]
-    response = first.submit("/account/two-factor", {"code": totp.code_at(seed, time.time())},
-                            page="/account")
+    response = first.submit(
+        "/account/two-factor", {"code": totp.code_at(seed, time.time())}, page="/account"
+    )
     assert response.status_code == 302
     assert first.get("/account").status_code == 200
     assert second.get("/account").status_code == 302

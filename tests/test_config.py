@@ -10,8 +10,11 @@ from casework.config import ConfigError, Settings
 
 @pytest.mark.parametrize("secret", [None, "", "dev", "changeme", "short-but-not-default"])
 def test_production_refuses_a_missing_or_weak_secret_key(secret, key_file, tmp_path):
-    env = {"CASEWORK_ENV": "production", "CASEWORK_KEY_FILE": str(key_file),
-           "CASEWORK_INSTANCE_PATH": str(tmp_path)}
+    env = {
+        "CASEWORK_ENV": "production",
+        "CASEWORK_KEY_FILE": str(key_file),
+        "CASEWORK_INSTANCE_PATH": str(tmp_path),
+    }
     if secret is not None:
         env["CASEWORK_SECRET_KEY"] = secret
     with pytest.raises(ConfigError, match="CASEWORK_SECRET_KEY"):
@@ -20,19 +23,28 @@ def test_production_refuses_a_missing_or_weak_secret_key(secret, key_file, tmp_p
 
 def test_production_starts_with_a_strong_secret(key_file, tmp_path):
     key_file.chmod(0o600)
-    app = create_app({"CASEWORK_ENV": "production", "CASEWORK_SECRET_KEY": "s" * 48,
-                      "CASEWORK_KEY_FILE": str(key_file), "CASEWORK_INSTANCE_PATH": str(tmp_path),
-                      "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
+    app = create_app(
+        {
+            "CASEWORK_ENV": "production",
+            "CASEWORK_SECRET_KEY": "s" * 48,
+            "CASEWORK_KEY_FILE": str(key_file),
+            "CASEWORK_INSTANCE_PATH": str(tmp_path),
+            "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("CASEWORK_SESSION_IDLE_MINUTES", "thirty", "whole number"),
-    ("CASEWORK_SESSION_IDLE_MINUTES", "0", "at least 1"),
-    ("CASEWORK_ENV", "staging", "CASEWORK_ENV must be one of"),
-    ("CASEWORK_DEFAULT_LANGUAGE", "fr", "CASEWORK_DEFAULT_LANGUAGE"),
-    ("CASEWORK_MFA_REQUIRED_ROLES", "admin,king", "unknown roles"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CASEWORK_SESSION_IDLE_MINUTES", "thirty", "whole number"),
+        ("CASEWORK_SESSION_IDLE_MINUTES", "0", "at least 1"),
+        ("CASEWORK_ENV", "staging", "CASEWORK_ENV must be one of"),
+        ("CASEWORK_DEFAULT_LANGUAGE", "fr", "CASEWORK_DEFAULT_LANGUAGE"),
+        ("CASEWORK_MFA_REQUIRED_ROLES", "admin,king", "unknown roles"),
+    ],
+)
 def test_invalid_settings_say_what_is_wrong(name, value, message):
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({name: value}).validate()

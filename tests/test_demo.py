@@ -35,8 +35,15 @@ def test_demo_has_the_plan_units(app):
     demo.load_all()
     db.session.commit()
     names = set(db.session.scalars(select(OrgUnit.name)))
-    for expected in ("Tỉnh Nam Định", "Thành phố Nam Định", "Huyện Hải Hậu", "Thị trấn Thịnh Long",
-                     "Thị trấn Quất Lâm", "Xã Nghĩa Sơn", "Huyện Ý Yên"):
+    for expected in (
+        "Tỉnh Nam Định",
+        "Thành phố Nam Định",
+        "Huyện Hải Hậu",
+        "Thị trấn Thịnh Long",
+        "Thị trấn Quất Lâm",
+        "Xã Nghĩa Sơn",
+        "Huyện Ý Yên",
+    ):
         assert expected in names
     assert db.session.scalar(select(func.count()).select_from(ServiceProvider)) >= 3
 

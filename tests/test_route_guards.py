@@ -42,10 +42,35 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "admin.move_unit": (("admin",), None),
     "admin.deactivate_unit": (("admin",), None),
     "admin.reactivate_unit": (("admin",), None),
+    # Referrals and the partner portal (issue 5)
+    "referrals.providers": (STAFF, "/referrals/providers"),
+    "referrals.provider": (STAFF, None),
+    "referrals.new_provider": (("admin", "supervisor"), "/referrals/providers/new"),
+    "referrals.edit_provider": (("admin", "supervisor"), None),
+    "referrals.index": (("supervisor", "caseworker"), "/referrals/"),
+    "referrals.reviews": (("supervisor",), "/referrals/reviews"),
+    "referrals.new": (("caseworker",), None),
+    "referrals.view": (("supervisor", "caseworker"), None),
+    "referrals.send": (("caseworker",), None),
+    "referrals.cancel": (("caseworker",), None),
+    "referrals.review": (("supervisor",), None),
+    "referrals.notices": (STAFF, "/referrals/notices"),
+    "referrals.notices_read": (STAFF, None),
+    "partner.inbox": (("partner",), "/partner/"),
+    "partner.referral": (("partner",), None),
+    "partner.act": (("partner",), None),
+    "partner.performance": (("partner",), "/partner/performance"),
+    "partner.notices_read": (("partner",), None),
 }
 
-PUBLIC = {"static", "main.set_language", "main.healthz", "auth.login", "auth.verify_code",
-          "auth.enrol_pending"}
+PUBLIC = {
+    "static",
+    "main.set_language",
+    "main.healthz",
+    "auth.login",
+    "auth.verify_code",
+    "auth.enrol_pending",
+}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -1,4 +1,4 @@
-"""Every user-visible message has a Vietnamese translation, and the interface is Vietnamese first."""
+"""Every user-visible message has a Vietnamese translation; the interface is Vietnamese first."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from babel.messages.extract import extract_from_dir
 from casework.i18n import load_fragments
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None,
-            "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "_l": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "lazy_ngettext": (1, 2),
+}
 
 
 def _extracted() -> dict[str, list[str]]:
@@ -29,7 +35,8 @@ def _extracted() -> dict[str, list[str]]:
 def test_every_message_has_a_vietnamese_translation():
     catalog = load_fragments("vi")
     missing = {
-        msgid: files for msgid, files in _extracted().items()
+        msgid: files
+        for msgid, files in _extracted().items()
         if catalog.get(msgid) is None or not catalog.get(msgid).string
     }
     assert not missing, (
@@ -43,8 +50,11 @@ def test_placeholders_survive_translation():
 
     catalog = load_fragments("vi")
     pattern = re.compile(r"%\(\w+\)[sd]")
-    wrong = [m.id for m in catalog if m.id and m.string
-             and sorted(pattern.findall(m.id)) != sorted(pattern.findall(m.string))]
+    wrong = [
+        m.id
+        for m in catalog
+        if m.id and m.string and sorted(pattern.findall(m.id)) != sorted(pattern.findall(m.string))
+    ]
     assert not wrong, f"translations that lose or add placeholders: {wrong}"
 
 
@@ -58,8 +68,7 @@ def test_language_switch_is_remembered_for_the_user(app, make_user, login):
     user = make_user("caseworker")
     client = app.test_client()
     login(client, user)
-    response = client.submit("/language", {"language": "en", "next": "/account"},
-                             page="/account")
+    response = client.submit("/language", {"language": "en", "next": "/account"}, page="/account")
     assert response.headers["Location"] == "/account"
     assert "My account" in client.get("/account").get_data(as_text=True)
     # A new browser session of the same user comes back in English.
@@ -71,7 +80,8 @@ def test_language_switch_is_remembered_for_the_user(app, make_user, login):
 def test_anonymous_language_switch_applies_to_the_login_page(client):
     client.submit("/language", {"language": "en", "next": "/login"}, page="/login")
     page = client.get("/login").get_data(as_text=True)
-    assert '<html lang="en">' in page and "Log in" in page
+    assert '<html lang="en">' in page
+    assert "Log in" in page
 
 
 def test_dates_are_day_month_year(app):

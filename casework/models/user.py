@@ -24,9 +24,7 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(20))
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
-    provider_id: Mapped[int | None] = mapped_column(
-        ForeignKey("service_providers.id"), index=True
-    )
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("service_providers.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     language: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)

@@ -55,12 +55,18 @@ def create_user(data: NewUser, *, actor: User | None) -> User:
         raise DomainError(_l("This username is already taken."), "username")
     if data.role == "partner":
         if data.provider is None:
-            raise DomainError(_l("A partner account must belong to a service provider."), "provider")
+            raise DomainError(
+                _l("A partner account must belong to a service provider."), "provider"
+            )
         if data.org_unit is not None:
-            raise DomainError(_l("A partner account belongs to a provider, not a unit."), "org_unit")
+            raise DomainError(
+                _l("A partner account belongs to a provider, not a unit."), "org_unit"
+            )
     else:
         if data.org_unit is None:
-            raise DomainError(_l("A staff account must belong to an organisation unit."), "org_unit")
+            raise DomainError(
+                _l("A staff account must belong to an organisation unit."), "org_unit"
+            )
         if data.provider is not None:
             raise DomainError(_l("A staff account cannot belong to a provider."), "provider")
         if not data.org_unit.active:
@@ -78,8 +84,13 @@ def create_user(data: NewUser, *, actor: User | None) -> User:
     )
     db.session.add(user)
     db.session.flush()
-    audit.record("user.created", target_type="user", target_id=str(user.id), actor=actor,
-                 details={"role": user.role})
+    audit.record(
+        "user.created",
+        target_type="user",
+        target_id=str(user.id),
+        actor=actor,
+        details={"role": user.role},
+    )
     return user
 
 
@@ -103,15 +114,27 @@ def authenticate(username: str, password: str) -> User:
         audit.record("login.failed", outcome="denied", details={"reason": "unknown_user"})
         raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
     if user.locked_until is not None and user.locked_until > now:
-        audit.record("login.failed", target_type="user", target_id=str(user.id),
-                     outcome="denied", details={"reason": "locked"}, actor=user)
+        audit.record(
+            "login.failed",
+            target_type="user",
+            target_id=str(user.id),
+            outcome="denied",
+            details={"reason": "locked"},
+            actor=user,
+        )
         raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
     if not ok:
         _register_failure(user, now)
         raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
     if not user.active:
-        audit.record("login.failed", target_type="user", target_id=str(user.id),
-                     outcome="denied", details={"reason": "inactive"}, actor=user)
+        audit.record(
+            "login.failed",
+            target_type="user",
+            target_id=str(user.id),
+            outcome="denied",
+            details={"reason": "inactive"},
+            actor=user,
+        )
         raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
     user.failed_logins = 0
     user.locked_until = None
@@ -134,8 +157,14 @@ def _register_failure(user: User, now: datetime) -> None:
         user.locked_until = now + timedelta(minutes=cfg["CASEWORK_LOCK_MINUTES"])
         user.failed_logins = 0
         details["locked"] = True
-    audit.record("login.failed", target_type="user", target_id=str(user.id), outcome="denied",
-                 details=details, actor=user)
+    audit.record(
+        "login.failed",
+        target_type="user",
+        target_id=str(user.id),
+        outcome="denied",
+        details=details,
+        actor=user,
+    )
     db.session.flush()
 
 
@@ -175,8 +204,12 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
     else:
         user.failed_logins = 0
         user.locked_until = None
-    audit.record("user.activated" if active else "user.deactivated", target_type="user",
-                 target_id=str(user.id), actor=actor)
+    audit.record(
+        "user.activated" if active else "user.deactivated",
+        target_type="user",
+        target_id=str(user.id),
+        actor=actor,
+    )
 
 
 def set_language(user: User, language: str) -> None:

@@ -74,17 +74,20 @@ def verify_code(user: User, code: str) -> bool:
     cleaned = code.strip().lower()
     if len(cleaned) == 9 and cleaned[4] == "-":
         unused = db.session.scalars(
-            select(RecoveryCode).where(RecoveryCode.user_id == user.id,
-                                       RecoveryCode.used_at.is_(None))
+            select(RecoveryCode).where(
+                RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+            )
         )
         for candidate in unused:
             if verify_password(candidate.code_hash, cleaned):
                 candidate.used_at = utcnow()
-                audit.record("mfa.recovery_code_used", target_type="user",
-                             target_id=str(user.id), actor=user)
+                audit.record(
+                    "mfa.recovery_code_used", target_type="user", target_id=str(user.id), actor=user
+                )
                 return True
-    audit.record("mfa.failed", target_type="user", target_id=str(user.id), actor=user,
-                 outcome="denied")
+    audit.record(
+        "mfa.failed", target_type="user", target_id=str(user.id), actor=user, outcome="denied"
+    )
     return False
 
 

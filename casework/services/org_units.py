@@ -103,8 +103,13 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, actor: User) -> None:
     unit.parent_id = new_parent.id
     db.session.flush()
     db.session.expire_all()
-    audit.record("org_unit.moved", target_type="org_unit", target_id=str(unit.id), actor=actor,
-                 details={"new_parent": new_parent.id})
+    audit.record(
+        "org_unit.moved",
+        target_type="org_unit",
+        target_id=str(unit.id),
+        actor=actor,
+        details={"new_parent": new_parent.id},
+    )
 
 
 def set_unit_active(unit: OrgUnit, active: bool, *, actor: User) -> None:
@@ -123,8 +128,12 @@ def set_unit_active(unit: OrgUnit, active: bool, *, actor: User) -> None:
     elif unit.parent is not None and not unit.parent.active:
         raise DomainError(_l("The parent unit is deactivated."))
     unit.active = active
-    audit.record("org_unit.activated" if active else "org_unit.deactivated",
-                 target_type="org_unit", target_id=str(unit.id), actor=actor)
+    audit.record(
+        "org_unit.activated" if active else "org_unit.deactivated",
+        target_type="org_unit",
+        target_id=str(unit.id),
+        actor=actor,
+    )
 
 
 def units_in_scope(unit: OrgUnit, *, active_only: bool = True) -> list[OrgUnit]:

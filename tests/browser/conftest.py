@@ -42,9 +42,15 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
     }
 
 
@@ -62,8 +68,9 @@ def live_server(app: Any) -> Iterator[str]:
 
 
 def _new_page(browser: Any, live_server: str, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(base_url=live_server, viewport=viewport, locale="vi-VN",
-                                  accept_downloads=True)
+    context = browser.new_context(
+        base_url=live_server, viewport=viewport, locale="vi-VN", accept_downloads=True
+    )
     context.set_default_timeout(10_000)
     return context, context.new_page()
 

@@ -8,8 +8,9 @@ VIEWPORTS = ["page", "phone_page"]
 
 
 @pytest.mark.parametrize("page_fixture", VIEWPORTS)
-def test_wrong_password_then_login_language_and_logout(request, make_user, page_fixture,
-                                                       screenshot):
+def test_wrong_password_then_login_language_and_logout(
+    request, make_user, page_fixture, screenshot
+):
     page = request.getfixturevalue(page_fixture)
     user = make_user("caseworker", username="canbo.thu")
     page.goto("/login")

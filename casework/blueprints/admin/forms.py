@@ -11,20 +11,24 @@ REQUIRED = _l("This field is required.")
 # A plausibility check only (a notice address, not an identity): something@domain.tld
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
-ROLE_CHOICES = options([
-    ("caseworker", _l("Caseworker")),
-    ("supervisor", _l("Supervisor")),
-    ("partner", _l("Partner")),
-    ("admin", _l("Administrator")),
-])
-UNIT_KIND_CHOICES = options([
-    ("district", _l("District")),
-    ("city", _l("City")),
-    ("commune", _l("Commune")),
-    ("ward", _l("Ward")),
-    ("town", _l("Town")),
-    ("province", _l("Province")),
-])
+ROLE_CHOICES = options(
+    [
+        ("caseworker", _l("Caseworker")),
+        ("supervisor", _l("Supervisor")),
+        ("partner", _l("Partner")),
+        ("admin", _l("Administrator")),
+    ]
+)
+UNIT_KIND_CHOICES = options(
+    [
+        ("district", _l("District")),
+        ("city", _l("City")),
+        ("commune", _l("Commune")),
+        ("ward", _l("Ward")),
+        ("town", _l("Town")),
+        ("province", _l("Province")),
+    ]
+)
 
 
 class UserForm(FlaskForm):
@@ -39,8 +43,11 @@ class UserForm(FlaskForm):
     )
     email = EmailField(
         _l("E-mail (for notices; optional)"),
-        validators=[Optional(), Length(max=254),
-                    Regexp(EMAIL_PATTERN, message=_l("Enter a valid e-mail address."))],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Regexp(EMAIL_PATTERN, message=_l("Enter a valid e-mail address.")),
+        ],
     )
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired(REQUIRED)])
     org_unit = SelectField(_l("Organisation unit (staff)"), coerce=int, validate_choice=True)

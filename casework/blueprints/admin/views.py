@@ -62,6 +62,7 @@ def _apply_error(form: Any, error: DomainError) -> None:
 
 # --- Accounts --------------------------------------------------------------------------------
 
+
 @bp.get("/users")
 @requires(Permission.MANAGE_USERS)
 def users():  # type: ignore[no-untyped-def]
@@ -80,12 +81,16 @@ def new_user():  # type: ignore[no-untyped-def]
     form = UserForm()
     form.org_unit.choices = options([NONE_CHOICE, *_unit_choices(_scoped_units())])
     providers = db.session.scalars(
-        select(ServiceProvider).where(ServiceProvider.active.is_(True)).order_by(ServiceProvider.name)
+        select(ServiceProvider)
+        .where(ServiceProvider.active.is_(True))
+        .order_by(ServiceProvider.name)
     ).all()
     form.provider.choices = options([NONE_CHOICE, *[(p.id, p.name) for p in providers]])
     if form.validate_on_submit():
         unit = db.session.get(OrgUnit, form.org_unit.data) if form.org_unit.data else None
-        provider = db.session.get(ServiceProvider, form.provider.data) if form.provider.data else None
+        provider = (
+            db.session.get(ServiceProvider, form.provider.data) if form.provider.data else None
+        )
         try:
             user = accounts.create_user(
                 accounts.NewUser(
@@ -112,8 +117,9 @@ def new_user():  # type: ignore[no-untyped-def]
 @requires(Permission.MANAGE_USERS)
 def user(user_id: int):  # type: ignore[no-untyped-def]
     target = _load_user(user_id)
-    return render_template("admin/user.html", target=target, reset_form=ResetPasswordForm(),
-                           confirm=ConfirmForm())
+    return render_template(
+        "admin/user.html", target=target, reset_form=ResetPasswordForm(), confirm=ConfirmForm()
+    )
 
 
 @bp.post("/users/<id:user_id>/password")
@@ -130,8 +136,9 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("Password reset. The user must choose a new one at next login."), "success")
             return redirect(url_for("admin.user", user_id=target.id))
-    return render_template("admin/user.html", target=target, reset_form=form,
-                           confirm=ConfirmForm()), 400
+    return render_template(
+        "admin/user.html", target=target, reset_form=form, confirm=ConfirmForm()
+    ), 400
 
 
 @bp.post("/users/<id:user_id>/deactivate")
@@ -173,6 +180,7 @@ def reset_two_factor(user_id: int):  # type: ignore[no-untyped-def]
 
 # --- Organisation units ----------------------------------------------------------------------
 
+
 @bp.get("/units")
 @requires(Permission.MANAGE_UNITS)
 def units():  # type: ignore[no-untyped-def]
@@ -188,9 +196,13 @@ def new_unit():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         parent = _load_unit(form.parent.data)
         try:
-            unit = org_units.create_unit(code=form.code.data or "", name=form.name.data or "",
-                                         kind=form.kind.data or "", parent=parent,
-                                         actor=current_user)
+            unit = org_units.create_unit(
+                code=form.code.data or "",
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                parent=parent,
+                actor=current_user,
+            )
         except DomainError as error:
             _apply_error(form, error)
         else:
@@ -207,15 +219,20 @@ def unit(unit_id: int):  # type: ignore[no-untyped-def]
     return _render_unit(target)
 
 
-def _render_unit(target: OrgUnit, rename: RenameUnitForm | None = None,
-                 move: MoveUnitForm | None = None, status: int = 200) -> Any:
+def _render_unit(
+    target: OrgUnit,
+    rename: RenameUnitForm | None = None,
+    move: MoveUnitForm | None = None,
+    status: int = 200,
+) -> Any:
     rename = rename or RenameUnitForm(name=target.name)
     move = move or MoveUnitForm()
     move.parent.choices = options(
         (u.id, f"{'— ' * u.depth}{u.name}") for u in _scoped_units() if not u.is_within(target)
     )
-    return render_template("admin/unit.html", unit=target, rename_form=rename, move_form=move,
-                           confirm=ConfirmForm()), status
+    return render_template(
+        "admin/unit.html", unit=target, rename_form=rename, move_form=move, confirm=ConfirmForm()
+    ), status
 
 
 @bp.post("/units/<id:unit_id>/rename")

@@ -54,7 +54,10 @@ class ChangePasswordForm(FlaskForm):
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
-        validators=[DataRequired(REQUIRED), EqualTo("password", message=_l("The passwords differ."))],
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("password", message=_l("The passwords differ.")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Change password"))

@@ -79,8 +79,13 @@ def _finish_login(user: User, target: str | None, *, mfa_verified: bool) -> Any:
     login_user(user)
     if user.language is None and language:
         user.language = language
-    audit.record("login.succeeded", target_type="user", target_id=str(user.id), actor=user,
-                 details={"mfa": mfa_verified})
+    audit.record(
+        "login.succeeded",
+        target_type="user",
+        target_id=str(user.id),
+        actor=user,
+        details={"mfa": mfa_verified},
+    )
     db.session.commit()
     if user.must_change_password:
         flash(_("Choose a new password before you continue."), "info")
@@ -140,8 +145,12 @@ def _enrolment(user: User, *, pending: bool) -> Any:
         session["enrol_seed"] = seed
     if form.validate_on_submit():
         try:
-            codes = mfa.enrol(user, seed, form.code.data or "",
-                              keep_session_key=None if pending else user.current_session_key)
+            codes = mfa.enrol(
+                user,
+                seed,
+                form.code.data or "",
+                keep_session_key=None if pending else user.current_session_key,
+            )
         except DomainError as error:
             form.code.errors = [str(error.message)]
         else:
@@ -153,8 +162,9 @@ def _enrolment(user: User, *, pending: bool) -> Any:
             session["recovery_codes_once"] = codes
             return redirect(url_for("auth.recovery_codes"))
     uri = totp.provisioning_uri(seed, user.username)
-    return render_template("auth/enrol.html", form=form, qr=totp.qr_data_uri(uri),
-                           seed=seed, pending=pending)
+    return render_template(
+        "auth/enrol.html", form=form, qr=totp.qr_data_uri(uri), seed=seed, pending=pending
+    )
 
 
 @bp.get("/account/recovery-codes")
@@ -190,9 +200,12 @@ def change_password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data or "",
-                                     form.password.data or "",
-                                     keep_session_key=current_user.current_session_key)
+            accounts.change_password(
+                current_user,
+                form.current_password.data or "",
+                form.password.data or "",
+                keep_session_key=current_user.current_session_key,
+            )
         except DomainError as error:
             db.session.rollback()
             getattr(form, error.field or "password").errors = [str(error.message)]
