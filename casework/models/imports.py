@@ -1,0 +1,51 @@
+"""Import batches: who imported which file (by hash), when, how, and what came of it.
+
+No personal data and no file name (a file name can be a woman's name): the SHA-256 of the
+uploaded bytes identifies the file. Each imported row carries ``external_ref`` on its own table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.db import Base, utcnow
+from casework.models.org import OrgUnit
+from casework.models.user import User
+
+IMPORT_STATUSES = ("completed", "failed")
+IMPORT_MODES = ("all", "clean_only")
+IMPORT_SOURCES = ("web", "cli")
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    mode: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_accepted: Mapped[int] = mapped_column(default=0)
+    rows_rejected: Mapped[int] = mapped_column(default=0)
+    rows_existing: Mapped[int] = mapped_column(default=0)
+    cases_created: Mapped[int] = mapped_column(default=0)
+    needs_created: Mapped[int] = mapped_column(default=0)
+    referrals_created: Mapped[int] = mapped_column(default=0)
+    consents_created: Mapped[int] = mapped_column(default=0)
+    transfers_created: Mapped[int] = mapped_column(default=0)
+    closures_created: Mapped[int] = mapped_column(default=0)
+    error_code: Mapped[str | None] = mapped_column(String(40))  # a class name, never a message
+
+    user: Mapped[User] = relationship()
+    org_unit: Mapped[OrgUnit] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ImportBatch {self.id} {self.status}>"
