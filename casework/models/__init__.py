@@ -7,3 +7,4 @@ from casework.models import case, consent, need, referral  # noqa: F401,E402  (c
 from casework.models import notification  # noqa: F401  (referral network)
 from casework.models import timeline  # noqa: F401,E402  (case notes and follow-ups)
 from casework.models import supervision  # noqa: F401,E402  (supervision)
+from casework.models import imports  # noqa: F401,E402  (imports of existing records)
