@@ -1,0 +1,381 @@
+"""Staff referral pages. Views validate, call one service, commit once, redirect."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import case as sql_case
+
+from casework.authz import (
+    Permission,
+    has_permission,
+    load_need_for_referral_or_404,
+    load_referral_or_404,
+    requires,
+    visible_referrals,
+)
+from casework.blueprints.referrals import bp
+from casework.blueprints.referrals.forms import (
+    ActionForm,
+    ConfirmForm,
+    NewReferralForm,
+    ProviderForm,
+    ProviderSearchForm,
+    ReviewForm,
+    SendForm,
+    version_of,
+)
+from casework.domain import REFERRAL_STATUSES, SERVICE_CATEGORIES
+from casework.extensions import db
+from casework.forms import options
+from casework.models.org import OrgUnit
+from casework.models.provider import ServiceProvider
+from casework.models.referral import Referral
+from casework.services import notifications, org_units, providers, referrals
+from casework.services import referral_flow as flow
+from casework.services.effective_dates import today
+from casework.services.errors import DomainError, StaleObjectError
+
+
+def _fail(form: Any, error: DomainError) -> int:
+    """Roll back, put the message on its field (or flash it); the HTTP status to answer."""
+    db.session.rollback()
+    field = getattr(form, error.field, None) if (form is not None and error.field) else None
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+    flash(str(error.message), "error")
+    return 409 if isinstance(error, StaleObjectError) else 400
+
+
+def _unit_choices() -> list[tuple[int, str]]:
+    return [(u.id, f"{'— ' * u.depth}{u.name}") for u in org_units.all_units() if u.active]
+
+
+def case_url(case: Any) -> str | None:
+    """Link to the case page when the cases area provides it."""
+    from flask import current_app
+
+    for endpoint in ("cases.view", "cases.case", "cases.show"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint, case_id=case.id)
+    return None
+
+
+# --- Provider directory -------------------------------------------------------------------------
+
+@bp.get("/providers", endpoint="providers")
+@requires(Permission.VIEW_PROVIDERS)
+def providers_():  # type: ignore[no-untyped-def]
+    form = ProviderSearchForm(request.args)
+    form.category.choices = options([("", _("All services")), *SERVICE_CATEGORIES.items()])
+    form.area.choices = options([(0, _("All areas")), *_unit_choices()])
+    category = form.category.data if form.category.data in SERVICE_CATEGORIES else None
+    unit = db.session.get(OrgUnit, form.area.data) if form.area.data else None
+    rows = providers.search(category=category, unit=unit, text=form.q.data or None,
+                            active_only=not has_permission(current_user,
+                                                           Permission.MANAGE_PROVIDERS))
+    return render_template("referrals/providers.html", form=form, providers=rows,
+                           categories=SERVICE_CATEGORIES)
+
+
+
+@bp.get("/providers/<int:provider_id>")
+@requires(Permission.VIEW_PROVIDERS)
+def provider(provider_id: int):  # type: ignore[no-untyped-def]
+    item = db.session.get(ServiceProvider, provider_id) or abort(404)
+    return render_template("referrals/provider.html", provider=item,
+                           categories=SERVICE_CATEGORIES)
+
+
+def _provider_form(form: ProviderForm) -> ProviderForm:
+    form.areas.choices = options(_unit_choices())
+    return form
+
+
+def _provider_input(form: ProviderForm) -> providers.ProviderInput:
+    return providers.ProviderInput(
+        code=form.code.data or "", name=form.name.data or "", kind=form.kind.data or "",
+        categories=form.categories.data or [], area_unit_ids=form.areas.data or [],
+        contact_phone=form.contact_phone.data, contact_email=form.contact_email.data,
+        address=form.address.data, response_days=form.response_days.data,
+        followup_days=form.followup_days.data, active=bool(form.active.data))
+
+
+@bp.route("/providers/new", methods=["GET", "POST"])
+@requires(Permission.MANAGE_PROVIDERS)
+def new_provider():  # type: ignore[no-untyped-def]
+    form = _provider_form(ProviderForm())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            item = providers.create_provider(_provider_input(form), actor=current_user)
+        except DomainError as error:
+            status = _fail(form, error)
+        else:
+            db.session.commit()
+            flash(_("Partner added to the directory."), "success")
+            return redirect(url_for("referrals.provider", provider_id=item.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("referrals/provider_form.html", form=form, provider=None), status
+
+
+@bp.route("/providers/<int:provider_id>/edit", methods=["GET", "POST"])
+@requires(Permission.MANAGE_PROVIDERS)
+def edit_provider(provider_id: int):  # type: ignore[no-untyped-def]
+    item = db.session.get(ServiceProvider, provider_id) or abort(404)
+    form = _provider_form(ProviderForm(obj=None if request.method == "POST" else item))
+    if request.method == "GET":
+        form.categories.data = item.categories
+        form.areas.data = item.area_unit_ids
+    status = 200
+    if form.validate_on_submit():
+        try:
+            providers.update_provider(item, _provider_input(form), actor=current_user)
+        except DomainError as error:
+            status = _fail(form, error)
+        else:
+            db.session.commit()
+            flash(_("Partner details saved."), "success")
+            return redirect(url_for("referrals.provider", provider_id=item.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("referrals/provider_form.html", form=form, provider=item), status
+
+
+# --- Referral lists -----------------------------------------------------------------------------
+
+@bp.get("/")
+@requires(Permission.VIEW_CASES)
+def index():  # type: ignore[no-untyped-def]
+    only_overdue = request.args.get("overdue") == "1"
+    query = visible_referrals(current_user).where(Referral.status != "draft")
+    if only_overdue:
+        query = query.where(referrals.overdue_filter())
+    overdue_first = sql_case((referrals.overdue_filter(), 0), else_=1)
+    rows = db.session.scalars(query.order_by(overdue_first, Referral.created_at.desc())
+                              .limit(200)).all()
+    return render_template("referrals/index.html", referrals=rows, only_overdue=only_overdue,
+                           is_overdue=referrals.is_overdue, statuses=REFERRAL_STATUSES,
+                           categories=SERVICE_CATEGORIES)
+
+
+@bp.get("/reviews")
+@requires(Permission.REVIEW_DECLINES)
+def reviews():  # type: ignore[no-untyped-def]
+    rows = db.session.scalars(
+        visible_referrals(current_user)
+        .where(Referral.status == "declined", Referral.review_outcome.is_(None))
+        .order_by(Referral.answered_on)).all()
+    return render_template("referrals/reviews.html", referrals=rows,
+                           reasons=flow.DECLINE_REASONS, categories=SERVICE_CATEGORIES)
+
+
+# --- One referral -------------------------------------------------------------------------------
+
+@bp.route("/new/<uuid:need_id>", methods=["GET", "POST"])
+@requires(Permission.SEND_REFERRALS)
+def new(need_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    need = load_need_for_referral_or_404(current_user, need_id)
+    candidates = providers.search(category=need.category, unit=need.case.org_unit)
+    form = NewReferralForm()
+    form.provider.choices = options([(p.id, p.name) for p in candidates])
+    status = 200
+    if form.validate_on_submit():
+        chosen = next((p for p in candidates if p.id == form.provider.data), None)
+        if chosen is None:
+            form.provider.errors = [_("Choose a partner from the list.")]
+            status = 400
+        else:
+            try:
+                referral = referrals.create_draft(need, chosen, actor=current_user)
+            except DomainError as error:
+                status = _fail(form, error)
+            else:
+                db.session.commit()
+                return redirect(url_for("referrals.view", referral_id=referral.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("referrals/new.html", form=form, need=need, providers=candidates,
+                           categories=SERVICE_CATEGORIES, case_url=case_url(need.case)), status
+
+
+def _send_form(referral: Referral, form: SendForm | None = None) -> SendForm:
+    form = form or SendForm()
+    allowed = referrals.allowed_share_fields(referral)
+    form.share.choices = options([(name, label) for name, (label, _need)
+                                  in referrals.SHARE_OPTIONS.items() if name in allowed])
+    if request.method == "GET":
+        form.version.data = str(referral.version)
+        form.share.data = [f for f in referrals.DEFAULT_SHARE if f in allowed]
+        form.effective_date.data = today()
+    return form
+
+
+def _action_forms(referral: Referral) -> dict[str, ActionForm]:
+    forms = {}
+    for step in referrals.available_actions(referral, current_user):
+        if step.action == "send" or step.side != flow.CASEWORKER:
+            continue
+        form = ActionForm(prefix=step.action)
+        form.version.data = str(referral.version)
+        form.reason_code.choices = options([("", _("— choose —")),
+                                            *(step.reasons or {}).items()])
+        form.outcome_code.choices = options([("", "")])
+        if form.effective_date.data is None:
+            form.effective_date.data = today()
+        forms[step.action] = form
+    return forms
+
+
+def _render_view(referral: Referral, *, send_form: SendForm | None = None,
+                 status: int = 200) -> Any:
+    actions = referrals.available_actions(referral, current_user)
+    review = None
+    if any(t.side == flow.SUPERVISOR for t in actions):
+        review = ReviewForm()
+        review.version.data = str(referral.version)
+    can_send = any(t.action == "send" for t in actions)
+    return render_template(
+        "referrals/view.html", referral=referral, actions=actions,
+        send_form=_send_form(referral, send_form) if can_send else None,
+        action_forms=_action_forms(referral), review_form=review,
+        overdue=referrals.is_overdue(referral), statuses=REFERRAL_STATUSES,
+        categories=SERVICE_CATEGORIES, flow=flow, share_options=referrals.SHARE_OPTIONS,
+        case_url=case_url(referral.case),
+        consent_ok=bool(referrals.allowed_share_fields(referral)),
+    ), status
+
+
+@bp.get("/<uuid:referral_id>")
+@requires(Permission.VIEW_CASES)
+def view(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    referral = load_referral_or_404(current_user, referral_id)
+    return _render_view(referral)
+
+
+@bp.post("/<uuid:referral_id>/send")
+@requires(Permission.SEND_REFERRALS)
+def send(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    referral = load_referral_or_404(current_user, referral_id)
+    form = _send_form(referral)
+    if not form.validate_on_submit():
+        flash(_("Please correct the fields marked below."), "error")
+        return _render_view(referral, send_form=form, status=400)
+    try:
+        referrals.send(referral, actor=current_user, version=version_of(form),
+                       fields=list(form.share.data or []), referred_on=form.effective_date.data,
+                       partner_note=form.partner_note.data, note=form.note.data)
+    except DomainError as error:
+        status = _fail(form, error)
+        referral = load_referral_or_404(current_user, referral_id)
+        return _render_view(referral, send_form=form, status=status)
+    db.session.commit()
+    flash(_("Referral sent. The partner has been notified."), "success")
+    return redirect(url_for("referrals.view", referral_id=referral_id))
+
+
+@bp.post("/<uuid:referral_id>/cancel")
+@requires(Permission.SEND_REFERRALS)
+def cancel(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    referral = load_referral_or_404(current_user, referral_id)
+    form = ActionForm(prefix="cancel")
+    form.reason_code.choices = options(flow.CANCEL_REASONS.items())
+    form.outcome_code.choices = options([("", "")])
+    if not form.validate_on_submit():
+        flash(_("Please correct the fields marked below."), "error")
+        return _render_view(referral, status=400)
+    try:
+        referrals.act(referral, "cancel", _action_input(form), actor=current_user,
+                      version=version_of(form))
+    except DomainError as error:
+        status = _fail(None, error)
+        return _render_view(load_referral_or_404(current_user, referral_id), status=status)
+    db.session.commit()
+    flash(_("Referral cancelled."), "success")
+    return redirect(url_for("referrals.view", referral_id=referral_id))
+
+
+def _action_input(form: ActionForm) -> referrals.ActionInput:
+    return referrals.ActionInput(effective_date=form.effective_date.data,
+                                 reason_code=form.reason_code.data or None,
+                                 outcome_code=form.outcome_code.data or None,
+                                 note=form.note.data)
+
+
+@bp.post("/<uuid:referral_id>/review")
+@requires(Permission.REVIEW_DECLINES)
+def review(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    referral = load_referral_or_404(current_user, referral_id)
+    form = ReviewForm()
+    action = {"agree": "review_agree", "refer_elsewhere": "review_refer_elsewhere"}.get(
+        request.form.get("decision", ""))
+    if not form.validate_on_submit() or action is None:
+        flash(_("Choose whether you agree with the decline."), "error")
+        return _render_view(referral, status=400)
+    try:
+        referrals.act(referral, action, referrals.ActionInput(note=form.note.data),
+                      actor=current_user, version=version_of(form))
+    except DomainError as error:
+        status = _fail(None, error)
+        return _render_view(load_referral_or_404(current_user, referral_id), status=status)
+    db.session.commit()
+    flash(_("Review recorded. The caseworker has been notified."), "success")
+    return redirect(url_for("referrals.view", referral_id=referral_id))
+
+
+# --- Template helpers ----------------------------------------------------------------------------
+
+@bp.app_template_global()
+def provider_kind_label(kind: str) -> Any:
+    from casework.domain import PROVIDER_KINDS, label
+
+    return label(PROVIDER_KINDS, kind)
+
+
+@bp.app_template_global()
+def need_status_label(status: str) -> Any:
+    from casework.domain import NEED_STATUSES, label
+
+    return label(NEED_STATUSES, status)
+
+
+@bp.app_template_global()
+def reason_label(action: str, code: str) -> Any:
+    step = flow.transition(action)
+    codes = {**((step.reasons or {}) if step else {}), **((step.outcomes or {}) if step else {})}
+    return codes.get(code, code)
+
+
+# --- Notices ------------------------------------------------------------------------------------
+
+@bp.get("/notices")
+@requires(Permission.VIEW_PROVIDERS)
+def notices():  # type: ignore[no-untyped-def]
+    return render_template("referrals/notices.html",
+                           notices=notifications.for_user(current_user),
+                           label=notifications.label, form=ConfirmForm())
+
+
+@bp.post("/notices/read")
+@requires(Permission.VIEW_PROVIDERS)
+def notices_read():  # type: ignore[no-untyped-def]
+    if ConfirmForm().validate_on_submit():
+        notifications.mark_all_read(current_user)
+        db.session.commit()
+    return redirect(url_for("referrals.notices"))
+
+
+@bp.app_context_processor
+def _unread_notices() -> dict[str, Any]:
+    def unread() -> int:
+        if not getattr(current_user, "is_authenticated", False):
+            return 0
+        return notifications.unread_count(current_user)
+
+    return {"unread_notices": unread}
+
