@@ -138,6 +138,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(partner_bp)
 
+    from casework.blueprints.supervision import bp as supervision_bp
+
+    app.register_blueprint(supervision_bp)
+
 
 def _init_templates(app: Flask) -> None:
     from casework import i18n, labels

@@ -1,0 +1,227 @@
+"""Forms of the case pages. Length caps match the services' so errors show on the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from casework.domain import (
+    CASE_GROUPS,
+    CLOSE_REASONS,
+    CONSENT_METHODS,
+    CONSENT_PURPOSES,
+    REFERRAL_SOURCES,
+    SERVICE_CATEGORIES,
+)
+from casework.forms import options
+from casework.services.cases import LIMITS
+from casework.services.consents import DEFAULT_SHARED_FIELDS, SHAREABLE_FIELDS
+
+REQUIRED = _l("This field is required.")
+BACKDATE_HELP = _l("Needed when the date is more than 30 days ago.")
+
+
+def at_most(n: int) -> Length:
+    return Length(max=n, message=_l("At most %(n)s characters.", n=n))
+
+
+class LocalDateField(DateField):
+    """A date typed as yyyy-mm-dd (date picker) or dd/mm/yyyy, with a Vietnamese message."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip()[:20]
+        for fmt in self.strptime_format:
+            try:
+                self.data = datetime.strptime(raw, fmt).date()
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(_l("Enter a real date (day/month/year)."))
+
+
+def _choices(codes: dict[str, Any], blank: bool = False) -> list[Any]:
+    pairs = [("", _l("— choose —"))] if blank else []
+    return options([*pairs, *codes.items()])
+
+
+class CaseForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED),
+                                                          at_most(LIMITS["full_name"])],
+                            render_kw={"autocomplete": "off", "spellcheck": "false"})
+    other_names = StringField(_l("Other names she uses"), validators=[Optional(),
+                                                                     at_most(LIMITS["other_names"])],
+                              render_kw={"autocomplete": "off"})
+    date_of_birth = LocalDateField(_l("Date of birth"), validators=[Optional()])
+    national_id = StringField(_l("National ID number (CCCD)"), validators=[Optional(),
+                                                                           at_most(20)],
+                              render_kw={"inputmode": "numeric", "autocomplete": "off"},
+                              description=_l("12 digits."))
+    phone = StringField(_l("Phone"), validators=[Optional(), at_most(20)],
+                        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "off"})
+    address = StringField(_l("Current address"), validators=[Optional(),
+                                                            at_most(LIMITS["address"])],
+                          render_kw={"autocomplete": "off"})
+    family_situation = TextAreaField(_l("Family situation"),
+                                     validators=[Optional(), at_most(LIMITS["family_situation"])])
+    history = TextAreaField(_l("History (confidential)"),
+                            validators=[Optional(), at_most(LIMITS["history"])])
+    group = SelectField(_l("Group"), choices=_choices(CASE_GROUPS, blank=True),
+                        validators=[DataRequired(REQUIRED)])
+    referral_source = SelectField(_l("Referred by"), choices=_choices(REFERRAL_SOURCES, True),
+                                  validators=[DataRequired(REQUIRED)])
+    intake_date = LocalDateField(_l("Intake date"), validators=[DataRequired(REQUIRED)])
+    backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
+                                                                          at_most(200)],
+                                  description=BACKDATE_HELP)
+    org_unit = SelectField(_l("Unit responsible"), coerce=int, validate_choice=True)
+    confirm_duplicate = BooleanField(_l("I have read the warning and will contact my "
+                                        "supervisor; save anyway."))
+    submit = SubmitField(_l("Open case"))
+
+
+class EditCaseForm(CaseForm):
+    version = HiddenField()
+    submit = SubmitField(_l("Save corrections"))
+
+
+class ConsentForm(FlaskForm):
+    purpose = SelectField(_l("Purpose"), choices=_choices(CONSENT_PURPOSES, True),
+                          validators=[DataRequired(REQUIRED)])
+    service_category = SelectField(_l("Service category (for sharing)"),
+                                   choices=_choices(SERVICE_CATEGORIES, True),
+                                   validators=[Optional()])
+    shared_fields = SelectMultipleField(_l("Fields she agrees to share"),
+                                        choices=options(SHAREABLE_FIELDS.items()),
+                                        default=list(DEFAULT_SHARED_FIELDS),
+                                        validators=[Optional()])
+    given_on = LocalDateField(_l("Date given"), validators=[DataRequired(REQUIRED)])
+    method = SelectField(_l("How"), choices=_choices(CONSENT_METHODS), validators=[Optional()])
+    witness_name = StringField(_l("Witness (for verbal consent)"), validators=[Optional(),
+                                                                               at_most(120)])
+    expires_on = LocalDateField(_l("Expires on (optional)"), validators=[Optional()])
+    backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
+                                                                          at_most(200)],
+                                  description=BACKDATE_HELP)
+    submit = SubmitField(_l("Record consent"))
+
+
+class NeedForm(FlaskForm):
+    category = SelectField(_l("Service category"), choices=_choices(SERVICE_CATEGORIES, True),
+                           validators=[DataRequired(REQUIRED)])
+    identified_on = LocalDateField(_l("Date identified"), validators=[DataRequired(REQUIRED)])
+    note = TextAreaField(_l("Short note"), validators=[Optional(), at_most(2000)])
+    backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
+                                                                          at_most(200)],
+                                  description=BACKDATE_HELP)
+    submit = SubmitField(_l("Add need"))
+
+
+NEED_MANUAL = {"identified": _l("Identified again"), "declined_by_her": _l("Declined by her"),
+               "no_longer_needed": _l("No longer needed")}
+
+
+class NeedStatusForm(FlaskForm):
+    status = SelectField(_l("New status"), choices=options(NEED_MANUAL.items()))
+    on = LocalDateField(_l("Date"), validators=[DataRequired(REQUIRED)])
+    backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
+                                                                          at_most(200)])
+    submit = SubmitField(_l("Change status"))
+
+
+NOTE_KIND_LABELS = {"note": _l("Note"), "phone_call": _l("Phone call"),
+                    "home_visit": _l("Home visit"), "meeting": _l("Meeting")}
+
+
+class NoteForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=options(NOTE_KIND_LABELS.items()))
+    on = LocalDateField(_l("Date"), validators=[DataRequired(REQUIRED)])
+    body = TextAreaField(_l("Note"), validators=[DataRequired(REQUIRED), at_most(5000)])
+    backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
+                                                                          at_most(200)],
+                                  description=BACKDATE_HELP)
+    submit = SubmitField(_l("Save note"))
+
+
+class FollowUpForm(FlaskForm):
+    title = StringField(_l("What needs doing"), validators=[DataRequired(REQUIRED),
+                                                           at_most(200)])
+    due_on = LocalDateField(_l("Due on"), validators=[DataRequired(REQUIRED)])
+    submit = SubmitField(_l("Add follow-up"))
+
+
+class TransferForm(FlaskForm):
+    to_unit = SelectField(_l("New unit"), coerce=int, validate_choice=True)
+    on = LocalDateField(_l("Date of transfer"), validators=[DataRequired(REQUIRED)])
+    backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
+                                                                          at_most(200)])
+    submit = SubmitField(_l("Transfer case"))
+
+
+class CloseForm(FlaskForm):
+    reason = SelectField(_l("Reason"), choices=_choices(CLOSE_REASONS, True),
+                         validators=[DataRequired(REQUIRED)])
+    on = LocalDateField(_l("Date closed"), validators=[DataRequired(REQUIRED)])
+    backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
+                                                                          at_most(200)])
+    submit = SubmitField(_l("Close case"))
+
+
+class ReopenForm(FlaskForm):
+    on = LocalDateField(_l("Date reopened"), validators=[DataRequired(REQUIRED)])
+    backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
+                                                                          at_most(200)])
+    submit = SubmitField(_l("Reopen case"))
+
+
+class MergeForm(FlaskForm):
+    other = StringField(_l("Case number of the duplicate"),
+                        validators=[DataRequired(REQUIRED), at_most(40)])
+    confirm = BooleanField(_l("I have checked both cases are the same woman."),
+                           validators=[DataRequired(REQUIRED)])
+    submit = SubmitField(_l("Merge into this case"))
+
+
+class EraseForm(FlaskForm):
+    reason = StringField(_l("Reason (e.g. her written request of dd/mm/yyyy)"),
+                         validators=[DataRequired(REQUIRED), at_most(200)])
+    confirm = BooleanField(_l("I understand her data cannot be recovered."),
+                           validators=[DataRequired(REQUIRED)])
+    submit = SubmitField(_l("Erase her data"))
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("Confirm"))
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form
+
+    q = StringField(_l("Case number, CCCD or phone"), validators=[Optional(), at_most(60)],
+                    render_kw={"autocomplete": "off", "inputmode": "search"})
+    name = StringField(_l("or full name"), validators=[Optional(), at_most(120)],
+                       render_kw={"autocomplete": "off"})
+    birth_year = StringField(_l("and year of birth"), validators=[Optional(), at_most(4)],
+                             render_kw={"inputmode": "numeric"})

@@ -1,0 +1,524 @@
+"""Case pages. Thin: load through authz, validate, call one service, commit once, redirect.
+
+On a DomainError the transaction is rolled back and the page is shown again with what was
+typed and the message on its field (HTTP 400); nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework import domain
+from casework.authz import (
+    Permission,
+    has_permission,
+    load_case_or_404,
+    requires,
+    visible_cases,
+)
+from casework.blueprints.cases import bp
+from casework.blueprints.cases import forms as f
+from casework.extensions import db, limiter
+from casework.forms import options
+from casework.models.case import Case
+from casework.models.consent import Consent
+from casework.models.need import Need
+from casework.models.org import OrgUnit
+from casework.models.timeline import FollowUp
+from casework.services import (
+    case_lifecycle,
+    case_search,
+    cases,
+    consents,
+    needs,
+    subject_rights,
+    timeline,
+)
+from casework.services.effective_dates import today
+from casework.services.errors import DomainError, StaleObjectError
+from casework.services.org_units import units_in_scope
+
+
+def _user_key() -> str:
+    return f"user:{getattr(current_user, 'id', 'anon')}"
+
+
+def _search_limit() -> str:
+    return str(current_app.config.get("CASEWORK_SEARCH_RATE_LIMIT", "30 per minute"))
+
+
+def _apply_error(form: Any, error: DomainError) -> None:
+    db.session.rollback()
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        flash(str(error.message), "error")
+
+
+def _render(template: str, status: int = 200, **context: Any) -> Any:
+    return render_template(f"cases/{template}", **context), status
+
+
+def _editable(case: Case) -> bool:
+    """A merged or erased case is kept for history and statistics; it takes no more entries."""
+    if case.merged_into_id is not None or subject_rights.erasure_state(case) is not None:
+        flash(_("This case is kept for history only and cannot be changed."), "error")
+        return False
+    return True
+
+
+def _child(model: Any, case: Case, child_id: uuid.UUID) -> Any:
+    row = db.session.get(model, child_id)
+    if row is None or row.case_id != case.id:
+        from casework.authz import deny
+
+        deny("case_child_mismatch")
+    return row
+
+
+def _to_case(case: Case, anchor: str = "") -> Any:
+    return redirect(url_for("cases.view", case_id=case.id) + anchor)
+
+
+def _unit_choices() -> list[Any]:
+    units = units_in_scope(current_user.org_unit)
+    return options([(u.id, f"{'— ' * max(u.depth - current_user.org_unit.depth, 0)}{u.name}")
+                    for u in units])
+
+
+# --- Lists -----------------------------------------------------------------------------------
+
+@bp.get("/worklist")
+@requires(Permission.VIEW_CASES)
+def worklist():  # type: ignore[no-untyped-def]
+    work = timeline.worklist(visible_cases(current_user))
+    return _render("worklist.html", work=work, today=today())
+
+
+@bp.get("")
+@requires(Permission.VIEW_CASES)
+@limiter.limit(_search_limit, key_func=_user_key,
+               exempt_when=lambda: not (request.args.get("q") or request.args.get("name")))
+def index():  # type: ignore[no-untyped-def]
+    form = f.SearchForm(request.args)
+    visible = visible_cases(current_user)
+    results, kind, searched = [], "", bool(request.args.get("q") or request.args.get("name"))
+    if searched and form.validate():
+        year_text = (form.birth_year.data or "").strip()
+        year = int(year_text) if year_text.isdigit() else None
+        if year_text and year is None:
+            form.birth_year.errors = [_("Enter a year.")]
+        else:
+            try:
+                kind, results = case_search.search(
+                    visible, case_search.SearchTerms(form.q.data, form.name.data, year),
+                    actor=current_user)
+            except DomainError as error:
+                _apply_error(form, error)
+            else:
+                db.session.commit()
+    if searched:
+        return _render("index.html", 400 if form.errors else 200, form=form, cases=results,
+                       searched=True, kind=kind)
+    recent = list(db.session.scalars(
+        visible.order_by(Case.status.desc(), Case.created_at.desc()).limit(30)))
+    total = db.session.scalar(select(func.count()).select_from(visible.subquery()))
+    return _render("index.html", form=form, cases=recent, searched=False, total=total)
+
+
+# --- Intake and correction -------------------------------------------------------------------
+
+def _case_input(form: Any) -> cases.CaseInput:
+    return cases.CaseInput(
+        full_name=form.full_name.data, group=form.group.data or "",
+        referral_source=form.referral_source.data or "", intake_date=form.intake_date.data,
+        other_names=form.other_names.data, date_of_birth=form.date_of_birth.data,
+        national_id=form.national_id.data, phone=form.phone.data, address=form.address.data,
+        family_situation=form.family_situation.data, history=form.history.data,
+        backdate_reason=form.backdate_reason.data)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+@limiter.limit(_search_limit, key_func=_user_key, methods=["POST"])
+def new():  # type: ignore[no-untyped-def]
+    form = f.CaseForm()
+    form.org_unit.choices = _unit_choices()
+    if request.method == "GET":
+        form.intake_date.data = today()
+        form.org_unit.data = current_user.org_unit_id
+    duplicates: list[str] = []
+    if form.validate_on_submit():
+        unit = db.session.get(OrgUnit, form.org_unit.data)
+        data = _case_input(form)
+        try:
+            values = data.clean()
+            duplicates = cases.possible_duplicates(values, actor=current_user)
+            if duplicates and not form.confirm_duplicate.data:
+                db.session.commit()  # keep the audit of the check
+                return _render("new.html", 409, form=form, duplicates=duplicates)
+            case = cases.open_case(data, unit=unit, actor=current_user)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Case %(number)s opened.", number=case.case_number), "success")
+            return _to_case(case)
+    status = 400 if request.method == "POST" else 200
+    return _render("new.html", status, form=form, duplicates=duplicates)
+
+
+@bp.route("/<uuid:case_id>/edit", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = load_case_or_404(current_user, case_id, for_edit=True)
+    if not _editable(case):
+        return _to_case(case)
+    form = f.EditCaseForm(obj=None if request.method == "POST" else case)
+    form.org_unit.choices = options([(case.org_unit_id, case.org_unit.name)])
+    form.org_unit.data = case.org_unit_id
+    form.intake_date.data = case.intake_date
+    if request.method == "GET":
+        form.version.data = str(case.version)
+    duplicates: list[str] = []
+    if form.validate_on_submit():
+        data = _case_input(form)
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        try:
+            values = data.clean()
+            identity_changed = any(values[k] != getattr(case, k)
+                                   for k in ("national_id", "phone", "full_name",
+                                             "date_of_birth"))
+            if identity_changed:
+                duplicates = cases.possible_duplicates(values, exclude=case, actor=current_user)
+            if duplicates and not form.confirm_duplicate.data:
+                db.session.commit()
+                return _render("edit.html", 409, form=form, case=case, duplicates=duplicates)
+            cases.update_case(case, data, expected_version=version, actor=current_user)
+            db.session.commit()
+        except StaleObjectError as error:
+            _apply_error(form, error)
+            return _render("edit.html", 409, form=form, case=case, duplicates=[], stale=True)
+        except StaleDataError:
+            db.session.rollback()
+            flash(_("Someone else saved this case while you were editing. Your changes are "
+                    "below: check them against the saved record and save again."), "error")
+            return _render("edit.html", 409, form=form, case=case, duplicates=[], stale=True)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            flash(_("Corrections saved."), "success")
+            return _to_case(case)
+    status = 400 if request.method == "POST" else 200
+    return _render("edit.html", status, form=form, case=case, duplicates=duplicates)
+
+
+# --- The case page ---------------------------------------------------------------------------
+
+@bp.get("/<uuid:case_id>")
+@requires(Permission.VIEW_CASES)
+def view(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = load_case_or_404(current_user, case_id)
+    can_edit = has_permission(current_user, Permission.EDIT_CASES)
+    survivor = db.session.get(Case, case.merged_into_id) if case.merged_into_id else None
+    return _render(
+        "view.html", case=case, can_edit=can_edit, survivor=survivor,
+        erasure=subject_rights.erasure_state(case),
+        consents=consents.consents_for(case), needs=needs.needs_for(case),
+        follow_ups=timeline.open_follow_ups(case), entries=timeline.timeline(case),
+        today=today(), confirm=f.ConfirmForm(), status_form=f.NeedStatusForm(),
+        can_merge=has_permission(current_user, Permission.MERGE_CASES),
+        can_erase=has_permission(current_user, Permission.ERASE_CASES))
+
+
+def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
+                      action: Any, success: str, anchor: str = "",
+                      prepare: Any = None) -> Any:
+    case = load_case_or_404(current_user, case_id, for_edit=True)
+    if not _editable(case):
+        return _to_case(case)
+    form = form_class()
+    if prepare is not None:
+        prepare(form, case)
+    if request.method == "GET" and hasattr(form, "on") and form.on.data is None:
+        form.on.data = today()
+    if form.validate_on_submit():
+        try:
+            action(case, form)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(success, "success")
+            return _to_case(case, anchor)
+    status = 400 if request.method == "POST" else 200
+    return _render(template, status, form=form, case=case)
+
+
+@bp.route("/<uuid:case_id>/consents/new", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def new_consent(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def prepare(form: Any, case: Case) -> None:
+        if request.method == "GET":
+            form.given_on.data = today()
+
+    def action(case: Case, form: Any) -> None:
+        consents.record_consent(case, consents.ConsentInput(
+            purpose=form.purpose.data, given_on=form.given_on.data,
+            method=form.method.data or "", service_category=form.service_category.data or None,
+            expires_on=form.expires_on.data, witness_name=form.witness_name.data,
+            shared_fields=tuple(form.shared_fields.data or ()),
+            backdate_reason=form.backdate_reason.data), actor=current_user)
+
+    return _simple_form_view(case_id, f.ConsentForm, "consent_new.html", action,
+                             _("Consent recorded."), "#consents", prepare)
+
+
+@bp.post("/<uuid:case_id>/consents/<uuid:consent_id>/withdraw")
+@requires(Permission.EDIT_CASES)
+def withdraw_consent(case_id: uuid.UUID, consent_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = load_case_or_404(current_user, case_id, for_edit=True)
+    consent = _child(Consent, case, consent_id)
+    if _editable(case) and f.ConfirmForm().validate_on_submit():
+        try:
+            consents.withdraw_consent(consent, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Consent withdrawn. It no longer applies from today."), "success")
+    return _to_case(case, "#consents")
+
+
+@bp.get("/<uuid:case_id>/consent-form")
+@requires(Permission.VIEW_CASES)
+def consent_form(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """The printable Vietnamese consent form for her signature."""
+    from casework import audit
+
+    case = load_case_or_404(current_user, case_id)
+    audit.record("case.consent_form_printed", target_type="case", target_id=case.id,
+                 actor=current_user)
+    db.session.commit()
+    return _render("consent_form.html", case=case, today=today(),
+                   version=consents.CURRENT_TEXT_VERSION)
+
+
+@bp.route("/<uuid:case_id>/needs/new", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def new_need(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def prepare(form: Any, case: Case) -> None:
+        if request.method == "GET":
+            form.identified_on.data = today()
+
+    def action(case: Case, form: Any) -> None:
+        needs.add_need(case, needs.NeedInput(form.category.data, form.identified_on.data,
+                                             form.note.data, form.backdate_reason.data),
+                       actor=current_user)
+
+    return _simple_form_view(case_id, f.NeedForm, "need_new.html", action, _("Need added."),
+                             "#needs", prepare)
+
+
+@bp.post("/<uuid:case_id>/needs/<uuid:need_id>/status")
+@requires(Permission.EDIT_CASES)
+def need_status(case_id: uuid.UUID, need_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = load_case_or_404(current_user, case_id, for_edit=True)
+    need = _child(Need, case, need_id)
+    form = f.NeedStatusForm()
+    if not _editable(case):
+        return _to_case(case)
+    if form.validate_on_submit():
+        try:
+            needs.set_status(need, form.status.data, on=form.on.data, actor=current_user,
+                             backdate_reason=form.backdate_reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Need status changed."), "success")
+            return _to_case(case, "#needs")
+    else:
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+    return _to_case(case, "#needs")
+
+
+@bp.route("/<uuid:case_id>/notes/new", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def new_note(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def action(case: Case, form: Any) -> None:
+        timeline.add_note(case, kind=form.kind.data, on=form.on.data, body=form.body.data,
+                          actor=current_user, backdate_reason=form.backdate_reason.data)
+
+    return _simple_form_view(case_id, f.NoteForm, "note_new.html", action, _("Note saved."),
+                             "#timeline")
+
+
+@bp.route("/<uuid:case_id>/follow-ups/new", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def new_follow_up(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def action(case: Case, form: Any) -> None:
+        timeline.add_follow_up(case, due_on=form.due_on.data, title=form.title.data,
+                               actor=current_user)
+
+    return _simple_form_view(case_id, f.FollowUpForm, "follow_up_new.html", action,
+                             _("Follow-up added."), "#follow-ups")
+
+
+@bp.post("/<uuid:case_id>/follow-ups/<uuid:task_id>/done")
+@requires(Permission.EDIT_CASES)
+def complete_follow_up(case_id: uuid.UUID, task_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = load_case_or_404(current_user, case_id, for_edit=True)
+    task = _child(FollowUp, case, task_id)
+    if _editable(case) and f.ConfirmForm().validate_on_submit():
+        try:
+            timeline.complete_follow_up(task, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Follow-up done."), "success")
+    return _to_case(case, "#follow-ups")
+
+
+# --- Lifecycle -------------------------------------------------------------------------------
+
+@bp.route("/<uuid:case_id>/transfer", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def transfer(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = load_case_or_404(current_user, case_id, for_edit=True)
+    if not _editable(case):
+        return _to_case(case)
+    form = f.TransferForm()
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True),
+                                                     OrgUnit.id != case.org_unit_id)
+                               .order_by(OrgUnit.path)).all()
+    form.to_unit.choices = options([(u.id, f"{'— ' * u.depth}{u.name}") for u in units])
+    if request.method == "GET":
+        form.on.data = today()
+    if form.validate_on_submit():
+        target = db.session.get(OrgUnit, form.to_unit.data)
+        try:
+            case_lifecycle.transfer_case(case, target, on=form.on.data, actor=current_user,
+                                         backdate_reason=form.backdate_reason.data)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Case %(number)s transferred to %(unit)s.", number=case.case_number,
+                    unit=target.name if target else ""), "success")
+            from casework.authz import case_in_scope
+
+            if case_in_scope(current_user, case):
+                return _to_case(case)
+            return redirect(url_for("cases.worklist"))
+    status = 400 if request.method == "POST" else 200
+    return _render("transfer.html", status, form=form, case=case)
+
+
+@bp.route("/<uuid:case_id>/close", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def close(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def action(case: Case, form: Any) -> None:
+        case_lifecycle.close_case(case, on=form.on.data, reason_code=form.reason.data,
+                                  actor=current_user, backdate_reason=form.backdate_reason.data)
+
+    return _simple_form_view(case_id, f.CloseForm, "close.html", action, _("Case closed."))
+
+
+@bp.route("/<uuid:case_id>/reopen", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def reopen(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def action(case: Case, form: Any) -> None:
+        case_lifecycle.reopen_case(case, on=form.on.data, actor=current_user,
+                                   backdate_reason=form.backdate_reason.data)
+
+    return _simple_form_view(case_id, f.ReopenForm, "reopen.html", action, _("Case reopened."))
+
+
+@bp.route("/<uuid:case_id>/merge", methods=["GET", "POST"])
+@requires(Permission.MERGE_CASES)
+def merge(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """A supervisor merges a duplicate (by case number, within scope) into this case."""
+    case = load_case_or_404(current_user, case_id)
+    form = f.MergeForm()
+    if form.validate_on_submit():
+        number = (form.other.data or "").strip().upper()
+        other = db.session.scalar(visible_cases(current_user).where(
+            func.upper(Case.case_number) == number))
+        try:
+            if other is None:
+                raise DomainError(_("No case with this number in your area."), "other")
+            case_lifecycle.merge_cases(case, other, actor=current_user)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Case %(number)s merged into this case.", number=number), "success")
+            return _to_case(case)
+    status = 400 if request.method == "POST" else 200
+    return _render("merge.html", status, form=form, case=case)
+
+
+# --- Her rights ------------------------------------------------------------------------------
+
+@bp.get("/<uuid:case_id>/data")
+@requires(Permission.VIEW_CASES)
+def data_print(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Everything held about her, as a page to print for her."""
+    case = load_case_or_404(current_user, case_id)
+    data = subject_rights.export_data(case, actor=current_user, fmt="print")
+    db.session.commit()
+    return _render("data.html", case=case, data=data, today=today())
+
+
+@bp.get("/<uuid:case_id>/data.json")
+@requires(Permission.VIEW_CASES)
+def data_download(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = load_case_or_404(current_user, case_id)
+    data = subject_rights.export_data(case, actor=current_user, fmt="json")
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{case.case_number}.json"'})
+
+
+@bp.route("/<uuid:case_id>/erase", methods=["GET", "POST"])
+@requires(Permission.ERASE_CASES)
+def erase(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    case = load_case_or_404(current_user, case_id)
+    form = f.EraseForm()
+    if form.validate_on_submit():
+        try:
+            receipt = subject_rights.erase_case(case, actor=current_user,
+                                                reason=form.reason.data)
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Her data was erased. The erasure is complete on %(day)s, when the last "
+                    "backup holding it expires.",
+                    day=receipt.complete_at.strftime("%d/%m/%Y")), "success")
+            return _to_case(case)
+    status = 400 if request.method == "POST" else 200
+    return _render("erase.html", status, form=form, case=case,
+                   erasure=subject_rights.erasure_state(case))
+
+
+@bp.app_template_global()
+def case_label(codes_name: str, code: str | None) -> Any:
+    """Label of a domain code in templates: ``case_label('CASE_GROUPS', case.group)``."""
+    return domain.label(getattr(domain, codes_name), code)

@@ -1,0 +1,102 @@
+"""The case pages through real HTTP, per role: intake, duplicates, consent, needs, timeline."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.models.audit import AuditEvent
+from casework.models.case import Case
+
+INTAKE = {
+    "full_name": "Trần Thị Mai", "date_of_birth": "1996-03-04", "national_id": "036196001234",
+    "phone": "+84 912 345 678", "address": "Xóm 3", "family_situation": "", "history": "",
+    "group": "left_sex_work", "referral_source": "union", "other_names": "",
+    "backdate_reason": "",
+}
+
+
+@pytest.fixture
+def worker(make_user, org):
+    return make_user("caseworker", unit=org.c1)
+
+
+@pytest.fixture
+def signed_in(client, worker, login):
+    login(client, worker)
+    return client
+
+
+def _open(client, org, **changes):
+    data = {**INTAKE, "intake_date": date.today().isoformat(), "org_unit": org.c1.id, **changes}
+    return client.submit("/cases/new", data)
+
+
+def test_opening_a_case_stores_encrypted_fields_and_clear_analytics(signed_in, org):
+    response = _open(signed_in, org)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    case = db.session.scalars(select(Case)).one()
+    assert case.case_number == f"C1-{date.today().year}-0001"
+    assert case.phone == "0912345678"
+    assert case.given_name == "Mai"
+    assert case.birth_year_band == "1995-1999"
+    assert len(case.episodes) == 1
+    assert case.custody[0].org_unit_id == org.c1.id
+    page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Trần Thị Mai" in page
+
+
+def test_a_possible_duplicate_warns_without_revealing_and_can_be_confirmed(
+        signed_in, org, make_case):
+    make_case(org.c3, full_name="Trần Thị Mai", phone="0912345678")
+    response = _open(signed_in, org)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Huyện Hai" in page  # the district managing it, nothing else
+    assert "C3-" not in page
+    assert db.session.scalar(select(db.func.count()).select_from(Case)) == 1
+    response = _open(signed_in, org, confirm_duplicate="y")
+    assert response.status_code == 302
+    assert db.session.scalar(select(db.func.count()).select_from(Case)) == 2
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"national_id": "12345"}, "12"),
+    ({"national_id": "999196001234"}, "001"),
+    ({"phone": "12345"}, "0912"),
+    ({"intake_date": (date.today() + timedelta(days=1)).isoformat()}, ""),
+    ({"intake_date": "2024-02-30"}, ""),
+    ({"full_name": "x" * 100_000}, "120"),
+    ({"history": "y" * 100_000}, "10000"),
+])
+def test_bad_intake_input_gets_a_message_and_writes_nothing(signed_in, org, changes, message):
+    response = _open(signed_in, org, **changes)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count()).select_from(Case)) == 0
+
+
+def test_html_and_mixed_unicode_are_stored_safely_and_shown_escaped(signed_in, org):
+    decomposed = "Tra\u0302\u0300n Thi\u0323 <script>alert(1)</script>"
+    response = _open(signed_in, org, full_name=decomposed, national_id="", phone="")
+    assert response.status_code == 302
+    page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;" in page
+    case = db.session.scalars(select(Case)).one()
+    assert case.full_name.startswith("Trần Thị")  # NFC
+
+
+def test_viewing_a_case_writes_one_viewed_event_naming_the_fields(signed_in, make_case):
+    case = make_case()
+    before = db.session.scalar(select(db.func.max(AuditEvent.seq))) or 0
+    assert signed_in.get(f"/cases/{case.id}").status_code == 200
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.seq > before, AuditEvent.action == "viewed",
+        AuditEvent.target_id == str(case.id))).all()
+    assert len(events) == 1
+    assert {"full_name", "phone"} <= set(json.loads(events[0].fields))
