@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from casework.forms import options
+
+REQUIRED = _l("This field is required.")
+
+
+class ScopeForm(FlaskForm):
+    """Hidden unit and period for POSTs that act on a report (sign-off)."""
+
+    unit = HiddenField()
+    period = HiddenField()
+
+
+class DrawSampleForm(FlaskForm):
+    unit = HiddenField()
+    period = HiddenField()
+    provider = SelectField(_l("Partner"), coerce=int, validators=[DataRequired(REQUIRED)])
+    size = IntegerField(_l("Sample size"), default=10,
+                        validators=[DataRequired(REQUIRED),
+                                    NumberRange(1, 50, _l("Choose a sample size from 1 to 50."))])
+
+
+class VerdictForm(FlaskForm):
+    status = SelectField(_l("Verdict"), choices=options([
+        ("verified", _l("Verified")), ("disputed", _l("Disputed"))]))
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)],
+                         description=_l("Required when disputed. No names or phone numbers."))
+
+
+class AccessLogFilter(FlaskForm):
+    class Meta:
+        csrf = False
+
+    user = StringField(_l("User name"), validators=[Optional(), Length(max=64)])
+    case = StringField(_l("Case number"), validators=[Optional(), Length(max=40)])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

@@ -1,0 +1,218 @@
+"""What leaves the union: small-count suppression, the XLSX workbook and the SVG trend chart.
+
+Suppression (``CASEWORK_SMALL_COUNT_SUPPRESSION``, default 5): a count from 1 to threshold-1
+shows as "<5". A connected count is also hidden when the eligible count beside it is hidden or
+when the women *not* connected would be such a small count; a rate shows only when both counts
+show. In the unit table, whose rows add up to the total, a column with exactly one hidden cell
+hides its next smallest cell too (complementary suppression), so no hidden cell can be
+re-derived by subtraction.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, label
+from casework.indicators import TARGET_RATE
+
+HIDDEN = object()
+
+
+def _small(n: int | None, t: int) -> bool:
+    return n is not None and 0 < n < t
+
+
+class Cell:
+    """A count as shown outside the union: its value, or hidden."""
+
+    def __init__(self, value: int | None, hidden: bool = False) -> None:
+        self.value, self.hidden = value, hidden
+
+    def text(self, t: int) -> str:
+        if self.hidden:
+            return f"<{t}"
+        return "" if self.value is None else str(self.value)
+
+    def xlsx(self, t: int) -> Any:
+        return f"<{t}" if self.hidden else self.value
+
+
+def _pair(eligible: int, connected: int, t: int) -> tuple[Cell, Cell]:
+    e_hidden = _small(eligible, t)
+    c_hidden = e_hidden or _small(connected, t) or _small(eligible - connected, t)
+    return Cell(eligible, e_hidden), Cell(connected, c_hidden)
+
+
+def _complement(column: list[Cell]) -> None:
+    """While exactly one cell is hidden, hide the smallest other non-zero cell too."""
+    hidden = [c for c in column if c.hidden]
+    if len(hidden) != 1:
+        return
+    others = [c for c in column if not c.hidden and c.value]
+    if others:
+        min(others, key=lambda c: c.value or 0).hidden = True
+
+
+def rate_text(e: Cell, c: Cell) -> str:
+    if e.hidden or c.hidden or not e.value:
+        return "–"
+    return f"{100 * (c.value or 0) / e.value:.0f} %"
+
+
+def protect(data: dict[str, Any], t: int) -> dict[str, Any]:
+    """The report's tables as cells, suppressed for threshold ``t`` (t <= 1: nothing hidden)."""
+    t = max(t, 1)
+    total = _pair(data["total"]["eligible"], data["total"]["connected"], t)
+    units = [(row, *_pair(row["eligible"], row["connected"], t)) for row in data["units"]]
+    for index in (1, 2):
+        for _round in range(3):
+            _complement([u[index] for u in units])
+    for _row, e, c in units:
+        if e.hidden:
+            c.hidden = True
+    pipeline = [Cell(data["total"][k], _small(data["total"][k], t))
+                for k in ("awaiting_answer", "awaiting_uptake")]
+    others = {g: _pair(f["eligible"], f["connected"], t) for g, f in data["other_groups"].items()}
+    categories = [(row, *_pair(row["eligible"], row["connected"], t))
+                  for row in data["categories"]]
+    partners = [(row, *_pair(row["eligible"], row["connected"], t)) for row in data["partners"]]
+    trend = [(row, *_pair(row["eligible"], row["connected"], t)) for row in data["trend"]]
+    audit_rows = [(row, {k: Cell(row[k], _small(row[k], t))
+                         for k in ("confirmed", "sampled", "verified", "disputed")})
+                  for row in data["audit"]]
+    performance = [(row, {k: Cell(row[k], _small(row[k], t))
+                          for k in ("received", "answered", "accepted", "declined", "uptake",
+                                    "overdue")})
+                   for row in data["performance"]]
+    median_hidden = data["median_n"] < t
+    return {"t": t, "total": total, "units": units, "pipeline": pipeline, "others": others,
+            "categories": categories, "partners": partners, "trend": trend,
+            "audit": audit_rows, "performance": performance,
+            "median": None if median_hidden or data["median_days"] is None
+            else data["median_days"], "median_hidden": median_hidden and data["median_n"] > 0}
+
+
+# --- XLSX --------------------------------------------------------------------------------------
+
+def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]]) -> None:
+    ws = wb.create_sheet(title[:31])
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+    for column in ws.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        ws.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
+
+
+def workbook(data: dict[str, Any], t: int, *, signed: dict[str, Any] | None = None) -> bytes:
+    """The report as an XLSX workbook (aggregates only, suppressed)."""
+    p = protect(data, t)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Summary")[:31]
+    e, c = p["total"]
+    ws.append([_("Target 5 report")])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([_("Unit"), data["unit"]["name"]])
+    ws.append([_("Period"), data["period"]["key"], data["period"]["start"],
+               data["period"]["end"]])
+    ws.append([_("Eligible women"), e.xlsx(p["t"])])
+    ws.append([_("Connected to services"), c.xlsx(p["t"])])
+    ws.append([_("Rate"), rate_text(e, c)])
+    ws.append([_("Target"), f"{TARGET_RATE * 100:.0f} %"])
+    ws.append([_("Referred, awaiting an answer"), p["pipeline"][0].xlsx(p["t"])])
+    ws.append([_("Accepted, awaiting uptake"), p["pipeline"][1].xlsx(p["t"])])
+    ws.append([_("Median days from need to uptake"),
+               "" if p["median"] is None else p["median"]])
+    if signed is not None:
+        ws.append([_("Signed off"), signed["signed_at"], signed["signed_by"]])
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 30
+    t_ = p["t"]
+    head = [_("Eligible women"), _("Connected to services"), _("Rate")]
+    _sheet(wb, _("Units"), [_("Unit"), *head],
+           [[row["name"] + (" *" if row["direct"] else ""), ue.xlsx(t_), uc.xlsx(t_),
+             rate_text(ue, uc)] for row, ue, uc in p["units"]])
+    _sheet(wb, _("Service categories"), [_("Service category"), *head],
+           [[str(label(SERVICE_CATEGORIES, row["key"])), ce.xlsx(t_), cc.xlsx(t_),
+             rate_text(ce, cc)] for row, ce, cc in p["categories"]])
+    _sheet(wb, _("Partners"), [_("Partner"), _("Women referred"), _("Connected"), _("Rate")],
+           [[row["name"], pe.xlsx(t_), pc.xlsx(t_), rate_text(pe, pc)]
+            for row, pe, pc in p["partners"]])
+    _sheet(wb, _("Other groups"), [_("Group"), *head],
+           [[str(label(CASE_GROUPS, g)), ge.xlsx(t_), gc.xlsx(t_), rate_text(ge, gc)]
+            for g, (ge, gc) in p["others"].items()])
+    _sheet(wb, _("Trend"), [_("Half-year"), *head],
+           [[row["key"], te.xlsx(t_), tc.xlsx(t_), rate_text(te, tc)]
+            for row, te, tc in p["trend"]])
+    _sheet(wb, _("Outcome audit"),
+           [_("Partner"), _("Confirmed by partner"), _("Sampled"), _("Verified by supervisor"),
+            _("Disputed")],
+           [[row["name"], *(cells[k].xlsx(t_) for k in
+                            ("confirmed", "sampled", "verified", "disputed"))]
+            for row, cells in p["audit"]])
+    _sheet(wb, _("Partner performance"),
+           [_("Partner"), _("Referrals received"), _("Answered"), _("Accepted"), _("Declined"),
+            _("Service taken up"), _("Average days to answer"), _("Overdue")],
+           [[row["name"], *(cells[k].xlsx(t_) for k in ("received", "answered", "accepted",
+                                                          "declined", "uptake")),
+             row["response_days"], cells["overdue"].xlsx(t_)] for row, cells in p["performance"]])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --- SVG chart ---------------------------------------------------------------------------------
+
+def trend_svg(points: list[tuple[str, float | None]], *, title: str, width: int = 640,
+              height: int = 260) -> Markup:
+    """A line chart of the rate per half-year with the 80 % target line (no script)."""
+    left, right, top, bottom = 44, 12, 28, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = max(len(points), 1)
+
+    def x(i: int) -> float:
+        return left + (plot_w * (i + 0.5) / n)
+
+    def y(rate: float) -> float:
+        return top + plot_h * (1 - rate)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="chart-title" class="chart">',
+        f'<title id="chart-title">{escape(title)}</title>',
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#ffffff" '
+        f'stroke="#999999"/>',
+    ]
+    for tick in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" '
+                     f'y2="{y(tick):.1f}" stroke="#e2e2e2"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" font-size="11" '
+                     f'text-anchor="end" fill="#333333">{tick * 100:.0f}%</text>')
+    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(TARGET_RATE):.1f}" '
+                 f'y2="{y(TARGET_RATE):.1f}" stroke="#a4161a" stroke-width="2" '
+                 f'stroke-dasharray="6 4"/>')
+    parts.append(f'<text x="{left + plot_w - 4}" y="{y(TARGET_RATE) - 5:.1f}" font-size="11" '
+                 f'text-anchor="end" fill="#a4161a">{escape(_("Target"))} 80%</text>')
+    path = [f"{x(i):.1f},{y(rate):.1f}" for i, (_k, rate) in enumerate(points)
+            if rate is not None]
+    if len(path) > 1:
+        parts.append(f'<polyline points="{" ".join(path)}" fill="none" stroke="#8a1f5c" '
+                     f'stroke-width="2.5"/>')
+    for i, (key, rate) in enumerate(points):
+        parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" font-size="10" '
+                     f'text-anchor="middle" fill="#333333">{escape(key)}</text>')
+        if rate is not None:
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(rate):.1f}" r="4" '
+                         f'fill="{"#a4161a" if rate < TARGET_RATE else "#1e6b3a"}">'
+                         f'<title>{escape(key)}: {rate * 100:.0f}%</title></circle>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above

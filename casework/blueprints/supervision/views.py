@@ -1,0 +1,366 @@
+"""Supervision views: thin; figures come from ``casework.indicators`` and the services."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework import audit, indicators
+from casework.authz import (
+    Permission,
+    indicator_scope_or_404,
+    load_outcome_sample_or_404,
+    requires,
+    unit_in_scope,
+    visible_audit_events,
+    visible_cases,
+)
+from casework.blueprints.supervision import bp, reporting
+from casework.blueprints.supervision.forms import (
+    AccessLogFilter,
+    DrawSampleForm,
+    ScopeForm,
+    VerdictForm,
+)
+from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, label
+from casework.extensions import db
+from casework.forms import options
+from casework.models.audit import AuditEvent
+from casework.models.case import Case
+from casework.models.org import OrgUnit
+from casework.models.provider import ServiceProvider
+from casework.models.supervision import UptakeVerification
+from casework.models.user import User
+from casework.services import supervision as service
+from casework.services.effective_dates import LOCAL_ZONE, today
+from casework.services.errors import DomainError
+
+LOG_PAGE = 50
+
+
+class BadParameters(Exception):
+    """A period or date in the URL that makes no sense: answered 400 with a message."""
+
+
+@bp.errorhandler(BadParameters)
+def bad_parameters(error: BadParameters):  # type: ignore[no-untyped-def]
+    return render_template("supervision/bad_request.html", message=str(error)), 400
+
+
+def _int_arg(name: str) -> int | None:
+    raw = (request.values.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadParameters(_("The unit in the address is not valid."))
+    return int(raw)
+
+
+def _as_of() -> date:
+    raw = (request.values.get("as_of") or "").strip()
+    now = today()
+    if not raw:
+        return now
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise BadParameters(_("Enter the date as dd/mm/yyyy.")) from None
+    if value > now or value < indicators.PLAN_START:
+        raise BadParameters(_("Choose a date between 01/01/2021 and today."))
+    return value
+
+
+def _context() -> tuple[OrgUnit, indicators.Period, date]:
+    unit = indicator_scope_or_404(current_user, _int_arg("unit"))
+    as_of = _as_of()
+    try:
+        period = indicators.parse_period(request.values.get("period"), as_of)
+    except ValueError:
+        raise BadParameters(_("This period does not exist or has not started yet.")) from None
+    return unit, period, as_of
+
+
+def _breadcrumbs(unit: OrgUnit) -> list[OrgUnit]:
+    ids = [int(part) for part in unit.path.strip("/").split("/") if part]
+    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
+    return [units[i] for i in ids if i in units and unit_in_scope(current_user, units[i])]
+
+
+def _period_label(period: indicators.Period) -> str:
+    code = period.code
+    if code == "cum":
+        text = _("Since 01/01/2021")
+    elif code.endswith(("H1", "H2")):
+        text = _("Half-year %(half)s/%(year)s", half=code[-1], year=code[:4])
+    else:
+        text = _("Year %(year)s", year=code)
+    if "@" in period.key:
+        text += " " + _("(to %(day)s)", day=period.end.strftime("%d/%m/%Y"))
+    return text
+
+
+def _common(unit: OrgUnit, period: indicators.Period, as_of: date) -> dict[str, Any]:
+    return {
+        "unit": unit, "period": period, "as_of": as_of, "period_label": _period_label(period),
+        "period_options": [(k, _period_label(indicators.parse_period(k, as_of)))
+                           for k in indicators.period_choices(as_of)],
+        "breadcrumbs": _breadcrumbs(unit), "target": indicators.TARGET_RATE,
+        "args": {"unit": unit.id, "period": period.code,
+                 **({"as_of": as_of.isoformat()} if as_of != today() else {})},
+        "group_label": lambda g: label(CASE_GROUPS, g),
+        "category_label": lambda c: label(SERVICE_CATEGORIES, c),
+    }
+
+
+@bp.get("/")
+@requires(Permission.VIEW_INDICATORS)
+def dashboard():  # type: ignore[no-untyped-def]
+    unit, period, as_of = _context()
+    result = indicators.compute(unit, period)
+    providers = {p.id: p.name for p in db.session.scalars(select(ServiceProvider))}
+    return render_template("supervision/dashboard.html", result=result, providers=providers,
+                           **_common(unit, period, as_of))
+
+
+@bp.get("/chart.svg")
+@requires(Permission.VIEW_INDICATORS)
+def chart():  # type: ignore[no-untyped-def]
+    unit, _period, as_of = _context()
+    points = [(p.code, f.rate) for p, f in indicators.trend(unit, as_of)]
+    svg = reporting.trend_svg(points, title=_("Rate per half-year, %(unit)s", unit=unit.name))
+    return Response(str(svg), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "no-store"})
+
+
+def _report(unit: OrgUnit, period: indicators.Period, as_of: date) -> tuple[dict[str, Any],
+                                                                             Any, list[Any]]:
+    """The figures to show: the signed snapshot when signed off (with amendments), else now."""
+    current = service.report_data(unit, period, as_of)
+    signed = service.signed_off(unit, period)
+    if signed is None:
+        return current, None, []
+    data = json.loads(signed.snapshot)
+    return data, signed, service.amendments(data, current)
+
+
+@bp.get("/report")
+@requires(Permission.VIEW_INDICATORS)
+def report():  # type: ignore[no-untyped-def]
+    unit, period, as_of = _context()
+    data, signed, changes = _report(unit, period, as_of)
+    t = current_app.config["CASEWORK_SMALL_COUNT_SUPPRESSION"]
+    shown = reporting.protect(data, t)
+    points = [(row["key"], None if e.hidden or c.hidden or not e.value else c.value / e.value)
+              for row, e, c in shown["trend"]]
+    chart_svg = reporting.trend_svg(points, title=_("Rate per half-year, %(unit)s",
+                                                    unit=data["unit"]["name"]))
+    audit.record("report.viewed", target_type="org_unit", target_id=unit.id,
+                 details={"period": period.key, "format": "html"})
+    db.session.commit()
+    return render_template("supervision/report.html", data=data, shown=shown, signed=signed,
+                           changes=changes, chart_svg=chart_svg, rate=reporting.rate_text,
+                           sign_form=ScopeForm(unit=unit.id, period=period.code),
+                           **_common(unit, period, as_of))
+
+
+@bp.get("/report.xlsx")
+@requires(Permission.VIEW_INDICATORS)
+def report_xlsx():  # type: ignore[no-untyped-def]
+    unit, period, as_of = _context()
+    data, signed, _changes = _report(unit, period, as_of)
+    meta = None
+    if signed is not None:
+        meta = {"signed_at": signed.signed_at.strftime("%d/%m/%Y %H:%M UTC"),
+                "signed_by": signed.signed_by.display_name if signed.signed_by else ""}
+    content = reporting.workbook(data, current_app.config["CASEWORK_SMALL_COUNT_SUPPRESSION"],
+                                 signed=meta)
+    audit.record("report.exported", target_type="org_unit", target_id=unit.id,
+                 details={"period": period.key, "format": "xlsx"})
+    db.session.commit()
+    filename = f"bao-cao-muc-tieu-5-{unit.code}-{period.code}.xlsx"
+    return Response(content, headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store"})
+
+
+@bp.post("/report/sign-off")
+@requires(Permission.SIGN_OFF_REPORTS)
+def sign_off():  # type: ignore[no-untyped-def]
+    form = ScopeForm()
+    unit, period, _as_of = _context()
+    target = url_for("supervision.report", unit=unit.id, period=period.code)
+    if not form.validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(target)
+    try:
+        service.sign_off(unit, period, today(), actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(target)
+    db.session.commit()
+    flash(_("The report is signed off; its figures are now locked."), "success")
+    return redirect(target)
+
+
+@bp.get("/export.csv")
+@requires(Permission.EXPORT_DEIDENTIFIED)
+def export_csv():  # type: ignore[no-untyped-def]
+    unit, period, _as_of = _context()
+    content = service.deidentified_csv(unit, period, actor=current_user)
+    db.session.commit()
+    return Response(content, headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="deidentified-{unit.code}-{period.code}.csv"',
+        "Cache-Control": "no-store"})
+
+
+@bp.get("/partners")
+@requires(Permission.VIEW_INDICATORS)
+def partners():  # type: ignore[no-untyped-def]
+    unit, period, as_of = _context()
+    rows = service.partner_performance(unit, period, today())
+    return render_template("supervision/partners.html", rows=rows,
+                           **_common(unit, period, as_of))
+
+
+# --- Outcome audit ------------------------------------------------------------------------------
+
+@bp.route("/outcomes", methods=["GET", "POST"])
+@requires(Permission.AUDIT_OUTCOMES)
+def outcomes():  # type: ignore[no-untyped-def]
+    unit, period, as_of = _context()
+    summary = service.audit_summary(unit, period)
+    form = DrawSampleForm(unit=unit.id, period=period.code)
+    form.provider.choices = options([(row["id"], row["name"]) for row in summary
+                                     if row["confirmed"]])
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            provider = db.session.get(ServiceProvider, form.provider.data)
+            try:
+                if provider is None:
+                    raise DomainError(_("Choose a partner from the list."), "provider")
+                sample = service.draw_sample(unit, period, provider, form.size.data,
+                                             actor=current_user)
+            except DomainError as error:
+                db.session.rollback()
+                field = getattr(form, error.field or "", None)
+                if field is not None:
+                    field.errors = [*field.errors, str(error.message)]
+                else:
+                    flash(str(error.message), "error")
+            else:
+                db.session.commit()
+                return redirect(url_for("supervision.sample", sample_id=sample.id))
+        status = 400
+    samples = db.session.scalars(
+        select(service.OutcomeSample)
+        .where(service.OutcomeSample.org_unit_id == unit.id,
+               service.OutcomeSample.period_start == period.start,
+               service.OutcomeSample.period_end == period.end)
+        .order_by(service.OutcomeSample.drawn_at.desc())).all()
+    return render_template("supervision/outcomes.html", summary=summary, form=form,
+                           samples=samples, **_common(unit, period, as_of)), status
+
+
+@bp.get("/outcomes/<int(max=999999999):sample_id>")
+@requires(Permission.AUDIT_OUTCOMES)
+def sample(sample_id: int):  # type: ignore[no-untyped-def]
+    record = load_outcome_sample_or_404(current_user, sample_id)
+    forms = {item.id: VerdictForm(prefix=f"v{item.position}",
+                                  status=item.status if item.status != "pending" else "verified")
+             for item in record.items}
+    return render_template("supervision/sample.html", sample=record, forms=forms,
+                           status_label=service.status_label,
+                           category_label=lambda c: label(SERVICE_CATEGORIES, c))
+
+
+@bp.post("/outcomes/<int(max=999999999):sample_id>/items/<uuid:item_id>")
+@requires(Permission.AUDIT_OUTCOMES)
+def verdict(sample_id: int, item_id: Any):  # type: ignore[no-untyped-def]
+    record = load_outcome_sample_or_404(current_user, sample_id)
+    item = db.session.get(UptakeVerification, item_id)
+    if item is None or item.sample_id != record.id:
+        from casework.authz import deny
+
+        deny("verification_out_of_scope")
+    form = VerdictForm(prefix=f"v{item.position}")  # type: ignore[union-attr]
+    if form.validate_on_submit():
+        try:
+            service.record_verdict(item, form.status.data, form.note.data or "",  # type: ignore[arg-type]
+                                   actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for("supervision.sample", sample_id=record.id))
+        db.session.commit()
+        flash(_("Verdict saved."), "success")
+    else:
+        flash(_("Please correct the fields marked below.") + " "
+              + " ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("supervision.sample", sample_id=record.id))
+
+
+# --- Access log ---------------------------------------------------------------------------------
+
+@bp.get("/access-log")
+@requires(Permission.VIEW_ACCESS_LOG)
+def access_log():  # type: ignore[no-untyped-def]
+    form = AccessLogFilter(request.args)
+    query = visible_audit_events(current_user)
+    status = 200
+    if request.args and not form.validate():
+        status = 400
+    else:
+        if form.user.data:
+            user_id = db.session.scalar(select(User.id).where(User.username == form.user.data))
+            query = query.where(AuditEvent.actor_user_id == (user_id or -1))
+        if form.case.data:
+            case_id = db.session.scalar(visible_cases(current_user, include_merged=True)
+                                        .with_only_columns(Case.id)
+                                        .where(Case.case_number == form.case.data.strip()))
+            query = query.where(AuditEvent.target_id == (str(case_id) if case_id else "-"))
+        if form.action.data:
+            query = query.where(AuditEvent.action.startswith(form.action.data.strip(),
+                                                             autoescape=True))
+        if form.date_from.data:
+            start = datetime.combine(form.date_from.data, time.min, tzinfo=LOCAL_ZONE)
+            query = query.where(AuditEvent.occurred_at >= start)
+        if form.date_to.data:
+            end = datetime.combine(form.date_to.data + timedelta(days=1), time.min,
+                                   tzinfo=LOCAL_ZONE)
+            query = query.where(AuditEvent.occurred_at < end)
+    before = _int_arg("before")
+    if before:
+        query = query.where(AuditEvent.seq < before)
+    events = db.session.scalars(query.order_by(AuditEvent.seq.desc()).limit(LOG_PAGE + 1)).all()
+    more = len(events) > LOG_PAGE
+    events = events[:LOG_PAGE]
+    users = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_({e.actor_user_id for e in events if e.actor_user_id})))}
+    verified = None
+    if request.args.get("verify") == "1":
+        with Session(db.engine) as session:  # verify() expunges: keep it off the request's session
+            verified = audit.verify(session)
+    audit.defer("access_log.viewed", details={"filtered": bool(request.args)})
+    next_args = {k: v for k, v in request.args.items() if k not in ("before", "verify")}
+    return render_template("supervision/access_log.html", form=form, events=events,
+                           users=users, verified=verified, more=more, next_args=next_args,
+                           json=json), status
