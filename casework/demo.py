@@ -219,4 +219,8 @@ def load_all() -> list[DemoAccount]:
     """Load every demo record that is missing; the caller commits."""
     load_units()
     load_providers()
-    return load_accounts()
+    created = load_accounts()
+    from casework.demo_cases import load_cases
+
+    load_cases()
+    return created
