@@ -142,6 +142,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(supervision_bp)
 
+    from casework.blueprints.imports import bp as imports_bp
+
+    app.register_blueprint(imports_bp)
+
 
 def _init_templates(app: Flask) -> None:
     from casework import i18n, labels

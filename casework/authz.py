@@ -364,3 +364,10 @@ def load_outcome_sample_or_404(user: User | Any, sample_id: int) -> Any:
     ):
         deny("sample_out_of_scope")
     return sample
+
+
+def import_scope(user: User | Any) -> OrgUnit | None:
+    """The unit subtree ``user`` may import records into (their own unit's), or None."""
+    if not has_permission(user, Permission.IMPORT_RECORDS) or not user.is_staff:
+        return None
+    return user.org_unit  # type: ignore[no-any-return]

@@ -92,6 +92,13 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "supervision.sample": (("supervisor",), None),
     "supervision.verdict": (("supervisor",), None),
     "supervision.access_log": (("admin", "supervisor"), "/supervision/access-log"),
+    "imports.index": (STAFF, "/imports/"),
+    "imports.download_template": (STAFF, "/imports/template.xlsx"),
+    "imports.check": (STAFF, None),
+    "imports.apply": (STAFF, None),
+    "imports.cancel": (STAFF, None),
+    "imports.result": (STAFF, None),
+    "imports.rejected": (STAFF, "/imports/rejected.xlsx"),
 }
 
 PUBLIC = {

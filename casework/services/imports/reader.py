@@ -168,10 +168,8 @@ def to_digits(value: Any, column: spec.Column) -> tuple[str | None, Any]:
     else:
         if len(digits) == 11:
             digits = "0" + digits  # CCCD numbers start with the province code 0xx
-        elif len(digits) == 8:
-            digits = "0" + digits
-        if len(digits) not in (9, 12):
-            return None, _l("A CCCD number has 12 digits (an old CMND has 9).")
+        if len(digits) != 12:
+            return None, _l("A CCCD number has 12 digits.")
     return digits, None
 
 

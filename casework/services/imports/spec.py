@@ -92,7 +92,7 @@ CASES = Sheet("cases", "Hồ sơ", (
     Column("other_names", "Tên gọi khác", NAME, max_len=200),
     Column("date_of_birth", "Ngày sinh", DATE, note="dd/mm/yyyy"),
     Column("birth_year", "Năm sinh", YEAR, note="Khi không biết ngày sinh."),
-    Column("national_id", "Số CCCD/CMND", ID, max_len=12, note="12 chữ số (CCCD) hoặc 9 (CMND)."),
+    Column("national_id", "Số CCCD/CMND", ID, max_len=12, note="12 chữ số."),
     Column("phone", "Số điện thoại", PHONE, max_len=15),
     Column("address", "Địa chỉ", TEXT, max_len=300),
     Column("referral_source", "Nguồn giới thiệu", CODE, required=True, codes="referral_source"),

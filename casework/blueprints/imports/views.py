@@ -1,0 +1,222 @@
+"""Pages: upload → dry-run report → import (all, or clean rows only) → result.
+
+Uploads live in memory during a request and, between the report and the import, only as a
+sealed temporary file (``services/imports/staging.py``) deleted afterwards. Nothing from the
+file is logged; the report shows problems by sheet, row and column, never cell values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from casework import audit
+from casework.authz import Permission, deny, import_scope, requires, unit_in_scope
+from casework.blueprints.imports import bp
+from casework.blueprints.imports.forms import ApplyForm, CancelForm, UploadForm
+from casework.extensions import db
+from casework.models.imports import ImportBatch
+from casework.services import org_units
+from casework.services.errors import DomainError
+from casework.services.imports import apply as importer
+from casework.services.imports import reader, staging, template, validate
+
+log = logging.getLogger("casework.imports")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STAGED = "import_staged"
+REJECTED = "import_rejected"
+
+
+def _scope() -> Any:
+    unit = import_scope(current_user)
+    if unit is None:
+        deny("import_without_unit")
+    return unit
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def file_hash(uploads: list[reader.Upload]) -> str:
+    digest = hashlib.sha256()
+    for upload in sorted(uploads, key=lambda u: u.filename):
+        digest.update(hashlib.sha256(upload.data).digest())
+    return digest.hexdigest()
+
+
+def _reference_lists(unit: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    from casework.models.provider import ServiceProvider
+
+    units = [(u.code, u.name) for u in org_units.units_in_scope(unit) if u.active]
+    providers = [(p.code, p.name) for p in db.session.scalars(
+        select(ServiceProvider).where(ServiceProvider.active.is_(True))
+        .order_by(ServiceProvider.code))]
+    return units, providers
+
+
+def _check(uploads: list[reader.Upload], unit: Any) -> validate.Report:
+    book = reader.read_uploads(uploads)
+    return validate.check(db.session, book, unit)
+
+
+@bp.get("/")
+@requires(Permission.IMPORT_RECORDS)
+def index():  # type: ignore[no-untyped-def]
+    unit = _scope()
+    batches = db.session.scalars(
+        select(ImportBatch).where(ImportBatch.org_unit_id.in_(org_units.subtree_ids(unit)))
+        .order_by(ImportBatch.created_at.desc()).limit(20)).all()
+    return render_template("imports/index.html", form=UploadForm(), batches=batches, unit=unit,
+                           max_mb=reader.limits()[0] // (1024 * 1024),
+                           max_rows=reader.limits()[1])
+
+
+@bp.get("/template.xlsx")
+@requires(Permission.IMPORT_RECORDS)
+def download_template():  # type: ignore[no-untyped-def]
+    unit = _scope()
+    units, providers = _reference_lists(unit)
+    data = template.build_template(units, providers)
+    audit.record("import.template_downloaded", details={"unit": unit.id})
+    db.session.commit()
+    response = Response(data, mimetype=XLSX)
+    response.headers["Content-Disposition"] = 'attachment; filename="mau-nhap-ho-so.xlsx"'
+    return _no_store(response)
+
+
+@bp.post("/check")
+@requires(Permission.IMPORT_RECORDS)
+def check():  # type: ignore[no-untyped-def]
+    unit = _scope()
+    form = UploadForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired; choose the file again."), "error")
+        return redirect(url_for("imports.index"))
+    uploads = [reader.Upload(f.filename or "", f.read()) for f in request.files.getlist("files")
+               if f and f.filename]
+    staging.discard(session.pop(STAGED, None))
+    try:
+        report = _check(uploads, unit)
+    except reader.FileRefused as refused:
+        return _refused(refused.message, unit)
+    except Exception as error:
+        db.session.rollback()
+        log.warning("import check failed: %s", type(error).__name__)
+        return _refused(_("The file could not be read. Save it again as .xlsx from the "
+                          "template and try again."), unit)
+    digest = file_hash(uploads)
+    session[STAGED] = staging.stage(current_user.id, uploads)
+    session[STAGED + "_hash"] = digest
+    audit.record("import.checked", details={
+        "unit": unit.id, "rows": sum(c.total for c in report.counts.values()),
+        "errors": len(report.errors), "warnings": len(report.warnings)})
+    db.session.commit()
+    return _no_store(Response(render_template(
+        "imports/report.html", report=report, apply_form=ApplyForm(), cancel_form=CancelForm(),
+        problems=report.sorted_problems()[:500], sheets=validate.spec.SHEETS)))
+
+
+def _refused(message: Any, unit: Any) -> Response:
+    audit.record("import.refused", outcome="denied", details={"unit": unit.id})
+    db.session.commit()
+    batches: list[ImportBatch] = []
+    page = render_template("imports/index.html", form=UploadForm(), batches=batches, unit=unit,
+                           refused=message, max_mb=reader.limits()[0] // (1024 * 1024),
+                           max_rows=reader.limits()[1])
+    return _no_store(Response(page, status=400))
+
+
+@bp.post("/apply")
+@requires(Permission.IMPORT_RECORDS)
+def apply():  # type: ignore[no-untyped-def]
+    unit = _scope()
+    form = ApplyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    token = session.get(STAGED)
+    uploads = staging.load(current_user.id, token)
+    if uploads is None:
+        flash(_("The uploaded file is no longer available; upload it again."), "error")
+        return redirect(url_for("imports.index"))
+    mode = form.mode.data
+    digest = file_hash(uploads)
+    report: validate.Report | None = None
+    try:
+        report = _check(uploads, unit)  # again: the database may have changed since
+        batch = importer.apply(report, actor=current_user, scope_unit=unit, file_sha256=digest,
+                               mode=mode, source="web")
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("imports.index"))
+    except Exception as error:
+        db.session.rollback()
+        log.warning("import failed and was rolled back: %s", type(error).__name__)
+        importer.record_failure(actor=current_user, scope_unit=unit, file_sha256=digest,
+                                mode=mode, source="web", report=report, error=error)
+        db.session.commit()
+        flash(_("The import failed and nothing was saved. Check the file and try again; if it "
+                "fails again, give the time of the attempt to your administrator."), "error")
+        return redirect(url_for("imports.index"))
+    staging.discard(session.pop(STAGED, None))
+    staging.discard(session.pop(REJECTED, None))
+    if report.rejected_rows:
+        rejected = template.build_rejected(importer.rejected_rows(report))
+        session[REJECTED] = staging.stage(current_user.id, [reader.Upload("rejected.xlsx",
+                                                                          rejected)])
+    return redirect(url_for("imports.result", batch_id=batch.id))
+
+
+@bp.post("/cancel")
+@requires(Permission.IMPORT_RECORDS)
+def cancel():  # type: ignore[no-untyped-def]
+    if CancelForm().validate_on_submit():
+        staging.discard(session.pop(STAGED, None))
+        flash(_("The uploaded file was discarded."), "success")
+    return redirect(url_for("imports.index"))
+
+
+@bp.get("/batches/<int:batch_id>")
+@requires(Permission.IMPORT_RECORDS)
+def result(batch_id: int):  # type: ignore[no-untyped-def]
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or not unit_in_scope(current_user, batch.org_unit):
+        deny("import_batch_out_of_scope")
+    has_rejected = bool(session.get(REJECTED)) and batch.user_id == current_user.id  # type: ignore[union-attr]
+    return _no_store(Response(render_template("imports/result.html", batch=batch,
+                                              has_rejected=has_rejected)))
+
+
+@bp.get("/rejected.xlsx")
+@requires(Permission.IMPORT_RECORDS)
+def rejected():  # type: ignore[no-untyped-def]
+    token = session.pop(REJECTED, None)
+    uploads = staging.load(current_user.id, token)
+    staging.discard(token)
+    if not uploads:
+        flash(_("The rejected rows can be downloaded only once, right after the import."),
+              "error")
+        return redirect(url_for("imports.index"))
+    audit.record("import.rejected_downloaded", details={"unit": current_user.org_unit_id})
+    db.session.commit()
+    response = Response(uploads[0].data, mimetype=XLSX)
+    response.headers["Content-Disposition"] = 'attachment; filename="dong-bi-loai.xlsx"'
+    return _no_store(response)
