@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from casework.extensions import db
 
 
 @pytest.fixture
@@ -46,3 +49,92 @@ def transfer(app: Any) -> Callable[..., None]:
         db.session.commit()
 
     return do
+
+
+@pytest.fixture
+def scenario(org, make_case, make_need, make_provider, make_referral, transfer):
+    from casework.models.case import CaseEpisode
+    from casework.services.erasure import erase_subject
+
+    x, y = make_provider(code="X"), make_provider(code="Y")
+    s = SimpleNamespace(org=org, x=x, y=y)
+
+    def close(case, on):
+        for episode in case.episodes:
+            if episode.closed_on is None:
+                episode.closed_on = on
+                episode.close_reason = "other"
+        case.status = "closed"
+        db.session.commit()
+
+    s.a = make_case(org.c1, intake_date=date(2023, 3, 1))
+    need = make_need(s.a, "vocational_training", identified_on=date(2023, 3, 1))
+    make_referral(need, x, "in_service", uptake_on=date(2024, 2, 10))
+
+    s.b = make_case(org.c1, intake_date=date(2024, 1, 10))
+    make_need(s.b, "jobs", identified_on=date(2024, 8, 1))
+
+    s.c = make_case(org.c1, intake_date=date(2024, 1, 10))
+    need = make_need(s.c, "jobs")
+    make_referral(need, x, "completed", uptake_on=date(2024, 7, 5))
+
+    s.d = make_case(org.c2, intake_date=date(2022, 1, 1), closed_on=date(2023, 12, 31))
+    make_need(s.d, "jobs")
+
+    s.e = make_case(org.c1, intake_date=date(2023, 6, 1))
+    make_need(s.e, "legal_aid")
+    transfer(s.e, org.c3, date(2024, 3, 1))
+
+    s.f = make_case(org.c2, intake_date=date(2024, 1, 5))
+    voc = make_need(s.f, "vocational_training")
+    loans = make_need(s.f, "loans", identified_on=date(2024, 2, 1))
+    make_referral(voc, x, "completed", uptake_on=date(2024, 1, 20))
+    make_referral(loans, y, "in_service", uptake_on=date(2024, 3, 1))
+    make_referral(voc, y, "sent", referred_on=date(2024, 2, 2))
+
+    s.g = make_case(org.c2, intake_date=date(2024, 1, 20))
+    need = make_need(s.g, "loans")
+    make_referral(need, y, "declined", referred_on=date(2024, 2, 1), answered_on=date(2024, 2, 3))
+    make_referral(need, x, "in_service", referred_on=date(2024, 2, 5), uptake_on=date(2024, 4, 15))
+
+    s.h = make_case(org.c3, intake_date=date(2024, 3, 1))
+    need = make_need(s.h, "health_hiv")
+    make_referral(need, y, "completed", uptake_on=date(2024, 5, 1))
+    erase_subject(s.h.subject_id, actor=None, reason="her request")
+    db.session.commit()
+
+    s.i = make_case(org.c1, group="trafficking_returnee", intake_date=date(2024, 1, 2))
+    need = make_need(s.i, "legal_aid")
+    make_referral(need, x, "in_service", uptake_on=date(2024, 1, 30))
+
+    s.j = make_case(org.c3, group="high_risk", intake_date=date(2024, 2, 2))
+    make_need(s.j, "jobs")
+
+    s.k = make_case(org.c2, intake_date=date(2023, 1, 1))
+    make_need(s.k, "jobs", status="no_longer_needed", ended_on=date(2023, 12, 1))
+
+    s.l = make_case(org.c1, intake_date=date(2024, 4, 1))
+    need = make_need(s.l, "jobs")
+    make_referral(need, x, "sent", referred_on=date(2024, 5, 1))
+
+    s.m = make_case(org.c1, intake_date=date(2024, 4, 1))
+    need = make_need(s.m, "loans")
+    make_referral(need, y, "accepted", referred_on=date(2024, 4, 2), answered_on=date(2024, 4, 5))
+
+    s.n = make_case(org.c3, intake_date=date(2023, 1, 1))
+    make_need(s.n, "vocational_training")
+    transfer(s.n, org.c2, date(2024, 2, 1))
+    close(s.n, date(2024, 4, 30))
+
+    s.o = make_case(org.c1, intake_date=date(2023, 1, 1))
+    make_need(s.o, "jobs")
+    close(s.o, date(2024, 3, 31))
+    transfer(s.o, org.c3, date(2024, 5, 1))
+
+    s.q = make_case(org.c1, intake_date=date(2024, 1, 10))
+    make_need(s.q, "jobs", identified_on=date(2023, 12, 1))
+
+    s.r = make_case(org.c1, intake_date=date(2023, 3, 1), merged_into_id=s.a.id)
+    make_need(s.r, "jobs")
+    assert db.session.query(CaseEpisode).count() == 17
+    return s

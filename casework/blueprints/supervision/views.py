@@ -256,7 +256,7 @@ def outcomes():  # type: ignore[no-untyped-def]
             provider = db.session.get(ServiceProvider, form.provider.data)
             try:
                 if provider is None:
-                    raise DomainError(_("Choose a partner from the list."), "provider")
+                    raise DomainError(_("Choose one of the partners listed."), "provider")
                 sample = service.draw_sample(unit, period, provider, form.size.data,
                                              actor=current_user)
             except DomainError as error:
