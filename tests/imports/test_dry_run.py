@@ -1,0 +1,127 @@
+"""The dry run reports each kind of problem by sheet, row and column, and writes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import func, select
+
+from casework.extensions import db
+from casework.models.case import Case
+from tests.imports.conftest import case_row, need_row, referral_row, workbook_bytes
+
+
+def problems(report, locale="en"):
+    """Problems by (sheet, row, column); English here, Vietnamese by default on screen."""
+    with force_locale(locale):
+        return {(p.sheet, p.row, p.column): str(p.message) for p in report.errors}
+
+
+def test_messages_are_vietnamese_by_default(dry_run, provider):
+    report = dry_run(workbook_bytes({"cases": [case_row(unit="NOPE")]}))
+    assert str(report.errors[0].message) == ("Mã đơn vị không hợp lệ: dùng một mã trong trang "
+                                             "“Mã hợp lệ”.")
+    assert report.errors[0].sheet_title == "Hồ sơ"
+    assert report.errors[0].column_header == "Mã đơn vị"
+
+
+def test_the_templates_example_is_clean(app, org, provider):
+    from casework.services.imports import reader, template, validate
+
+    data = template.build_template([("C1", "Xã"), ("C2", "Xã 2")], [("PRV1", "Đối tác")])
+    report = validate.check(db.session, reader.read_uploads([reader.Upload("m.xlsx", data)]),
+                            org.d1)
+    assert report.clean, problems(report)
+    assert report.counts["cases"].accepted == 1
+    assert report.counts["transfers"].accepted == 1
+
+
+@pytest.mark.parametrize(("row", "column", "fragment"), [
+    (case_row(unit="NOPE"), "unit", "Unknown unit code"),
+    (case_row(unit="C3"), "unit", "outside your scope"),
+    (case_row(national_id="03619500012X"), "national_id", "only digits"),
+    (case_row(national_id="0361950001"), "national_id", "12 digits"),
+    (case_row(group="witch"), "group", "Unknown code"),
+    (case_row(intake_date="31/02/2022"), "intake_date", "does not exist"),
+    (case_row(intake_date=(date.today() + timedelta(days=400)).strftime("%d/%m/%Y")),
+     "intake_date", "future"),
+    (case_row(date_of_birth="20/05/2019"), "date_of_birth", "under 10"),
+    (case_row(phone="1.23E+11"), "phone", "scientific notation"),
+    (case_row(full_name=None), "full_name", "required"),
+])
+def test_case_row_problems(dry_run, provider, row, column, fragment):
+    report = dry_run(workbook_bytes({"cases": [row]}))
+    found = problems(report)
+    assert ("cases", 2, column) in found, found
+    assert fragment in found[("cases", 2, column)]
+    assert report.counts["cases"].rejected == 1
+
+
+def test_out_of_order_dates_and_missing_links(dry_run, provider):
+    data = workbook_bytes({
+        "cases": [case_row()],
+        "needs": [need_row(identified_on="01/01/2021"),  # before intake 15/03/2021
+                  need_row("NC-2", status="declined_by_her")],  # no end date
+        "referrals": [referral_row(need_ref="NC-404"),
+                      referral_row("GT-2", need_ref="NC-1"),
+                      referral_row("GT-3", provider="NOBODY")],
+        "consents": [{"case_ref": "HS-9", "purpose": "keep_record", "given_on": "15/03/2021"}],
+        "closures": [{"case_ref": "HS-1", "closed_on": "01/01/2021", "reason": "reintegrated"}],
+    })
+    found = problems(dry_run(data))
+    assert "before the case opened" in found[("needs", 2, "identified_on")]
+    assert "date the need ended" in found[("needs", 3, "ended_on")]
+    assert "need that does not exist" in found[("referrals", 2, "need_ref")]
+    assert "has errors" in found[("referrals", 3, "need_ref")]
+    assert "Unknown partner code" in found[("referrals", 4, "provider")]
+    assert "No case with this reference" in found[("consents", 2, "case_ref")]
+    assert "closed before it opened" in found[("closures", 2, "closed_on")]
+
+
+def test_referral_dates_must_follow_each_other(dry_run, provider):
+    data = workbook_bytes({"cases": [case_row()], "needs": [need_row()],
+                           "referrals": [referral_row(uptake_on="26/03/2021")]})
+    found = problems(dry_run(data))  # uptake before the partner answered (01/04)
+    assert "out of order" in found[("referrals", 2, "uptake_on")]
+
+
+def test_duplicate_of_an_existing_case_by_blind_index(dry_run, make_case, org, provider):
+    make_case(org.c1, national_id="036195000123", phone="0987654321")
+    make_case(org.c3, full_name="Lê Thị Khác", national_id="036195000999", phone="0911111111")
+    data = workbook_bytes({"cases": [case_row(), case_row(
+        "HS-2", full_name="Phạm Thị Hai", national_id="036195000999", phone="0922222222")]})
+    report = dry_run(data)
+    found = problems(report)
+    assert "existing case (C1-" in found[("cases", 2, "national_id")]
+    # The other unit's case is named by nothing at all.
+    assert "held by another unit" in found[("cases", 3, "national_id")]
+    assert "C3-" not in found[("cases", 3, "national_id")]
+
+
+def test_duplicates_inside_the_workbook(dry_run, provider):
+    data = workbook_bytes({"cases": [case_row(), case_row("HS-2", full_name="Võ Thị Hai",
+                                                          phone="0933333333")]})
+    found = problems(dry_run(data))
+    assert "same woman" in found[("cases", 3, "national_id")]
+
+
+def test_missing_columns_and_unknown_headers(dry_run, provider):
+    data = workbook_bytes({"cases": [case_row()]},
+                          headers={"cases": ["case_ref", "unit", "group", "full_name", "Ghi chú"]})
+    report = dry_run(data)
+    with force_locale("en"):
+        messages = [str(p.message) for p in report.problems]
+    assert any("Ngày tiếp nhận" in m and "missing" in m for m in messages)
+    assert any("Ghi chú" in m and "ignored" in m for m in messages)
+    assert not report.clean
+
+
+def test_a_dry_run_writes_nothing(dry_run, provider):
+    before = db.session.scalar(select(func.count()).select_from(Case))
+    report = dry_run(workbook_bytes({"cases": [case_row()], "needs": [need_row()],
+                                     "referrals": [referral_row()]}))
+    assert report.clean
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Case)) == before
