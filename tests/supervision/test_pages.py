@@ -27,10 +27,12 @@ def test_dashboard_shows_the_rate_and_drills_down(client, login, supervisor, sce
     login(client, supervisor)
     page = client.get(H1).get_data(as_text=True)
     assert "40 %" in page
-    assert "Huyện Một" in page and "Huyện Hai" in page
+    assert "Huyện Một" in page
+    assert "Huyện Hai" in page
     assert page.count("below-target") == 2  # both districts are under 80 %
     district = client.get(f"{H1}&unit={scenario.org.d1.id}").get_data(as_text=True)
-    assert "Xã Một A" in district and "Xã Một B" in district
+    assert "Xã Một A" in district
+    assert "Xã Một B" in district
     assert "Xã Hai A" not in district
 
 
@@ -98,8 +100,10 @@ def test_printable_report_is_aggregate_and_suppressed(client, login, supervisor,
     login(client, supervisor)
     page = client.get("/supervision/report?period=2024H1").get_data(as_text=True)
     assert "&lt;5" in page
-    assert "Nguyễn" not in page and scenario.a.case_number not in page
-    assert "<svg" in page and 'stroke-dasharray="6 4"' in page  # the 80 % line
+    assert "Nguyễn" not in page
+    assert scenario.a.case_number not in page
+    assert "<svg" in page
+    assert 'stroke-dasharray="6 4"' in page
 
 
 def test_sign_off_locks_the_figures_and_lists_amendments(client, login, supervisor, scenario,
@@ -187,7 +191,8 @@ def test_access_log_filters_and_verifies(client, login, supervisor, scenario):
     login(client, supervisor)
     client.get("/supervision/report?period=2024H1")
     page = client.get("/supervision/access-log?action=report.").get_data(as_text=True)
-    assert "report.viewed" in page and "login" not in page.split("<tbody>", 1)[1]
+    assert "report.viewed" in page
+    assert "login" not in page.split("<tbody>", 1)[1]
     page = client.get(f"/supervision/access-log?user={supervisor.username}&verify=1")
     assert page.status_code == 200
     assert 'data-testid="verify-result"' in page.get_data(as_text=True)
