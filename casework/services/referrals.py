@@ -98,11 +98,22 @@ def _check_version(referral: Referral, version: int | None) -> None:
 
 
 def _flush(referral: Referral) -> None:
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleObjectError(STALE_MESSAGE) from None
+    db.session.flush()
+
+
+def _locked(fn: Any) -> Any:
+    """Turn a lost optimistic-lock race (someone else's UPDATE won) into StaleObjectError."""
+    from functools import wraps
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except StaleDataError:
+            db.session.rollback()
+            raise StaleObjectError(STALE_MESSAGE) from None
+
+    return wrapper
 
 
 # --- Drafting and sending ---------------------------------------------------------------------
@@ -164,6 +175,7 @@ def _snapshot(case: Case, fields: tuple[str, ...], partner_note: str | None) -> 
     return json.dumps(values, ensure_ascii=False)
 
 
+@_locked
 def send(referral: Referral, *, actor: User, version: int | None, fields: list[str],
          referred_on: date | None, partner_note: str | None, note: str | None = None) -> None:
     """Send a draft: consent checked for the category on the referral date and today, the
@@ -246,6 +258,7 @@ def _earliest(referral: Referral, action: str) -> tuple[date | None, Any]:
     return referral.referred_on, _l("The date cannot be before the referral was sent.")
 
 
+@_locked
 def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
         version: int | None) -> ReferralEvent:
     """Take ``action`` (any transition but ``send``) with the inputs the table requires.

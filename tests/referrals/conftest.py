@@ -125,3 +125,12 @@ def form_values(html: str) -> dict[str, str]:
     version = VERSION_RE.search(html)
     return {"csrf_token": token.group(1) if token else "",
             "version": version.group(1) if version else ""}
+
+
+@pytest.fixture
+def english(app):
+    """Service messages in English (the source language) for matching in service tests."""
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("en"):
+        yield

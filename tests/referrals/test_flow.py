@@ -24,6 +24,8 @@ ACTORS = ("caseworker", "partner", "supervisor", "other_partner", "other_casewor
 SIDE = {"caseworker": flow.CASEWORKER, "partner": flow.PARTNER,
         "supervisor": flow.SUPERVISOR}
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def _inputs(action):
     return referrals.ActionInput(
@@ -67,9 +69,10 @@ def test_every_action_by_every_role_in_every_status(loop, draft, status):
             try:
                 _attempt(referral, action, actor)
             except DomainError as error:
-                assert not allowed, (status, action, name, str(error.message))
-                assert str(error.message)
+                refused_with = str(error.message)
                 db.session.rollback()
+                assert not allowed, (status, action, name, refused_with)
+                assert refused_with
                 fresh = db.session.get(Referral, referral.id)
                 assert (fresh.status, fresh.version, fresh.review_outcome) == before
             else:
