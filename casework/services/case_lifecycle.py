@@ -22,10 +22,10 @@ from casework.services.effective_dates import check_date, clean_text, stated, to
 from casework.services.errors import DomainError
 
 
-def _event(case: Case, kind: str, on: date, actor: Any, reason: str | None = None,
+def _event(case: Case, kind: str, on: date, actor: Any, backdate: str | None = None,
            **details: Any) -> None:
     db.session.add(CaseEvent(case_id=case.id, kind=kind, effective_date=on,
-                             actor_id=getattr(actor, "id", None), backdate_reason=reason,
+                             actor_id=getattr(actor, "id", None), backdate_reason=backdate,
                              details=json.dumps(details, sort_keys=True) if details else None))
 
 

@@ -100,3 +100,60 @@ def test_viewing_a_case_writes_one_viewed_event_naming_the_fields(signed_in, mak
         AuditEvent.target_id == str(case.id))).all()
     assert len(events) == 1
     assert {"full_name", "phone"} <= set(json.loads(events[0].fields))
+
+
+def test_a_stale_correction_is_refused_clearly_and_keeps_what_was_typed(signed_in, make_case):
+    case = make_case(national_id=None)
+    form = {**INTAKE, "national_id": "", "version": str(case.version), "full_name": "Tên Mới"}
+    first = signed_in.submit(f"/cases/{case.id}/edit", {**form, "address": "Xóm 9"})
+    assert first.status_code == 302
+    stale = signed_in.submit(f"/cases/{case.id}/edit", {**form, "address": "Xóm 7"})
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "Xóm 7" in page  # nothing typed is lost
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).address == "Xóm 9"
+
+
+def test_consent_need_note_and_follow_up_through_the_pages(signed_in, make_case):
+    case = make_case(intake_date=date.today() - timedelta(days=3))
+    base = f"/cases/{case.id}"
+    today = date.today().isoformat()
+    assert signed_in.submit(f"{base}/consents/new", {
+        "purpose": "share", "service_category": "loans", "shared_fields": ["full_name", "phone"],
+        "given_on": today, "method": "signed_form"}).status_code == 302
+    assert signed_in.submit(f"{base}/needs/new", {"category": "loans", "identified_on": today,
+                                                  "note": "<i>x</i>"}).status_code == 302
+    assert signed_in.submit(f"{base}/notes/new", {"kind": "home_visit", "on": today,
+                                                  "body": "Đã thăm nhà"}).status_code == 302
+    assert signed_in.submit(f"{base}/follow-ups/new", {"title": "Gọi lại",
+                                                       "due_on": today}).status_code == 302
+    page = signed_in.get(base).get_data(as_text=True)
+    assert "Đã thăm nhà" in page
+    assert "Gọi lại" in page
+    assert "&lt;i&gt;x&lt;/i&gt;" in page
+    worklist = signed_in.get("/cases/worklist").get_data(as_text=True)
+    assert "Gọi lại" not in worklist  # titles stay on the case page; the list shows the name
+    assert 'id="count-open">1<' in worklist
+
+
+def test_printing_the_consent_form_and_her_data_is_audited(signed_in, make_case):
+    case = make_case()
+    assert "PHIẾU ĐỒNG Ý" in signed_in.get(f"/cases/{case.id}/consent-form").get_data(
+        as_text=True)
+    response = signed_in.get(f"/cases/{case.id}/data.json")
+    assert response.headers["Cache-Control"].startswith("no-store")
+    assert response.json["personal"]["phone"] == "0912345678"
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"case.consent_form_printed", "case.exported"} <= actions
+
+
+def test_erasure_through_the_page_needs_confirmation(signed_in, make_case):
+    case = make_case()
+    refused = signed_in.submit(f"/cases/{case.id}/erase", {"reason": "đơn"})
+    assert refused.status_code == 400
+    done = signed_in.submit(f"/cases/{case.id}/erase", {"reason": "đơn", "confirm": "y"})
+    assert done.status_code == 302
+    page = signed_in.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="erasure-state"' in page
+    assert "Nguyễn Thị Lan" not in page
