@@ -45,7 +45,9 @@ class BlindIndexEntry(Base):
 
     __tablename__ = "blind_index_entries"
     __table_args__ = (
-        UniqueConstraint("index_name", "key_version", "row_id"),
+        # row_id first: this index serves per-row rewrites, and the planner can never pick it
+        # over the lookup index for a search (it did on PostgreSQL before ANALYZE).
+        UniqueConstraint("row_id", "index_name", "key_version"),
         Index("ix_blind_index_entries_lookup", "index_name", "key_version", "value"),
     )
 

@@ -105,8 +105,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_blind_index_entries")),
         sa.UniqueConstraint(
-            "index_name", "key_version", "row_id",
-            name=op.f("uq_blind_index_entries_index_name_key_version_row_id"),
+            "row_id", "index_name", "key_version",
+            name=op.f("uq_blind_index_entries_row_id_index_name_key_version"),
         ),
     )
     with op.batch_alter_table("blind_index_entries", schema=None) as batch_op:
