@@ -15,8 +15,8 @@ from sqlalchemy import func, insert, select
 from casework.crypto import primitives, use_keyring
 from casework.crypto.keyring import new_key, with_state
 from casework.crypto.models import Subject
+from casework.crypto.rotation import rewrap_page
 from casework.db import utcnow
-from casework.services.keys import rewrap_page
 
 
 def populate(engine: object, ring: object, count: int) -> None:

@@ -27,8 +27,8 @@ from casework import audit
 from casework.crypto.envelope import forget_subject
 from casework.crypto.fields import encrypted_fields
 from casework.crypto.models import BlindIndexEntry, Subject
+from casework.crypto.rotation import present_models
 from casework.db import utcnow
-from casework.services.keys import present_models
 
 log = logging.getLogger("casework.erasure")
 DEFAULT_RETENTION_DAYS = 35
