@@ -54,9 +54,14 @@ def inbox():  # type: ignore[no-untyped-def]
             groups["accepted"].append(referral)
         else:
             groups["in_service"].append(referral)
+    # Notices about referrals the partner may no longer see (consent withdrawn, cancelled)
+    # are left out with them.
+    visible_ids = set(db.session.scalars(
+        visible_referrals_for_partner(current_user).with_only_columns(Referral.id)))
+    notices = [n for n in notifications.for_user(current_user, limit=20)
+               if n.referral_id in visible_ids][:10]
     return render_template("partner/inbox.html", groups=groups, statuses=REFERRAL_STATUSES,
-                           categories=SERVICE_CATEGORIES,
-                           notices=notifications.for_user(current_user, limit=10),
+                           categories=SERVICE_CATEGORIES, notices=notices,
                            label=notifications.label, read_form=ConfirmForm())
 
 
