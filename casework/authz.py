@@ -129,7 +129,8 @@ def deny(reason: str) -> None:
     """Record an authorisation failure and answer 404 (never reveal what exists)."""
     from casework import audit  # local: audit imports models that import this module's users
 
-    audit.record(
+    # Deferred: the 404 handler rolls the request's transaction back; this event must survive.
+    audit.defer(
         "authz.denied",
         outcome="denied",
         details={"reason": reason, "endpoint": request.endpoint or ""},

@@ -157,3 +157,20 @@ def test_role_matrix_on_get_routes(client, make_user, login, role):
                 assert "/login" not in response.headers["Location"], (endpoint, role)
         else:
             assert response.status_code == 404, (endpoint, role, response.status_code)
+
+
+def test_a_denied_request_is_audited(client, make_user, login, app):
+    from sqlalchemy import select
+
+    from casework.extensions import db
+    from casework.models.audit import AuditEvent
+
+    user = make_user("caseworker")
+    login(client, user)
+    assert client.get("/admin/users").status_code == 404
+    db.session.expire_all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "authz.denied")
+    ).all()
+    assert [e.actor_user_id for e in events] == [user.id]
+    assert events[0].outcome == "denied"
