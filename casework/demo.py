@@ -220,7 +220,11 @@ def load_all() -> list[DemoAccount]:
     load_units()
     load_providers()
     created = load_accounts()
+    from casework.demo_referrals import load_network, load_referrals
+
+    load_network()
     from casework.demo_cases import load_cases
 
     load_cases()
+    load_referrals()
     return created
