@@ -356,6 +356,10 @@ class Writer:
                 self.write_consents(plan)
                 self.write_transfers_and_closure(plan)
             db.session.flush()
+            # Forget the chunk's written rows: every flush scans the identity map, so a
+            # session holding 100,000 objects would make the import quadratic.
+            db.session.expunge_all()
+            db.session.add_all([self.batch, self.actor])
             if progress is not None:
                 progress(len(chunk))
 

@@ -15,7 +15,7 @@ from casework.services.imports import spec
 from casework.services.imports.reader import Row
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class Problem:
     sheet: str
     row: int
@@ -37,7 +37,7 @@ class Problem:
             return self.column
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class UnitInfo:
     id: int
     code: str
@@ -45,7 +45,7 @@ class UnitInfo:
     active: bool
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class ExistingCase:
     ref: str
     id: uuid.UUID
@@ -59,7 +59,7 @@ class ExistingCase:
     custody: set[tuple[int, date]] = field(default_factory=set)
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class ExistingNeed:
     id: uuid.UUID
     case: ExistingCase
@@ -69,7 +69,7 @@ class ExistingNeed:
     status: str
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class CasePlan:
     row: Row
     ref: str
@@ -94,7 +94,7 @@ class CasePlan:
         return self.existing.intake_date if self.existing else self.values["intake_date"]
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class NeedPlan:
     row: Row
     case: CasePlan
@@ -105,7 +105,7 @@ class NeedPlan:
     referrals: list[ReferralPlan] = field(default_factory=list)
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class ReferralPlan:
     row: Row
     need: NeedPlan
@@ -115,7 +115,7 @@ class ReferralPlan:
     skip: bool = False
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class ConsentPlan:
     row: Row
     case: CasePlan
@@ -124,7 +124,7 @@ class ConsentPlan:
     skip: bool = False
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class TransferPlan:
     row: Row
     case: CasePlan
@@ -133,7 +133,7 @@ class TransferPlan:
     rejected: bool = False
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class ClosurePlan:
     row: Row
     case: CasePlan
@@ -142,7 +142,7 @@ class ClosurePlan:
     rejected: bool = False
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class SheetCount:
     total: int = 0
     accepted: int = 0
@@ -150,7 +150,7 @@ class SheetCount:
     existing: int = 0
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class Report:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, SheetCount] = field(default_factory=dict)

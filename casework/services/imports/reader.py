@@ -41,6 +41,7 @@ EXCEL_EPOCH = date(1899, 12, 30)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
 _DATE_RE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 _SCI_RE = re.compile(r"^\d+(?:[.,]\d+)?[eE]\+?\d+$")
@@ -112,8 +113,7 @@ def limits() -> tuple[int, int]:
 def clean_text(value: str) -> str:
     """NFC, no zero-width or control characters, single spaces, no leading apostrophe."""
     value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
-    value = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in value)
-    value = " ".join(value.split())
+    value = " ".join(_CONTROL_RE.sub(" ", value).split())
     while value.startswith(("'", "\u2018", "\u2019")):
         value = value[1:].lstrip()
     return value
