@@ -52,6 +52,7 @@ class Settings:
     login_attempts_before_lock: int = 5
     lock_minutes: int = 15
     login_rate_limit: str = "20 per minute"
+    search_rate_limit: str = "30 per minute"
     backup_retention_days: int = 35
     blind_index_population: int = 200_000
     backdate_reason_days: int = 30
@@ -87,6 +88,7 @@ class Settings:
             login_attempts_before_lock=_int(env, "CASEWORK_LOGIN_ATTEMPTS_BEFORE_LOCK", 5),
             lock_minutes=_int(env, "CASEWORK_LOCK_MINUTES", 15),
             login_rate_limit=env.get("CASEWORK_LOGIN_RATE_LIMIT", "20 per minute"),
+            search_rate_limit=env.get("CASEWORK_SEARCH_RATE_LIMIT", "30 per minute"),
             backup_retention_days=_int(env, "CASEWORK_BACKUP_RETENTION_DAYS", 35, minimum=0),
             blind_index_population=_int(env, "CASEWORK_BLIND_INDEX_POPULATION", 200_000),
             backdate_reason_days=_int(env, "CASEWORK_BACKDATE_REASON_DAYS", 30, minimum=0),

@@ -10,12 +10,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-# The three groups of women (DOMAIN.md). Target 5 counts only TARGET_GROUP.
+# The three groups of women (DOMAIN.md). Target 5 counts only TARGET_GROUP. On screen each group
+# is named by the support it receives, never by a label about the woman (DOMAIN.md, "Words").
 TARGET_GROUP = "left_sex_work"
 CASE_GROUPS: dict[str, Any] = {
-    "left_sex_work": _l("Woman who left sex work"),
-    "trafficking_returnee": _l("Returned trafficking victim"),
-    "high_risk": _l("Woman at high risk"),
+    "left_sex_work": _l("Reintegration support (target 5)"),
+    "trafficking_returnee": _l("Support after return"),
+    "high_risk": _l("Prevention support"),
 }
 
 REFERRAL_SOURCES: dict[str, Any] = {
