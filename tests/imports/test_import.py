@@ -10,6 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from casework import audit
+from casework.crypto.models import BlindIndexEntry, Subject
 from casework.extensions import db
 from casework.models.audit import AuditEvent
 from casework.models.case import Case, CaseCustody, CaseEvent
@@ -157,9 +159,10 @@ def test_a_failure_in_the_middle_leaves_nothing(dry_run, app, org, provider, mak
                       phone=f"09{n:08d}") for n in range(1, 1201)]
     report = dry_run(workbook_bytes({"cases": cases}))
     assert report.clean
-    # Between the dry run and the write, another import took row 900's reference.
-    make_case(org.c1, external_ref="imp:C1:hs:HS-900", national_id=None, phone=None)
-    before = [count(m) for m in (Case, CaseEvent, AuditEvent)]
+    # Between the dry run and the write, another import took row 1100's reference: the
+    # first chunk of 1,000 cases is already inserted when the second one fails.
+    make_case(org.c1, external_ref="imp:C1:hs:HS-1100", national_id=None, phone=None)
+    before = [count(m) for m in (Case, CaseEvent, AuditEvent, Subject, BlindIndexEntry)]
     with pytest.raises(Exception):  # noqa: B017,PT011 - the database refuses the row
         importer.apply(report, actor=user, scope_unit=org.d1, file_sha256="2" * 64,
                        mode="all", source="cli")
@@ -167,7 +170,10 @@ def test_a_failure_in_the_middle_leaves_nothing(dry_run, app, org, provider, mak
     importer.record_failure(actor=user, scope_unit=org.d1, file_sha256="2" * 64, mode="all",
                             source="cli", report=report, error=RuntimeError())
     db.session.commit()
-    assert [count(m) for m in (Case, CaseEvent)] == before[:2]
+    assert [count(m) for m in (Case, CaseEvent, Subject, BlindIndexEntry)] == \
+        before[:2] + before[3:]
+    assert count(AuditEvent) == before[2] + 1  # only the failure itself
+    assert audit.verify(db.session).ok
     assert db.session.scalar(select(ImportBatch.status)) == "failed"
 
 

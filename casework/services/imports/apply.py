@@ -3,10 +3,17 @@
 The write path follows the case-records and referral services' rules exactly (one open
 episode and intake custody per case, a transfer ends the current custody, a closure closes
 the episode, need events for identified → referred → connected and back, referral events per
-transition of ``referral_flow``), but in bulk: one data key per woman made once, case numbers
-reserved in blocks from the same counters, and the unit of work flushed per chunk instead of
-per row. Personal fields go through the same encrypted attributes as the forms, so blind
-indexes are written by the same flush hook.
+transition of ``referral_flow``), but in bulk: every row is built in Python as a dict (UUIDs
+generated here, because they are bound into each ciphertext's associated data) and written
+with Core ``insert`` executemany per chunk of cases, without SQLAlchemy's per-object unit of
+work. Personal fields are encrypted and blind-indexed by :mod:`casework.crypto.bulk`, which
+produces exactly what the ORM flush hook stores; audit events are appended with
+:func:`casework.audit.record_many`, which keeps the hash chain serialised and unbroken.
+
+Uptakes come from paper: nobody confirmed them in the system. An imported referral with an
+uptake keeps ``uptake_confirmed_by_id`` and ``uptake_confirmed_at`` empty (no partner is
+claimed) and its ``confirm_uptake`` event carries ``"uptake_source": "paper_import"``; see
+:mod:`casework.services.imports.provenance` for the SQL test supervision can use.
 
 :func:`apply` flushes and never commits: the caller commits once (the page or the command),
 and on any exception rolls back everything, then calls :func:`record_failure`.
@@ -18,15 +25,16 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from casework import audit
-from casework.crypto import new_subject
+from casework.crypto import bulk
+from casework.crypto.models import BlindIndexEntry, Subject
 from casework.db import utcnow
 from casework.domain import NEED_ENDED_STATUSES, birth_year_band
 from casework.extensions import db
@@ -46,20 +54,45 @@ from casework.models.referral import Referral, ReferralEvent
 from casework.models.user import User
 from casework.services.errors import DomainError
 from casework.services.imports.plan import CasePlan, NeedPlan, ReferralPlan, Report
+from casework.services.imports.provenance import UPTAKE_SOURCE_IMPORT
 
-CHUNK = 500
+CHUNK = 1000
 PERSONAL_FIELDS = ("full_name", "other_names", "date_of_birth", "national_id", "phone",
                    "address", "family_situation", "history")
 DEFAULT_SHARED_FIELDS = "full_name,phone"
 PAPER_TEXT_VERSION = "paper"
 LIVE = ("sent", "accepted", "on_hold", "in_service")
 Progress = Callable[[int], None]
+#: Insert order: every table after the tables its rows point at.
+TABLES = (Subject, Case, CaseEpisode, CaseCustody, CaseEvent, Need, NeedEvent, Referral,
+          ReferralEvent, Consent, BlindIndexEntry)
 
 
 @dataclass
 class Outcome:
     batch: ImportBatch
     rejected: dict[str, list[Any]]
+
+
+@dataclass(repr=False, eq=False)
+class _Need:
+    """What the replay of a need's referrals needs to know and change."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    subject_id: uuid.UUID
+    category: str
+    status: str
+    identified_on: date
+    ended_on: date | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _ids(plan: CasePlan) -> tuple[uuid.UUID, uuid.UUID]:
+    """The case and subject ids of a plan once its case row is written or attached."""
+    if plan.case_id is None or plan.subject_id is None:
+        raise RuntimeError("case rows are written before their children")
+    return plan.case_id, plan.subject_id
 
 
 def _details(batch_id: int, **extra: Any) -> str:
@@ -70,11 +103,18 @@ class Writer:
     def __init__(self, report: Report, actor: User, batch: ImportBatch) -> None:
         self.report = report
         self.actor = actor
+        self.actor_id = actor.id
+        self.actor_role = actor.role
         self.batch = batch
+        self.batch_id = batch.id
         self.now = utcnow()
         self.units = {u.id: u for u in db.session.scalars(select(OrgUnit))}
-        self.providers = {p.id: p for p in db.session.scalars(select(ServiceProvider))}
+        self.providers = {p.id: (p.response_days, p.followup_days)
+                          for p in db.session.scalars(select(ServiceProvider))}
         self.numbers: dict[tuple[int, int], list[str]] = {}
+        self.rows: dict[type[Any], list[dict[str, Any]]] = {t: [] for t in TABLES}
+        self.audits: list[dict[str, Any]] = []
+        self.counts: dict[str, int] = defaultdict(int)
 
     # -- case numbers -------------------------------------------------------------------------
 
@@ -94,103 +134,139 @@ class Writer:
                     update(table).where(table.c.org_unit_id == unit_id, table.c.year == year)
                     .values(last=table.c.last + need).returning(table.c.last)).scalar()
                 if last is None:
-                    db.session.add(CaseNumberCounter(org_unit_id=unit_id, year=year, last=0))
-                    db.session.flush()
+                    db.session.execute(insert(table).values(org_unit_id=unit_id, year=year,
+                                                            last=0))
                     continue
                 block = [f"{prefix}-{year}-{seq:04d}" for seq in range(last - need + 1, last + 1)]
                 taken = set(db.session.scalars(select(Case.case_number).where(
                     Case.case_number.in_(block))))
                 numbers.extend(n for n in block if n not in taken)
+            numbers.reverse()  # pop() from the end gives them in ascending order
             self.numbers[(unit_id, year)] = numbers
 
     # -- rows ---------------------------------------------------------------------------------
 
-    def write_case(self, plan: CasePlan) -> Case:
+    def encrypted(self, model: type[Any], row_id: uuid.UUID, subject_id: uuid.UUID,
+                  values: dict[str, Any]) -> dict[str, bytes | None]:
+        return bulk.encrypt_values(db.session, model, row_id=row_id, subject_id=subject_id,
+                                   values=values)
+
+    def event(self, case_id: uuid.UUID, kind: str, on: date, **extra: Any) -> None:
+        self.rows[CaseEvent].append({
+            "case_id": case_id, "kind": kind, "effective_date": on, "recorded_at": self.now,
+            "actor_id": self.actor_id, "backdate_reason": None,
+            "details": _details(self.batch_id, **extra)})
+
+    def custody(self, case_id: uuid.UUID, unit_id: int, start: date, end: date | None,
+                reason: str) -> None:
+        self.rows[CaseCustody].append({
+            "case_id": case_id, "org_unit_id": unit_id, "from_date": start, "to_date": end,
+            "reason": reason, "recorded_at": self.now, "recorded_by_id": self.actor_id})
+
+    def write_case(self, plan: CasePlan) -> None:
         v = plan.values
-        actor_id = self.actor.id
-        subject = new_subject()
-        db.session.add(subject)
+        subject = bulk.subject_row()
+        self.rows[Subject].append(subject)
+        case_id, subject_id = uuid.uuid4(), subject["id"]
         intake: date = v["intake_date"]
         born: date | None = v.get("date_of_birth")
         year = born.year if born else v.get("birth_year")
-        case = Case(id=uuid.uuid4(), subject=subject,
-                    case_number=self.numbers[(plan.unit.id, intake.year)].pop(0),
-                    group=v["group"], org_unit_id=plan.unit.id, intake_date=intake,
-                    birth_year_band=birth_year_band(year), referral_source=v["referral_source"],
-                    status="open", external_ref=plan.external_ref, created_by_id=actor_id,
-                    created_at=self.now)
-        for key in PERSONAL_FIELDS:
-            setattr(case, key, v.get(key))
-        case.given_name = v["full_name"].split()[-1]
-        episode = CaseEpisode(opened_on=intake, opened_by_id=actor_id, recorded_at=self.now)
-        custody = CaseCustody(org_unit_id=plan.unit.id, from_date=intake, reason="intake",
-                              recorded_by_id=actor_id, recorded_at=self.now)
-        case.episodes.append(episode)
-        case.custody.append(custody)
-        db.session.add(case)
-        self.opened.append((case.id, intake))  # events are added once the case row exists
-        audit.record("case.created", target_type="case", target_id=case.id, actor=self.actor,
-                     fields=[k for k in PERSONAL_FIELDS if v.get(k) is not None],
-                     details={"group": v["group"], "unit": plan.unit.id, "via": "import",
-                              "batch": self.batch.id})
-        plan.case_id, plan.subject_id, plan.case_obj = case.id, subject.id, case
-        plan.episode, plan.custody = episode, custody
-        self.batch.cases_created += 1
-        return case
-
-    def event(self, case_id: uuid.UUID, kind: str, on: date, **extra: Any) -> None:
-        db.session.add(CaseEvent(case_id=case_id, kind=kind, effective_date=on,
-                                 recorded_at=self.now, actor_id=self.actor.id,
-                                 details=_details(self.batch.id, **extra)))
+        personal = {k: v.get(k) for k in PERSONAL_FIELDS}
+        personal["given_name"] = v["full_name"].split()[-1]
+        holder = plan.transfers[-1].to_unit.id if plan.transfers else plan.unit.id
+        closure = plan.closure
+        self.rows[Case].append({
+            "id": case_id, "subject_id": subject_id,
+            "case_number": self.numbers[(plan.unit.id, intake.year)].pop(),
+            "group": v["group"], "org_unit_id": holder, "intake_date": intake,
+            "birth_year_band": birth_year_band(year), "referral_source": v["referral_source"],
+            "status": "closed" if closure is not None else "open", "merged_into_id": None,
+            "external_ref": plan.external_ref, "created_by_id": self.actor_id,
+            "created_at": self.now, "updated_at": self.now, "version": 1,
+            **self.encrypted(Case, case_id, subject_id, personal)})
+        self.rows[BlindIndexEntry].extend(bulk.index_rows(
+            Case, row_id=case_id, subject_id=subject_id, values=personal))
+        self.rows[CaseEpisode].append({
+            "case_id": case_id, "opened_on": intake,
+            "closed_on": closure.on if closure else None,
+            "close_reason": closure.reason if closure else None,
+            "opened_by_id": self.actor_id,
+            "closed_by_id": self.actor_id if closure else None, "recorded_at": self.now})
+        self.event(case_id, "opened", intake)
+        self.audits.append({"action": "case.created", "target_type": "case",
+                            "target_id": case_id,
+                            "fields": [k for k in PERSONAL_FIELDS if v.get(k) is not None],
+                            "details": {"group": v["group"], "unit": plan.unit.id,
+                                        "via": "import", "batch": self.batch_id}})
+        plan.case_id, plan.subject_id = case_id, subject_id
+        self.counts["cases_created"] += 1
 
     def attach_existing(self, plan: CasePlan) -> None:
-        """Rows for a case imported earlier: load it once (transfers and closures change it)."""
+        """Rows for a case imported earlier: its ids (transfers and closures change it)."""
         if plan.existing is not None:
             plan.case_id = plan.existing.id
             plan.subject_id = plan.existing.subject_id
 
     def write_transfers_and_closure(self, plan: CasePlan) -> None:
-        if not plan.transfers and plan.closure is None:
+        """Custody rows (intake, then one per transfer), the closure, and for a case imported
+        earlier the updates of its current custody, episode and holder."""
+        if plan.existing is not None and not plan.transfers and plan.closure is None:
             return
-        if plan.existing is not None:
-            case = db.session.get(Case, plan.existing.id)
-            if case is None:
-                raise DomainError(_l("A case changed during the import; try again."))
-            custody = next(c for c in case.custody if c.to_date is None)
-            episode = next((e for e in case.episodes if e.closed_on is None), None)
+        case_id, _subject_id = _ids(plan)
+        existing = plan.existing
+        if existing is None:
+            holder, start, reason = plan.unit.id, plan.values["intake_date"], "intake"
         else:
-            case = plan.case_obj
-            custody = plan.custody
-            episode = plan.episode
-        holder = plan.existing.holder_id if plan.existing else plan.unit.id
+            holder, start, reason = existing.holder_id, existing.custody_from, ""
         for transfer in plan.transfers:
-            custody.to_date = transfer.on
-            custody = CaseCustody(case_id=plan.case_id, org_unit_id=transfer.to_unit.id,
-                                  from_date=transfer.on, reason="transfer",
-                                  recorded_by_id=self.actor.id, recorded_at=self.now)
-            db.session.add(custody)
-            self.event(plan.case_id, "transferred", transfer.on,
+            if existing is not None and not reason:
+                self.end_current_custody(case_id, transfer.on)
+            else:
+                self.custody(case_id, holder, start, transfer.on, reason)
+            self.event(case_id, "transferred", transfer.on,
                        from_unit=holder, to_unit=transfer.to_unit.id)
-            audit.record("case.transferred", target_type="case", target_id=plan.case_id,
-                         actor=self.actor, details={"from_unit": holder,
-                                                    "to_unit": transfer.to_unit.id,
-                                                    "via": "import"})
-            holder = transfer.to_unit.id
-            self.batch.transfers_created += 1
-        if plan.closure is not None and episode is not None:
-            episode.closed_on = plan.closure.on
-            episode.close_reason = plan.closure.reason
-            episode.closed_by_id = self.actor.id
-            self.event(plan.case_id, "closed", plan.closure.on,
-                       reason=plan.closure.reason)
-            audit.record("case.closed", target_type="case", target_id=plan.case_id,
-                         actor=self.actor, details={"reason": plan.closure.reason,
-                                                    "via": "import"})
-            self.batch.closures_created += 1
-        status = "closed" if (plan.closure is not None or (
-            plan.existing is not None and plan.existing.status == "closed")) else "open"
-        case.org_unit_id = holder
-        case.status = status
+            self.audits.append({"action": "case.transferred", "target_type": "case",
+                                "target_id": case_id,
+                                "details": {"from_unit": holder, "to_unit": transfer.to_unit.id,
+                                            "via": "import"}})
+            holder, start, reason = transfer.to_unit.id, transfer.on, "transfer"
+            self.counts["transfers_created"] += 1
+        if reason:
+            self.custody(case_id, holder, start, None, reason)
+        closed = False
+        if plan.closure is not None:
+            closed = existing is None or self.close_episode(case_id, plan.closure.on,
+                                                             plan.closure.reason)
+        if closed and plan.closure is not None:
+            self.event(case_id, "closed", plan.closure.on, reason=plan.closure.reason)
+            self.audits.append({"action": "case.closed", "target_type": "case",
+                                "target_id": case_id,
+                                "details": {"reason": plan.closure.reason, "via": "import"}})
+            self.counts["closures_created"] += 1
+        if existing is not None:
+            status = "closed" if closed or existing.status == "closed" else "open"
+            table = Case.__table__
+            done = db.session.execute(
+                update(table).where(table.c.id == case_id)
+                .values(org_unit_id=holder, status=status, version=table.c.version + 1,
+                        updated_at=self.now))
+            if done.rowcount != 1:
+                raise DomainError(_l("A case changed during the import; try again."))
+
+    def end_current_custody(self, case_id: uuid.UUID, on: date) -> None:
+        table = CaseCustody.__table__
+        done = db.session.execute(
+            update(table).where(table.c.case_id == case_id, table.c.to_date.is_(None))
+            .values(to_date=on))
+        if done.rowcount != 1:
+            raise DomainError(_l("A case changed during the import; try again."))
+
+    def close_episode(self, case_id: uuid.UUID, on: date, reason: str) -> bool:
+        table = CaseEpisode.__table__
+        done = db.session.execute(
+            update(table).where(table.c.case_id == case_id, table.c.closed_on.is_(None))
+            .values(closed_on=on, close_reason=reason, closed_by_id=self.actor_id))
+        return bool(done.rowcount)
 
     def write_consents(self, plan: CasePlan) -> None:
         for consent_plan in plan.consents:
@@ -198,74 +274,94 @@ class Writer:
                 continue
             v = consent_plan.values
             share = v["purpose"] == "share"
-            consent = Consent(id=uuid.uuid4(), case_id=plan.case_id,
-                              subject_id=plan.subject_id,
-                              purpose=v["purpose"], service_category=v.get("category"),
-                              given_on=v["given_on"], method="paper_imported",
-                              text_version=v.get("text_version") or PAPER_TEXT_VERSION,
-                              expires_on=v.get("expires_on"), withdrawn_on=v.get("withdrawn_on"),
-                              recorded_by_id=self.actor.id, recorded_at=self.now,
-                              external_ref=consent_plan.external_ref)
-            if hasattr(Consent, "shared_fields"):
-                consent.shared_fields = DEFAULT_SHARED_FIELDS if share else ""
-            if v.get("withdrawn_on") is not None:
-                consent.withdrawn_by_id = self.actor.id
-                consent.withdrawn_recorded_at = self.now
-            db.session.add(consent)
+            withdrawn = v.get("withdrawn_on")
+            consent_id = uuid.uuid4()
+            self.rows[Consent].append({
+                "id": consent_id, "subject_id": plan.subject_id, "case_id": plan.case_id,
+                "purpose": v["purpose"], "service_category": v.get("category"),
+                "given_on": v["given_on"], "method": "paper_imported",
+                "text_version": v.get("text_version") or PAPER_TEXT_VERSION,
+                "expires_on": v.get("expires_on"), "withdrawn_on": withdrawn,
+                "recorded_by_id": self.actor_id, "recorded_at": self.now,
+                "withdrawn_by_id": self.actor_id if withdrawn is not None else None,
+                "withdrawn_recorded_at": self.now if withdrawn is not None else None,
+                "external_ref": consent_plan.external_ref,
+                "shared_fields": DEFAULT_SHARED_FIELDS if share else "",
+                "witness_name_enc": None})
             codes = {"purpose": v["purpose"], "category": v.get("category") or ""}
-            self.event(plan.case_id, "consent_given", v["given_on"], **codes)
-            if v.get("withdrawn_on") is not None:
-                self.event(plan.case_id, "consent_withdrawn", v["withdrawn_on"], **codes)
-            self.batch.consents_created += 1
+            self.event(plan.case_id, "consent_given", v["given_on"], **codes)  # type: ignore[arg-type]
+            if withdrawn is not None:
+                self.event(plan.case_id, "consent_withdrawn", withdrawn, **codes)  # type: ignore[arg-type]
+            self.counts["consents_created"] += 1
 
     def write_need(self, plan: CasePlan, need_plan: NeedPlan) -> None:
+        case_id, subject_id = _ids(plan)
+        referrals = [r for r in need_plan.referrals if not r.skip]
         if need_plan.skip:
-            need_id = need_plan.existing.id if need_plan.existing else None
-            referrals = [r for r in need_plan.referrals if not r.skip]
-            if need_id is None or not referrals:
+            found = need_plan.existing
+            if found is None or not referrals:
                 return
-            need = db.session.get(Need, need_id)
-            if need is None:
+            need = _Need(found.id, case_id, subject_id, found.category, found.status,
+                         found.identified_on, found.ended_on)
+            self.write_referrals(need, referrals)
+            self.need_events(need)
+            table = Need.__table__
+            done = db.session.execute(
+                update(table).where(table.c.id == need.id)
+                .values(status=need.status, version=table.c.version + 1))
+            if done.rowcount != 1:
                 raise DomainError(_l("A case changed during the import; try again."))
-            self.write_referrals(plan, need, referrals)
             return
         v = need_plan.values
-        need = Need(id=uuid.uuid4(), case_id=plan.case_id,
-                    subject_id=plan.subject_id,
-                    category=v["category"], status="identified",
-                    identified_on=v["identified_on"], external_ref=need_plan.external_ref,
-                    created_by_id=self.actor.id, recorded_at=self.now)
-        need.note = v.get("note")
-        db.session.add(need)
+        need = _Need(uuid.uuid4(), case_id, subject_id, v["category"], "identified",
+                     v["identified_on"])
         self.need_event(need, None, "identified", v["identified_on"], None)
-        self.batch.needs_created += 1
-        self.write_referrals(plan, need, [r for r in need_plan.referrals if not r.skip],
-                             final=(v["status"], v.get("ended_on")))
+        self.write_referrals(need, referrals, final=(v["status"], v.get("ended_on")))
+        self.rows[Need].append({
+            "id": need.id, "subject_id": need.subject_id, "case_id": need.case_id,
+            "category": need.category, "status": need.status,
+            "identified_on": need.identified_on, "ended_on": need.ended_on,
+            "external_ref": need_plan.external_ref, "created_by_id": self.actor_id,
+            "recorded_at": self.now, "version": 1,
+            **self.encrypted(Need, need.id, need.subject_id, {"note": v.get("note")})})
+        self.need_events(need)
+        self.counts["needs_created"] += 1
 
-    def need_event(self, need: Need, from_status: str | None, to_status: str, on: date,
+    def need_event(self, need: _Need, from_status: str | None, to_status: str, on: date,
                    reason: str | None) -> None:
-        need.events.append(NeedEvent(from_status=from_status, to_status=to_status,
-                                     effective_date=on, recorded_at=self.now,
-                                     actor_id=self.actor.id, reason=reason))
+        need.events.append({"need_id": need.id, "from_status": from_status,
+                            "to_status": to_status, "effective_date": on,
+                            "recorded_at": self.now, "actor_id": self.actor_id,
+                            "reason": reason})
         need.status = to_status
 
-    def write_referrals(self, plan: CasePlan, need: Need, referrals: list[ReferralPlan],
+    def need_events(self, need: _Need) -> None:
+        """Queue the need's events (after the need row, which they point at)."""
+        self.rows[NeedEvent].extend(need.events)
+        need.events = []
+
+    def write_referrals(self, need: _Need, referrals: list[ReferralPlan],
                         final: tuple[str, date | None] | None = None) -> None:
         """Referrals of one need, replayed in date order so the need's history matches the
         referral services' (identified → referred → connected, back on decline)."""
-        steps: list[tuple[date, int, str, Referral, ReferralPlan]] = []
+        steps: list[tuple[date, int, str, dict[str, Any], ReferralPlan]] = []
         live: dict[uuid.UUID, str] = {}
+        made: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
         for rplan in referrals:
             v = rplan.values
-            provider = self.providers[rplan.provider_id]
-            referral = Referral(id=uuid.uuid4(), case_id=plan.case_id,
-                                subject_id=plan.subject_id,
-                                need=need, provider_id=provider.id,
-                                category=need.category, status="draft",
-                                created_by_id=self.actor.id, created_at=self.now,
-                                external_ref=rplan.external_ref, shared_fields="")
-            db.session.add(referral)
-            self.batch.referrals_created += 1
+            referral: dict[str, Any] = {
+                "id": uuid.uuid4(), "subject_id": need.subject_id, "case_id": need.case_id,
+                "need_id": need.id, "provider_id": rplan.provider_id,
+                "category": need.category, "status": "draft", "referred_on": None,
+                "answered_on": None, "uptake_on": None, "ended_on": None,
+                "response_due_on": None, "uptake_due_on": None, "sent_at": None,
+                "uptake_confirmed_at": None, "uptake_confirmed_by_id": None,
+                "created_by_id": self.actor_id, "created_at": self.now, "sent_by_id": None,
+                "review_outcome": None, "reviewed_at": None, "reason_code": None,
+                "outcome_code": None, "shared_fields": "", "external_ref": rplan.external_ref,
+                "version": 1, "shared_data_enc": None}
+            made.append((referral, []))
+            self.counts["referrals_created"] += 1
             status = v["status"]
             steps.append((v["referred_on"], 0, "send", referral, rplan))
             answered = v.get("answered_on")
@@ -279,89 +375,93 @@ class Writer:
                 action = {"completed": "complete", "not_completed": "not_complete",
                           "cancelled": "cancel"}[status]
                 steps.append((v["ended_on"], 3, action, referral, rplan))
+        events = {id(r): e for r, e in made}
         steps.sort(key=lambda s: (s[0], s[1]))
         for on, _order, action, referral, rplan in steps:
-            provider = self.providers[referral.provider_id]
+            response_days, followup_days = self.providers[referral["provider_id"]]
             code = rplan.values.get("reason_code")
-            from_status = referral.status
+            from_status = referral["status"]
+            extra: dict[str, Any] = {}
             if action == "send":
-                referral.referred_on = on
-                referral.response_due_on = on + timedelta(days=provider.response_days)
-                referral.sent_at = self.now
-                if hasattr(referral, "sent_by_id"):
-                    referral.sent_by_id = self.actor.id
-                referral.status = "sent"
-                live[referral.id] = "sent"
+                referral.update(referred_on=on, sent_at=self.now, sent_by_id=self.actor_id,
+                                response_due_on=on + timedelta(days=response_days),
+                                status="sent")
                 if need.status == "identified":
                     self.need_event(need, "identified", "referred", on, None)
             elif action == "accept":
-                referral.answered_on = on
-                referral.uptake_due_on = on + timedelta(days=provider.followup_days)
-                referral.status = "accepted"
+                referral.update(answered_on=on, status="accepted",
+                                uptake_due_on=on + timedelta(days=followup_days))
             elif action == "decline":
-                referral.answered_on = on
-                referral.ended_on = on
-                referral.reason_code = code
-                referral.status = "declined"
+                referral.update(answered_on=on, ended_on=on, reason_code=code,
+                                status="declined")
             elif action == "confirm_uptake":
-                referral.uptake_on = on
-                referral.uptake_confirmed_at = self.now
-                referral.uptake_confirmed_by_id = self.actor.id
-                referral.status = "in_service"
+                # Confirmed on paper, not by the partner in the system: no confirming user
+                # and no confirmation time are claimed; the event says where it came from.
+                referral.update(uptake_on=on, status="in_service")
+                extra["uptake_source"] = UPTAKE_SOURCE_IMPORT
                 if need.status != "connected":
                     self.need_event(need, need.status, "connected", on, None)
             elif action == "complete":
-                referral.ended_on = on
-                referral.outcome_code = code
-                referral.status = "completed"
+                referral.update(ended_on=on, outcome_code=code, status="completed")
             else:
-                referral.ended_on = on
-                referral.reason_code = code
-                referral.status = "not_completed" if action == "not_complete" else "cancelled"
-            live[referral.id] = referral.status
-            referral.events.append(ReferralEvent(
-                id=uuid.uuid4(), subject_id=referral.subject_id,
-                action=action, from_status=from_status, to_status=referral.status,
-                effective_date=on, recorded_at=self.now, actor_id=self.actor.id,
-                actor_role=self.actor.role,
-                reason_code=code if action in ("decline", "not_complete", "cancel", "complete")
-                else None, details=json.dumps({"source": "import", "batch": self.batch.id})))
+                referral.update(ended_on=on, reason_code=code,
+                                status="not_completed" if action == "not_complete"
+                                else "cancelled")
+            live[referral["id"]] = referral["status"]
+            events[id(referral)].append({
+                "id": uuid.uuid4(), "subject_id": need.subject_id,
+                "referral_id": referral["id"], "action": action, "from_status": from_status,
+                "to_status": referral["status"], "effective_date": on,
+                "recorded_at": self.now, "actor_id": self.actor_id,
+                "actor_role": self.actor_role,
+                "reason_code": code if action in ("decline", "not_complete", "cancel",
+                                                  "complete") else None,
+                "details": json.dumps({"source": "import", "batch": self.batch_id, **extra},
+                                      sort_keys=True),
+                "note_enc": None})
             if action in ("decline", "not_complete", "cancel") and need.status == "referred" \
-                    and not any(s in LIVE for rid, s in live.items() if rid != referral.id):
+                    and not any(s in LIVE for rid, s in live.items() if rid != referral["id"]):
                 self.need_event(need, "referred", "identified", max(on, need.identified_on),
-                                f"referral_{referral.status}")
+                                f"referral_{referral['status']}")
         if final is not None and final[0] in NEED_ENDED_STATUSES:
             self.need_event(need, need.status, final[0], final[1], None)  # type: ignore[arg-type]
             need.ended_on = final[1]
+        for referral, referral_events in made:
+            self.rows[Referral].append(referral)
+            self.rows[ReferralEvent].extend(referral_events)
 
     # -- the run ------------------------------------------------------------------------------
+
+    def write_rows(self) -> None:
+        """Insert the queued rows table by table (parents first) and the audit events."""
+        for model in TABLES:
+            rows = self.rows[model]
+            if rows:
+                db.session.execute(insert(model.__table__), rows)
+                self.rows[model] = []
+        if self.audits:
+            audit.record_many(self.audits, actor=self.actor)
+            self.audits = []
 
     def run(self, progress: Progress | None = None) -> None:
         plans = self.report.cases
         self.reserve_numbers([p for p in plans if p.existing is None])
         for start in range(0, len(plans), CHUNK):
             chunk = plans[start:start + CHUNK]
-            self.opened: list[tuple[uuid.UUID, date]] = []
             for plan in chunk:
                 if plan.existing is None:
                     self.write_case(plan)
                 else:
                     self.attach_existing(plan)
-            db.session.flush()
-            for case_id, intake in self.opened:
-                self.event(case_id, "opened", intake)
-            for plan in chunk:
                 for need_plan in plan.needs:
                     self.write_need(plan, need_plan)
                 self.write_consents(plan)
                 self.write_transfers_and_closure(plan)
-            db.session.flush()
-            # Forget the chunk's written rows: every flush scans the identity map, so a
-            # session holding 100,000 objects would make the import quadratic.
-            db.session.expunge_all()
-            db.session.add_all([self.batch, self.actor])
+            self.write_rows()
             if progress is not None:
                 progress(len(chunk))
+        for name, value in self.counts.items():
+            setattr(self.batch, name, value)
 
 
 def apply(report: Report, *, actor: User, scope_unit: OrgUnit, file_sha256: str, mode: str,

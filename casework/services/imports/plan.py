@@ -85,9 +85,6 @@ class CasePlan:
     # Set while writing (apply.py).
     case_id: uuid.UUID | None = None
     subject_id: uuid.UUID | None = None
-    case_obj: Any = None
-    episode: Any = None
-    custody: Any = None
 
     @property
     def intake_date(self) -> date:
