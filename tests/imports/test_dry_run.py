@@ -125,3 +125,38 @@ def test_a_dry_run_writes_nothing(dry_run, provider):
     assert report.clean
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Case)) == before
+
+
+def _warnings(report):
+    with force_locale("en"):
+        return {(p.sheet, p.row, p.column): str(p.message) for p in report.warnings}
+
+
+def test_a_referral_without_a_valid_share_consent_is_warned_not_blocked(
+        dry_run, app, org, provider, make_user):
+    from casework.services.imports import apply as importer
+
+    consent = {"case_ref": "HS-1", "purpose": "share", "category": "vocational_training",
+               "given_on": "15/03/2021"}
+    sheets = {"cases": [case_row()], "needs": [need_row()], "referrals": [referral_row()]}
+    report = dry_run(workbook_bytes(sheets))
+    assert report.clean
+    assert "No consent to share" in _warnings(report)[("referrals", 2, "referred_on")]
+    # A consent for another service, or given after the referral, does not cover it.
+    for other in ({**consent, "category": "loans"}, {**consent, "given_on": "26/03/2021"},
+                  {**consent, "withdrawn_on": "20/03/2021"}):
+        report = dry_run(workbook_bytes({**sheets, "consents": [other]}))
+        assert ("referrals", 2, "referred_on") in _warnings(report)
+    report = dry_run(workbook_bytes({**sheets, "consents": [consent]}))
+    assert ("referrals", 2, "referred_on") not in _warnings(report)
+    # A consent imported earlier covers a referral added to that case later.
+    user = make_user("caseworker", unit=org.d1)
+    importer.apply(dry_run(workbook_bytes({"cases": [case_row()], "needs": [need_row()],
+                                           "consents": [consent]})),
+                   actor=user, scope_unit=org.d1, file_sha256="c" * 64, mode="all",
+                   source="cli")
+    db.session.commit()
+    report = dry_run(workbook_bytes({"referrals": [referral_row()]}))
+    assert report.clean
+    assert report.accepted_rows == 1
+    assert not _warnings(report)

@@ -215,6 +215,7 @@ class Checker:
         self.check_consents()
         self.check_transfers_and_closures()
         self.finish()
+        self.check_referral_consents()
         return self.report
 
     def _resolve_case(self, sheet: str, row: Row, existing: dict[str, list[ExistingCase]]
@@ -802,6 +803,41 @@ class Checker:
                         self.problem(spec.NEEDS.key, need.row, "identified_on", _l(
                             "The need cannot be identified after the case was closed."))
                         self._reject_need(need)
+
+    def check_referral_consents(self) -> None:
+        """Warn (never block) when no "share" consent for the referral's service category was
+        valid on the day it was made: neither in the workbook nor recorded earlier. Paper
+        files often lack the form; the caseworker should find it or note why."""
+        existing_ids = [c.existing.id for c in self.report.cases if c.existing is not None]
+        recorded: dict[uuid.UUID, list[tuple[str | None, date, date | None, date | None]]] = \
+            defaultdict(list)
+        for start in range(0, len(existing_ids), CHUNK):
+            for cid, category, given, expires, withdrawn in self.session.execute(
+                    select(Consent.case_id, Consent.service_category, Consent.given_on,
+                           Consent.expires_on, Consent.withdrawn_on)
+                    .where(Consent.case_id.in_(existing_ids[start:start + CHUNK]),
+                           Consent.purpose == "share")):
+                recorded[cid].append((category, given, expires, withdrawn))
+        for case in self.report.cases:
+            consents = list(recorded.get(case.existing.id, [])) if case.existing else []
+            consents.extend((p.values.get("category"), p.values["given_on"],
+                             p.values.get("expires_on"), p.values.get("withdrawn_on"))
+                            for p in case.consents if p.values.get("purpose") == "share")
+            for need in case.needs:
+                category = need.values.get("category")
+                for referral in need.referrals:
+                    if referral.skip:
+                        continue
+                    on = referral.values["referred_on"]
+                    if not any(c == category and given <= on
+                               and (expires is None or expires >= on)
+                               and (withdrawn is None or withdrawn > on)
+                               for c, given, expires, withdrawn in consents):
+                        self.problem(spec.REFERRALS.key, referral.row, "referred_on", _l(
+                            "No consent to share her details for this service was valid on "
+                            "the referral date (sheet “%(sheet)s”). The referral will be "
+                            "imported; check the paper consent form.",
+                            sheet=spec.CONSENTS.title), "warning")
 
     def _reject_need(self, need: NeedPlan) -> None:
         need.case.needs.remove(need)
