@@ -115,7 +115,7 @@ def _after_commit(session: Session) -> None:
             log.warning("notice e-mail not sent: %s", type(error).__name__)
 
 
-def _after_rollback(session: Session) -> None:
+def _after_rollback(session: Session, _previous: Any = None) -> None:
     session.info.pop(_MAIL_KEY, None)
 
 
