@@ -63,6 +63,8 @@ def test_upload_report_import_result(client, make_user, login, org, provider, ca
     assert response.headers["Cache-Control"] == "no-store"
     assert "Không có lỗi" in page
     assert CANARY_NAME not in page
+    # The import button's form posts exactly one mode (an empty duplicate was refused with 400).
+    assert re.findall(r'name="mode"[^>]*>', page) == ['name="mode" value="all">']
     assert count(Case) == 0  # the dry run wrote nothing
     response = client.submit("/imports/apply", {"mode": "all"}, page="/imports/")
     assert response.status_code == 302
