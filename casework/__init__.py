@@ -149,12 +149,14 @@ def _register_blueprints(app: Flask) -> None:
 
 def _init_templates(app: Flask) -> None:
     from casework import i18n, labels
+    from casework.authz import may
     from casework.navigation import navigation_for
 
     app.jinja_env.filters["date"] = i18n.fmt_date
     app.jinja_env.filters["datetime"] = i18n.fmt_datetime
     app.jinja_env.autoescape = True
     app.jinja_env.globals["role_label"] = labels.role_label
+    app.jinja_env.globals["may"] = may
     app.jinja_env.globals["unit_kind_label"] = labels.unit_kind_label
 
     @app.context_processor

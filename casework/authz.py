@@ -98,6 +98,11 @@ def has_permission(user: User | Any, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS.get(user.role, frozenset())
 
 
+def may(permission: str) -> bool:
+    """Templates: does the signed-in user hold ``permission`` (a Permission value)?"""
+    return has_permission(current_user, Permission(permission))
+
+
 def public(view: F) -> F:
     """Mark a view as reachable without login. Use sparingly: login page, health check."""
     view._casework_public = True  # type: ignore[attr-defined]
@@ -269,6 +274,9 @@ def load_need_for_referral_or_404(user: User | Any, need_id: Any) -> Any:
     return need
 
 
+PARTNER_VISIBLE_STATUSES = ("sent", "accepted", "on_hold", "in_service")
+
+
 def visible_referrals_for_partner(user: User | Any, on: Any = None) -> Any:
     """THE partner's referral query: only the user's provider's referrals, never drafts or
     cancelled ones, and only while the woman's share consent for the category is valid."""
@@ -284,9 +292,11 @@ def visible_referrals_for_partner(user: User | Any, on: Any = None) -> Any:
         or user.provider_id is None
     ):
         return query.where(false())
+    # Open referrals only (SECURITY.md): once a referral ends, the partner's copy of her data
+    # is gone from the portal; the figures stay in the partner's performance page.
     return query.where(
         Referral.provider_id == user.provider_id,
-        Referral.status.not_in(("draft", "cancelled")),
+        Referral.status.in_(PARTNER_VISIBLE_STATUSES),
         _share_consent_valid_sql(on or today()),
     )
 
@@ -294,23 +304,19 @@ def visible_referrals_for_partner(user: User | Any, on: Any = None) -> Any:
 def load_partner_referral_or_404(user: User | Any, referral_id: Any) -> Any:
     """The referral if the partner ``user`` may see it right now, else 404 (audited).
 
-    Checked at every request: another provider's referral, a draft, a cancelled referral or
-    one whose share consent is no longer valid all answer 404, exactly like a missing id.
+    Checked at every request with the one partner query (:func:`visible_referrals_for_partner`):
+    another provider's referral, a draft, an ended referral or one whose share consent is no
+    longer valid all answer 404, exactly like a missing id.
     """
     from casework.extensions import db
     from casework.models.referral import Referral
-    from casework.services.consents import valid_share_consent
-    from casework.services.effective_dates import today
 
-    referral = db.session.get(Referral, referral_id) if referral_id is not None else None
-    if (
-        referral is None
-        or user.role != "partner"
-        or user.provider_id is None
-        or referral.provider_id != user.provider_id
-        or referral.status in ("draft", "cancelled")
-        or valid_share_consent(referral.case, referral.category, today()) is None
-    ):
+    referral = (
+        db.session.scalar(visible_referrals_for_partner(user).where(Referral.id == referral_id))
+        if referral_id is not None
+        else None
+    )
+    if referral is None:
         deny("partner_referral_out_of_scope")
     return referral
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from casework import audit
 from casework.extensions import db
@@ -155,6 +155,7 @@ def worklist(visible: Any, *, limit: int = 50) -> Worklist:
     past their deadline, consents expiring within 30 days. ``visible`` is the scoped query."""
     from casework.models.referral import Referral
     from casework.services.consents import expiring_soon
+    from casework.services.referrals import overdue_filter
 
     now = today()
     open_q = visible.where(Case.status == "open")
@@ -168,10 +169,7 @@ def worklist(visible: Any, *, limit: int = 50) -> Worklist:
         .order_by(FollowUp.due_on).limit(limit)).all())
     overdue = sum(1 for task, _ in due if task.due_on < now)
     referrals = list(db.session.scalars(
-        select(Referral).where(
-            Referral.case_id.in_(ids),
-            or_((Referral.status == "sent") & (Referral.response_due_on < now),
-                (Referral.status == "accepted") & (Referral.uptake_due_on < now)))
+        select(Referral).where(Referral.case_id.in_(ids), overdue_filter(now))
         .order_by(Referral.response_due_on).limit(limit)))
     consents = list(db.session.scalars(expiring_soon(visible).limit(limit)))
     return Worklist(count, cases, due, overdue, referrals, consents)

@@ -17,6 +17,7 @@ from sqlalchemy import case as sql_case
 
 from casework import audit
 from casework.authz import (
+    PARTNER_VISIBLE_STATUSES,
     Permission,
     load_partner_referral_or_404,
     requires,
@@ -132,6 +133,9 @@ def act(referral_id: uuid.UUID, action: str):  # type: ignore[no-untyped-def]
                        status=409 if isinstance(error, StaleObjectError) else 400)
     db.session.commit()
     flash(_("Saved. The caseworker has been notified."), "success")
+    if item.status not in PARTNER_VISIBLE_STATUSES:  # ended: her data leaves the portal now
+        flash(_("This referral is closed and no longer shown here."), "info")
+        return redirect(url_for("partner.inbox"))
     return redirect(url_for("partner.referral", referral_id=referral_id))
 
 

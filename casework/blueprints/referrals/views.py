@@ -379,3 +379,16 @@ def _unread_notices() -> dict[str, Any]:
 
     return {"unread_notices": unread}
 
+
+
+@bp.app_template_global()
+def case_referrals(case: Any) -> list[Referral]:
+    """The referrals of ``case`` this user may see (for the case page's referral panel)."""
+    return list(db.session.scalars(
+        visible_referrals(current_user).where(Referral.case_id == case.id)
+        .order_by(Referral.created_at.desc())))
+
+
+@bp.app_template_global()
+def referral_overdue(referral: Referral) -> bool:
+    return bool(referrals.is_overdue(referral))
