@@ -131,3 +131,27 @@ def test_paper_uptakes_count_but_claim_no_partner_confirmation(dry_run, app, org
     period = indicators.parse_period("2021")
     figures = indicators.totals(org.province, period)
     assert (figures.eligible, figures.connected) == (1, 1)
+
+
+def test_transfers_and_closure_of_a_case_imported_earlier(dry_run, app, org, provider,
+                                                          make_user):
+    user = make_user("caseworker", unit=org.d1)
+    _import(dry_run, user, org.d1, {"cases": [case_row()]})
+    case = db.session.scalar(select(Case))
+    _import(dry_run, user, org.d1, {
+        "transfers": [{"case_ref": "HS-1", "to_unit": "C2", "transferred_on": "01/05/2021"},
+                      {"case_ref": "HS-1", "to_unit": "C1", "transferred_on": "01/07/2021"}],
+        "closures": [{"case_ref": "HS-1", "closed_on": "31/12/2021", "reason": "reintegrated"}],
+    })
+    db.session.refresh(case)
+    assert (case.org_unit_id, case.status, case.version) == (org.c1.id, "closed", 2)
+    assert [(c.org_unit_id, c.from_date, c.to_date, c.reason) for c in db.session.scalars(
+        select(CaseCustody).where(CaseCustody.case_id == case.id)
+        .order_by(CaseCustody.from_date))] == [
+        (org.c1.id, date(2021, 3, 15), date(2021, 5, 1), "intake"),
+        (org.c2.id, date(2021, 5, 1), date(2021, 7, 1), "transfer"),
+        (org.c1.id, date(2021, 7, 1), None, "transfer")]
+    assert [(e.closed_on, e.close_reason) for e in db.session.scalars(
+        select(CaseEpisode).where(CaseEpisode.case_id == case.id))] == [
+        (date(2021, 12, 31), "reintegrated")]
+    assert audit.verify(db.session).ok
