@@ -194,7 +194,8 @@ def placed_cases(period: Period, groups: Sequence[str] | None = None) -> Any:
         conditions.append(Case.group.in_(list(groups)))
     elig = (
         select(Case.id.label("case_id"), Case.group.label("grp"),
-               Case.org_unit_id.label("home_unit"), ep.c.anchor)
+               Case.org_unit_id.label("home_unit"), Case.intake_date.label("intake"),
+               ep.c.anchor)
         .join(ep, ep.c.case_id == Case.id)
         .where(*conditions)
         .cte("elig")
@@ -202,7 +203,7 @@ def placed_cases(period: Period, groups: Sequence[str] | None = None) -> Any:
     cc = CaseCustody
     ranked = (
         select(
-            elig.c.case_id, elig.c.grp,
+            elig.c.case_id, elig.c.grp, elig.c.intake,
             func.coalesce(cc.org_unit_id, elig.c.home_unit).label("unit_id"),
             func.row_number().over(partition_by=elig.c.case_id,
                                    order_by=(cc.from_date.desc(), cc.id.desc())).label("rn"),
@@ -212,7 +213,7 @@ def placed_cases(period: Period, groups: Sequence[str] | None = None) -> Any:
             or_(cc.to_date.is_(None), cc.to_date > elig.c.anchor))))
         .subquery("ranked")
     )
-    return (select(ranked.c.case_id, ranked.c.grp, ranked.c.unit_id)
+    return (select(ranked.c.case_id, ranked.c.grp, ranked.c.unit_id, ranked.c.intake)
             .where(ranked.c.rn == 1).cte("placed"))
 
 
@@ -221,33 +222,32 @@ def _uptake_by(period: Period) -> ColumnElement[bool]:
                 Referral.uptake_on <= period.end)
 
 
-def _connections(period: Period) -> Any:
-    """Per case with a confirmed uptake by the period's end: the fewest days need → uptake."""
-    return (
-        select(Need.case_id.label("case_id"),
-               func.min(days_between(Referral.uptake_on, Need.identified_on)).label("days"))
-        .select_from(Referral).join(Need, Need.id == Referral.need_id)
-        .where(_uptake_by(period))
-        .group_by(Need.case_id)
-        .cte("conn")
-    )
+def per_case(period: Period, groups: Sequence[str] | None = None) -> Any:
+    """One row per eligible case: where she counts, whether connected, days need → first
+    uptake, and the furthest open stage of a referral made by the end (1 sent, 2 accepted).
 
-
-def _pipeline(period: Period) -> Any:
-    """Per case: furthest open stage of a referral made by the end (1 sent, 2 accepted)."""
+    Driven from the eligible cases through the ``needs.case_id`` and ``referrals.need_id``
+    indexes (a join of two derived tables is a full scan per row on SQLite)."""
+    placed = placed_cases(period, groups)
+    uptake = _uptake_by(period)
+    made = and_(Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
+                Referral.status.not_in(NOT_SENT))
     stage = case(
-        (Referral.status.in_(AWAITING_UPTAKE), 2),
-        (and_(Referral.status.in_(UPTAKE_STATUSES), Referral.uptake_on > period.end), 2),
-        (Referral.status.in_(AWAITING_ANSWER), 1),
+        (and_(made, Referral.status.in_(AWAITING_UPTAKE)), 2),
+        (and_(made, Referral.status.in_(UPTAKE_STATUSES), Referral.uptake_on > period.end), 2),
+        (and_(made, Referral.status.in_(AWAITING_ANSWER)), 1),
         else_=0,
     )
     return (
-        select(Need.case_id.label("case_id"), func.max(stage).label("stage"))
-        .select_from(Referral).join(Need, Need.id == Referral.need_id)
-        .where(Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
-               Referral.status.not_in(NOT_SENT))
-        .group_by(Need.case_id)
-        .cte("pipe")
+        select(placed.c.case_id, placed.c.grp, placed.c.unit_id,
+               func.max(case((uptake, 1), else_=0)).label("connected"),
+               func.min(case((uptake, days_between(Referral.uptake_on, Need.identified_on))))
+               .label("days"),
+               func.max(stage).label("stage"))
+        .select_from(placed.outerjoin(Need, Need.case_id == placed.c.case_id)
+                     .outerjoin(Referral, Referral.need_id == Need.id))
+        .group_by(placed.c.case_id, placed.c.grp, placed.c.unit_id)
+        .subquery("per_case")
     )
 
 
@@ -260,23 +260,19 @@ def _in_scope(unit_col: Any, scope: OrgUnit | None) -> Any:
 
 def unit_counts_statement(period: Period, scope: OrgUnit | None = None) -> Any:
     """Rows ``(grp, unit_id, eligible, connected, awaiting_answer, awaiting_uptake)``."""
-    placed = placed_cases(period)
-    conn = _connections(period)
-    pipe = _pipeline(period)
-    not_connected = conn.c.case_id.is_(None)
+    pc = per_case(period)
+    open_stage = and_(pc.c.connected == 0, pc.c.stage > 0)
     stmt = (
         select(
-            placed.c.grp, placed.c.unit_id,
+            pc.c.grp, pc.c.unit_id,
             func.count().label("eligible"),
-            func.count(conn.c.case_id).label("connected"),
-            func.count(case((and_(not_connected, pipe.c.stage == 1), 1))).label("awaiting_answer"),
-            func.count(case((and_(not_connected, pipe.c.stage == 2), 1))).label("awaiting_uptake"),
+            func.coalesce(func.sum(pc.c.connected), 0).label("connected"),
+            func.count(case((and_(open_stage, pc.c.stage == 1), 1))).label("awaiting_answer"),
+            func.count(case((and_(open_stage, pc.c.stage == 2), 1))).label("awaiting_uptake"),
         )
-        .select_from(placed.outerjoin(conn, conn.c.case_id == placed.c.case_id)
-                     .outerjoin(pipe, pipe.c.case_id == placed.c.case_id))
-        .group_by(placed.c.grp, placed.c.unit_id)
+        .group_by(pc.c.grp, pc.c.unit_id)
     )
-    where = _in_scope(placed.c.unit_id, scope)
+    where = _in_scope(pc.c.unit_id, scope)
     return stmt if where is None else stmt.where(where)
 
 
@@ -425,25 +421,19 @@ def _target_placed(period: Period, scope: OrgUnit) -> Any:
 
 
 def category_breakdown(scope: OrgUnit, period: Period) -> list[Breakdown]:
-    """Per service category: eligible women with an open need of it; those connected to it."""
+    """Per service category: eligible women with a need of it open in the period; those with
+    a confirmed uptake for such a need by the end."""
     placed, where = _target_placed(period, scope)
-    need_cats = (
-        select(Need.case_id.label("case_id"), Need.category.label("category"))
-        .join(Case, Case.id == Need.case_id)
-        .where(_need_open(period)).distinct().cte("need_cats")
-    )
-    conn_cats = (
-        select(Need.case_id.label("case_id"), Need.category.label("category"))
-        .select_from(Referral).join(Need, Need.id == Referral.need_id)
-        .where(_uptake_by(period)).distinct().cte("conn_cats")
-    )
+    connected = case((_uptake_by(period), placed.c.case_id))
     stmt = (
-        select(need_cats.c.category, func.count().label("eligible"),
-               func.count(conn_cats.c.case_id).label("connected"))
-        .select_from(placed.join(need_cats, need_cats.c.case_id == placed.c.case_id)
-                     .outerjoin(conn_cats, and_(conn_cats.c.case_id == need_cats.c.case_id,
-                                                conn_cats.c.category == need_cats.c.category)))
-        .where(where).group_by(need_cats.c.category).order_by(need_cats.c.category)
+        select(Need.category, func.count(placed.c.case_id.distinct()).label("eligible"),
+               func.count(connected.distinct()).label("connected"))
+        .select_from(placed.join(Need, Need.case_id == placed.c.case_id)
+                     .outerjoin(Referral, Referral.need_id == Need.id))
+        .where(where, Need.identified_on <= period.end,
+               or_(Need.ended_on.is_(None), Need.ended_on >= period.start),
+               Need.identified_on >= placed.c.intake)
+        .group_by(Need.category).order_by(Need.category)
     )
     return [Breakdown(r.category, r.eligible, r.connected) for r in db.session.execute(stmt)]
 
@@ -466,14 +456,12 @@ def partner_breakdown(scope: OrgUnit, period: Period) -> list[Breakdown]:
 
 def median_statement(scope: OrgUnit, period: Period) -> Any:
     """The median (computed in SQL with window functions) of days need → first uptake."""
-    placed, where = _target_placed(period, scope)
-    conn = _connections(period)
+    pc = per_case(period, groups=(TARGET_GROUP,))
     ranked = (
-        select(conn.c.days,
-               func.row_number().over(order_by=conn.c.days).label("rn"),
+        select(pc.c.days,
+               func.row_number().over(order_by=pc.c.days).label("rn"),
                func.count().over().label("n"))
-        .select_from(placed.join(conn, conn.c.case_id == placed.c.case_id))
-        .where(where)
+        .where(_in_scope(pc.c.unit_id, scope), pc.c.days.is_not(None))
         .subquery("ranked_days")
     )
     return select(func.avg(ranked.c.days), func.max(ranked.c.n)).where(
@@ -487,14 +475,9 @@ def median_days(scope: OrgUnit, period: Period) -> tuple[float | None, int]:
 
 def eligible_case_ids(scope: OrgUnit, period: Period) -> Any:
     """Select ``(case_id, grp, unit_id, days)`` for the de-identified export (days or NULL)."""
-    placed = placed_cases(period)
-    conn = _connections(period)
-    return (
-        select(placed.c.case_id, placed.c.grp, placed.c.unit_id, conn.c.days)
-        .select_from(placed.outerjoin(conn, conn.c.case_id == placed.c.case_id))
-        .where(_in_scope(placed.c.unit_id, scope))
-        .order_by(placed.c.case_id)
-    )
+    pc = per_case(period)
+    return (select(pc.c.case_id, pc.c.grp, pc.c.unit_id, pc.c.days)
+            .where(_in_scope(pc.c.unit_id, scope)).order_by(pc.c.case_id))
 
 
 def next_day(day: date) -> date:
