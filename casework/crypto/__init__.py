@@ -5,7 +5,7 @@ Public API (see ``casework/crypto/README.md`` for the inventory and the runbook)
 * models: :class:`EncryptedSubjectMixin`, :func:`encrypted`, :func:`new_subject`, and the
   blind-index declarations :func:`name_year_index`, :func:`phone_index`,
   :func:`national_id_index`; search with :mod:`casework.crypto.blind_index` ``find`` /
-  ``candidates``;
+  ``candidates`` / ``find_many`` (many searches at once);
 * small secrets: :func:`app_seal`, :func:`app_open`, :func:`mac`, :func:`hash_token`,
   :func:`verify_token`;
 * errors: :class:`KeyRingError`, :class:`DecryptionError`, :class:`SubjectErasedError`;
@@ -22,6 +22,7 @@ from casework.crypto.blind_index import (
     BlindIndex,
     candidates,
     find,
+    find_many,
     name_year_index,
     national_id_index,
     phone_index,
@@ -69,6 +70,7 @@ __all__ = [
     "encrypted_models",
     "field_read",
     "find",
+    "find_many",
     "get_keyring",
     "hash_token",
     "init_app",
