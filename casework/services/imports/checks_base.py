@@ -1,0 +1,235 @@
+"""The dry run's shared state and helpers: problems, dates, reference data, earlier imports.
+
+:class:`CheckerBase` holds what every sheet's checks use: the report being built, the units
+and partners by code, the plans made so far (by the workbook's own references), and the
+lookups of rows imported earlier. The sheets' checks are mixins over it (``checks_*.py``);
+``validate.py`` puts them together in the order the sheets depend on each other.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.models.case import Case, CaseCustody, CaseEpisode
+from casework.models.org import OrgUnit
+from casework.models.provider import ServiceProvider
+from casework.services.effective_dates import today
+from casework.services.imports import spec
+from casework.services.imports.plan import (
+    CasePlan,
+    ExistingCase,
+    NeedPlan,
+    Problem,
+    Report,
+    UnitInfo,
+)
+from casework.services.imports.reader import Row, WorkbookData
+from casework.services.imports.refs import case_external_ref
+
+EARLIEST = date(2000, 1, 1)  # no union record in the system predates this
+EARLIEST_BIRTH = date(1930, 1, 1)
+MIN_AGE_AT_INTAKE = 10
+CHUNK = 500
+
+
+class CheckerBase:
+    """One dry run. ``scope_unit`` bounds the cases' units; ``session`` is only read."""
+
+    def __init__(self, session: Session, book: WorkbookData, scope_unit: OrgUnit) -> None:
+        self.session = session
+        self.book = book
+        self.scope = scope_unit
+        self.report = Report()
+        self.today = today()
+        self.units: dict[str, UnitInfo] = {}
+        self.providers: dict[str, tuple[int, bool, set[str]]] = {}
+        self.case_plans: dict[str, CasePlan] = {}  # by ref (unique in a workbook)
+        self.need_plans: dict[str, NeedPlan] = {}
+        self._bad_case_refs: dict[str, int] = {}
+        self._bad_need_refs: dict[str, int] = {}
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def problem(self, sheet: str, row: Row | int, column: str | None, message: Any,
+                severity: str = "error") -> None:
+        number = row.number if isinstance(row, Row) else row
+        self.report.problems.append(Problem(sheet, number, column, message, severity))
+
+    def in_scope(self, unit: UnitInfo) -> bool:
+        return unit.path.startswith(self.scope.path)
+
+    def row_ok(self, sheet: spec.Sheet, row: Row) -> bool:
+        """Cell-level problems and required cells; True when the row can be checked further."""
+        ok = True
+        for cell in row.problems:
+            self.problem(sheet.key, row, cell.column, cell.message, cell.severity)
+            ok = ok and cell.severity != "error"
+        for col in sheet.columns:
+            if col.required and row.values.get(col.key) is None and not any(
+                    p.column == col.key for p in row.problems):
+                self.problem(sheet.key, row, col.key, _l("This cell is required."))
+                ok = False
+            elif col.codes and col.codes in spec.CODE_LISTS and row.values.get(col.key) \
+                    is not None and row.values[col.key] not in spec.CODE_LISTS[col.codes]:
+                self.problem(sheet.key, row, col.key, _l(
+                    "Unknown code: use one of the codes on the sheet “%(sheet)s”.",
+                    sheet=spec.CODES_SHEET_TITLE))
+                ok = False
+        return ok
+
+    def check_date(self, sheet: str, row: Row, column: str, on: date | None, *,
+                   not_before: date | None = None, before_message: Any = None) -> bool:
+        if on is None:
+            return True
+        if on > self.today:
+            self.problem(sheet, row, column, _l("The date cannot be in the future."))
+            return False
+        if on < EARLIEST:
+            self.problem(sheet, row, column, _l("The date is impossible (before 2000)."))
+            return False
+        if not_before is not None and on < not_before:
+            self.problem(sheet, row, column, before_message or _l("The dates are out of order."))
+            return False
+        return True
+
+    def mark_rejected(self, sheet: str, row: Row) -> None:
+        self.report.rejected_rows.setdefault(sheet, []).append(row)
+        self.report.counts[sheet].rejected += 1
+
+    # -- reference data -----------------------------------------------------------------------
+
+    def load_reference(self) -> None:
+        for uid, code, path, active in self.session.execute(
+                select(OrgUnit.id, OrgUnit.code, OrgUnit.path, OrgUnit.active)):
+            self.units[code.upper()] = UnitInfo(uid, code, path, active)
+        categories: dict[int, set[str]] = defaultdict(set)
+        try:
+            from casework.models.provider import ProviderCategory  # the referrals area's
+
+            for pid, category in self.session.execute(
+                    select(ProviderCategory.provider_id, ProviderCategory.category)):
+                categories[pid].add(category)
+        except ImportError:  # pragma: no cover - before the provider directory exists
+            pass
+        for pid, code, active in self.session.execute(
+                select(ServiceProvider.id, ServiceProvider.code, ServiceProvider.active)):
+            self.providers[code.upper()] = (pid, active, categories[pid])
+
+    def _existing_cases(self, refs: Iterable[str]) -> dict[str, list[ExistingCase]]:
+        """Cases imported earlier whose reference is in ``refs`` (any unit), by reference."""
+        wanted = {r for r in refs if r}
+        if not wanted:
+            return {}
+        found: dict[str, list[ExistingCase]] = defaultdict(list)
+        rows = self.session.execute(
+            select(Case.id, Case.subject_id, Case.external_ref, Case.intake_date, Case.status,
+                   Case.org_unit_id).where(Case.external_ref.like("imp:%:hs:%")))
+        by_id: dict[uuid.UUID, ExistingCase] = {}
+        for cid, sid, ext, intake, status, holder in rows:
+            _imp, unit_code, _kind, ref = ext.split(":", 3)
+            if ref not in wanted:
+                continue
+            case = ExistingCase(ref, cid, sid, unit_code, intake, status, holder, intake)
+            found[ref].append(case)
+            by_id[cid] = case
+        if by_id:
+            ids = list(by_id)
+            for start in range(0, len(ids), CHUNK):
+                part = ids[start:start + CHUNK]
+                for cid, unit_id, from_date, to_date in self.session.execute(
+                        select(CaseCustody.case_id, CaseCustody.org_unit_id,
+                               CaseCustody.from_date, CaseCustody.to_date)
+                        .where(CaseCustody.case_id.in_(part))):
+                    case = by_id[cid]
+                    case.custody.add((unit_id, from_date))
+                    if to_date is None:
+                        case.custody_from = from_date
+                for cid, closed_on in self.session.execute(
+                        select(CaseEpisode.case_id, CaseEpisode.closed_on)
+                        .where(CaseEpisode.case_id.in_(part), CaseEpisode.closed_on.is_not(None))):
+                    case = by_id[cid]
+                    if case.closed_on is None or closed_on > case.closed_on:
+                        case.closed_on = closed_on
+        return found
+
+
+    # -- links between sheets -----------------------------------------------------------------
+
+    def _resolve_case(self, sheet: str, row: Row, existing: dict[str, list[ExistingCase]]
+                      ) -> CasePlan | None:
+        ref = row.values.get("case_ref")
+        if ref in self._bad_case_refs:
+            self.problem(sheet, row, "case_ref", _l(
+                "Its case (row %(row)s of the sheet “%(sheet)s”) has errors.",
+                row=self._bad_case_refs[ref], sheet=spec.CASES.title))
+            return None
+        plan = self.case_plans.get(ref)
+        if plan is not None:
+            return plan
+        matches = [c for c in existing.get(ref, []) if c.unit_code.upper() in self.units
+                   and self.in_scope(self.units[c.unit_code.upper()])]
+        if len(matches) > 1:
+            self.problem(sheet, row, "case_ref", _l(
+                "Several cases imported earlier carry this case reference: import through the "
+                "account of the unit that holds it."))
+            return None
+        if not matches:
+            self.problem(sheet, row, "case_ref", _l(
+                "No case with this reference in the sheet “%(sheet)s” or among earlier imports "
+                "in your units.", sheet=spec.CASES.title))
+            return None
+        found = matches[0]
+        unit = self.units[found.unit_code.upper()]
+        plan = CasePlan(row=row, ref=ref, unit=unit,
+                        external_ref=case_external_ref(unit.code, ref), values={},
+                        existing=found)
+        self.case_plans[ref] = plan  # later rows of other sheets share it
+        return plan
+
+    def _mark_existing(self, sheet: str, model: Any, plans: list[Any]) -> None:
+        refs = [p.external_ref for p in plans]
+        found: set[str] = set()
+        for start in range(0, len(refs), CHUNK):
+            part = refs[start:start + CHUNK]
+            found.update(self.session.scalars(
+                select(model.external_ref).where(model.external_ref.in_(part))))
+        for plan in plans:
+            if plan.skip:
+                continue  # reached through a later sheet; counted where it was read
+            if plan.external_ref in found:
+                self.report.counts[sheet].existing += 1
+                plan.skip = True
+            else:
+                self.report.counts[sheet].accepted += 1
+
+    def _reject_case(self, plan: CasePlan) -> None:
+        if plan.rejected:
+            return
+        plan.rejected = True
+        self._bad_case_refs.setdefault(plan.ref, plan.row.number)
+        self.case_plans.pop(plan.ref, None)
+        self.report.cases.remove(plan)
+        self.report.counts[spec.CASES.key].accepted -= 1
+        self.mark_rejected(spec.CASES.key, plan.row)
+
+    def _reject_need(self, need: NeedPlan) -> None:
+        need.case.needs.remove(need)
+        self.report.counts[spec.NEEDS.key].accepted -= 1
+        self.mark_rejected(spec.NEEDS.key, need.row)
+        for referral in need.referrals:
+            self.problem(spec.REFERRALS.key, referral.row, "need_ref", _l(
+                "Its need (row %(row)s of the sheet “%(sheet)s”) has errors.",
+                row=need.row.number, sheet=spec.NEEDS.title))
+            if not referral.skip:
+                self.report.counts[spec.REFERRALS.key].accepted -= 1
+            self.mark_rejected(spec.REFERRALS.key, referral.row)
+
+
