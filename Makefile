@@ -24,7 +24,7 @@ install: $(VENV)/.installed catalogues
 install-test: $(VENV)/.installed-test catalogues
 
 catalogues: $(VENV)/.installed
-	$(BIN)/flask i18n compile
+	$(BIN)/python -c "from casework.i18n import compile_catalogues; compile_catalogues()"
 
 instance:
 	mkdir -p instance && chmod 700 instance

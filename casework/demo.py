@@ -227,4 +227,8 @@ def load_all() -> list[DemoAccount]:
 
     load_cases()
     load_referrals()
-    return created
+    from casework.demo_referrals import PARTNER_ACCOUNTS
+
+    partners = [DemoAccount(u, name, "partner", provider_code=code)
+                for u, name, code in PARTNER_ACCOUNTS]
+    return [*created, *partners]

@@ -12,6 +12,7 @@ import traceback
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from casework.extensions import db
@@ -32,12 +33,28 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return render_template("errors/csrf.html", status=400), 400
 
+    @app.errorhandler(StaleDataError)
+    def stale_error(error: StaleDataError):  # type: ignore[no-untyped-def]
+        """Someone else saved the same record first: nothing of this request was kept."""
+        db.session.rollback()
+        return render_template("errors/conflict.html", status=409), 409
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         db.session.rollback()
         if error.code and error.code >= 500:
             return unexpected_error(error)
         return _render(error.code or 400)
+
+    from casework.crypto import CryptoError
+
+    @app.errorhandler(CryptoError)
+    def crypto_error(error: CryptoError):  # type: ignore[no-untyped-def]
+        # Last line of defence: her data was erased (or cannot be decrypted) but a page or a
+        # write still reached for it. Type only in the log; a 409 page that says nothing.
+        db.session.rollback()
+        log.warning("%s on %s", type(error).__name__, request.endpoint)
+        return render_template("errors/generic.html", status=409), 409
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):  # type: ignore[no-untyped-def]

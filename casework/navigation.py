@@ -20,7 +20,6 @@ class NavItem:
 
 # Order is the order of the menu. Areas add their entries here; missing endpoints are skipped.
 NAV_ITEMS: tuple[NavItem, ...] = (
-    NavItem("main.home", _l("Home"), Permission.USE_ACCOUNT),
     NavItem("cases.index", _l("Cases"), Permission.VIEW_CASES),
     NavItem("referrals.index", _l("Referrals"), Permission.SEND_REFERRALS),
     NavItem("referrals.reviews", _l("Declines to review"), Permission.REVIEW_DECLINES),

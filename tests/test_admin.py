@@ -279,3 +279,20 @@ def test_duplicate_unit_code_and_bad_kind(admin_client, org):
     )
     assert bad.status_code == 200
     assert 'role="alert"' in bad.get_data(as_text=True)
+
+
+def test_a_unit_holding_open_cases_cannot_be_deactivated(admin_client, org, make_case):
+    make_case(org.c2)
+    response = admin_client.submit(
+        f"/admin/units/{org.c2.id}/deactivate", page=f"/admin/units/{org.c2.id}",
+        follow_redirects=True,
+    )
+    assert "chuyển các hồ sơ đang mở" in response.get_data(as_text=True)
+    db.session.refresh(org.c2)
+    assert org.c2.active
+
+
+def test_deactivation_asks_for_confirmation(admin_client, make_user):
+    user = make_user("caseworker")
+    page = admin_client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert 'data-confirm="Vô hiệu hóa tài khoản này?' in page

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from casework.db import utcnow
 from casework.extensions import db
 from casework.models.user import LoginSession
+from casework.services import mfa
 from tests.conftest import TEST_PASSWORD, TEST_TOTP_SEED, next_totp_code
 
 NEUTRAL_VI = "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị khóa."
@@ -202,7 +203,8 @@ def test_admin_must_enrol_before_first_login_completes(client, make_user):
     page = client.get("/login/enrol").get_data(as_text=True)
     assert 'src="data:image/png;base64,' in page  # QR drawn on the server
     with client.session_transaction() as s:
-        seed = s["enrol_seed"]
+        seed = mfa.open_pending(s["enrol_seed"], admin, "enrol_seed")
+    assert seed is not None
     import time
 
     response = client.submit(
@@ -240,8 +242,6 @@ def test_wrong_codes_restart_the_login(client, make_user):
 
 
 def test_recovery_code_works_once(app, make_user):
-    from casework.services import mfa
-
     admin = make_user("admin")
     codes = mfa.enrol(admin, TEST_TOTP_SEED, next_totp_code(admin), keep_session_key=None)
     db.session.commit()
@@ -262,10 +262,36 @@ def test_replacing_the_authenticator_ends_other_sessions(app, make_user, login):
     login(second, user)
     first.get("/account/two-factor")
     with first.session_transaction() as s:
-        seed = s["enrol_seed"]
+        seed = mfa.open_pending(s["enrol_seed"], user, "enrol_seed")
     response = first.submit(
         "/account/two-factor", {"code": totp.code_at(seed, time.time())}, page="/account"
     )
     assert response.status_code == 302
     assert first.get("/account").status_code == 200
     assert second.get("/account").status_code == 302
+
+
+def test_wrong_second_factor_codes_lock_the_account(app, make_user):
+    admin = make_user("admin")
+    for _ in range(5):
+        client = app.test_client()
+        _login_form(client, admin.username, TEST_PASSWORD)
+        client.submit("/login/verify", {"code": "000000"})
+    db.session.refresh(admin)
+    assert admin.locked_until is not None
+    # Even the right password and a fresh code are refused while locked.
+    client = app.test_client()
+    response = _login_form(client, admin.username, TEST_PASSWORD)
+    assert NEUTRAL_VI in response.get_data(as_text=True)
+
+
+def test_the_enrolment_seed_is_not_readable_in_the_cookie(client, make_user):
+    admin = make_user("admin", enrol_mfa=False)
+    _login_form(client, admin.username, TEST_PASSWORD)
+    client.get("/login/enrol")
+    with client.session_transaction() as s:
+        token = s["enrol_seed"]
+        seed = mfa.open_pending(token, admin, "enrol_seed")
+    assert seed
+    assert seed not in token
+    assert mfa.open_pending(token, make_user("admin", enrol_mfa=False), "enrol_seed") is None

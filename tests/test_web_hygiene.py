@@ -114,3 +114,16 @@ def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_a_lost_race_gives_a_409_page_not_a_500(app, client):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    @public
+    def lose_race():
+        raise StaleDataError("UPDATE statement on table 'cases' expected to update 1 row(s)")
+
+    app.add_url_rule("/_test/stale", "test_stale", lose_race)
+    response = client.get("/_test/stale")
+    assert response.status_code == 409
+    assert "Người khác đã thay đổi hồ sơ này" in response.get_data(as_text=True)

@@ -6,7 +6,7 @@ Services validate, flush and audit; the calling view commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -124,7 +124,7 @@ def authenticate(username: str, password: str) -> User:
         )
         raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
     if not ok:
-        _register_failure(user, now)
+        register_failure(user, "wrong_password")
         raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
     if not user.active:
         audit.record(
@@ -136,15 +136,28 @@ def authenticate(username: str, password: str) -> User:
             actor=user,
         )
         raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
-    user.failed_logins = 0
-    user.locked_until = None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
-def _register_failure(user: User, now: datetime) -> None:
+def login_completed(user: User) -> None:
+    """Both factors passed: the count of failed attempts starts again from zero."""
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def register_failure(user: User, reason: str) -> None:
+    """Count one failed password or second-factor attempt; lock after too many in a row.
+
+    Both factors share the counter, so guessing codes after a stolen password locks too.
+    """
     cfg = current_app.config
+    now = utcnow()
     # Count atomically in SQL so that parallel guesses cannot each read the same old count.
     db.session.execute(
         User.__table__.update()
@@ -152,7 +165,7 @@ def _register_failure(user: User, now: datetime) -> None:
         .values(failed_logins=func.coalesce(User.failed_logins, 0) + 1)
     )
     db.session.refresh(user)
-    details = {"reason": "wrong_password", "consecutive": user.failed_logins}
+    details: dict[str, str | int | bool] = {"reason": reason, "consecutive": user.failed_logins}
     if user.failed_logins >= cfg["CASEWORK_LOGIN_ATTEMPTS_BEFORE_LOCK"]:
         user.locked_until = now + timedelta(minutes=cfg["CASEWORK_LOCK_MINUTES"])
         user.failed_logins = 0

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from casework import audit
-from casework.crypto import app_open, app_seal, totp
+from casework.crypto import CryptoError, app_open, app_seal, totp
 from casework.crypto.passwords import hash_password, verify_password
 from casework.db import utcnow
 from casework.extensions import db
 from casework.models.user import RecoveryCode, User
-from casework.services import sessions
+from casework.services import accounts, sessions
 from casework.services.errors import DomainError
 
 
@@ -85,10 +87,29 @@ def verify_code(user: User, code: str) -> bool:
                     "mfa.recovery_code_used", target_type="user", target_id=str(user.id), actor=user
                 )
                 return True
-    audit.record(
-        "mfa.failed", target_type="user", target_id=str(user.id), actor=user, outcome="denied"
-    )
+    accounts.register_failure(user, "wrong_code")
     return False
+
+
+def seal_pending(value: str, user: User, purpose: str) -> str:
+    """Seal a pending secret (a new seed, fresh recovery codes) for the signed session cookie.
+
+    Flask's cookie is signed, not encrypted: anything secret kept there between two requests is
+    sealed with the app key, bound to the user and the purpose.
+    """
+    blob = app_seal(value.encode("utf-8"), f"session.{purpose}:{user.id}")
+    return base64.urlsafe_b64encode(blob).decode("ascii")
+
+
+def open_pending(token: object, user: User, purpose: str) -> str | None:
+    """The value sealed by :func:`seal_pending`, or None when missing or not this user's."""
+    if not isinstance(token, str) or not token:
+        return None
+    try:
+        blob = base64.urlsafe_b64decode(token.encode("ascii"))
+        return app_open(blob, f"session.{purpose}:{user.id}").decode("utf-8")
+    except (ValueError, CryptoError):
+        return None
 
 
 def reset(user: User, *, actor: User) -> None:

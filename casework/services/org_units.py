@@ -125,6 +125,13 @@ def set_unit_active(unit: OrgUnit, active: bool, *, actor: User) -> None:
         )
         if users:
             raise DomainError(_l("Deactivate or move the active accounts of this unit first."))
+        from casework.models.case import Case  # cases depend on units, not the other way
+
+        open_cases = db.session.scalar(
+            select(func.count()).where(Case.org_unit_id == unit.id, Case.status == "open")
+        )
+        if open_cases:
+            raise DomainError(_l("Transfer the open cases of this unit to another unit first."))
     elif unit.parent is not None and not unit.parent.active:
         raise DomainError(_l("The parent unit is deactivated."))
     unit.active = active

@@ -226,7 +226,7 @@ def _render_unit(
     status: int = 200,
 ) -> Any:
     rename = rename or RenameUnitForm(name=target.name)
-    move = move or MoveUnitForm()
+    move = move or MoveUnitForm(parent=target.parent_id)
     move.parent.choices = options(
         (u.id, f"{'— ' * u.depth}{u.name}") for u in _scoped_units() if not u.is_within(target)
     )

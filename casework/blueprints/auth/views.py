@@ -74,6 +74,7 @@ def _finish_login(user: User, target: str | None, *, mfa_verified: bool) -> Any:
     """Start a fresh session: the old cookie session is discarded (session fixation)."""
     language = session.get("language")
     session.clear()
+    accounts.login_completed(user)
     key = sessions.start(user, mfa_verified=mfa_verified)
     user.current_session_key = key
     login_user(user)
@@ -102,6 +103,10 @@ def verify_code():  # type: ignore[no-untyped-def]
         flash(_("Your login took too long. Log in again."), "warning")
         return redirect(url_for("auth.login"))
     form = CodeForm()
+    if accounts.is_locked(user):
+        session.pop("pending_login", None)
+        flash(str(accounts.NEUTRAL_LOGIN_MESSAGE), "error")
+        return redirect(url_for("auth.login"))
     if form.validate_on_submit():
         if mfa.verify_code(user, form.code.data or ""):
             target = session["pending_login"].get("next")
@@ -139,10 +144,10 @@ def enrol():  # type: ignore[no-untyped-def]
 
 def _enrolment(user: User, *, pending: bool) -> Any:
     form = EnrolForm()
-    seed = session.get("enrol_seed")
+    seed = mfa.open_pending(session.get("enrol_seed"), user, "enrol_seed")
     if request.method == "GET" or not seed:
         seed = totp.new_seed()
-        session["enrol_seed"] = seed
+        session["enrol_seed"] = mfa.seal_pending(seed, user, "enrol_seed")
     if form.validate_on_submit():
         try:
             codes = mfa.enrol(
@@ -159,7 +164,9 @@ def _enrolment(user: User, *, pending: bool) -> Any:
                 _finish_login(user, None, mfa_verified=True)  # shows the codes before going on
             else:
                 db.session.commit()
-            session["recovery_codes_once"] = codes
+            session["recovery_codes_once"] = mfa.seal_pending(
+                "\n".join(codes), user, "recovery_codes"
+            )
             return redirect(url_for("auth.recovery_codes"))
     uri = totp.provisioning_uri(seed, user.username)
     return render_template(
@@ -171,7 +178,9 @@ def _enrolment(user: User, *, pending: bool) -> Any:
 @requires(Permission.USE_ACCOUNT, allow_pending_password=True)
 def recovery_codes():  # type: ignore[no-untyped-def]
     """Shown once, right after enrolment; never again."""
-    codes = session.pop("recovery_codes_once", None)
+    sealed = mfa.open_pending(session.pop("recovery_codes_once", None), current_user,
+                              "recovery_codes")
+    codes = sealed.split("\n") if sealed else None
     if not codes:
         return redirect(url_for("auth.account"))
     return render_template("auth/recovery_codes.html", codes=codes)
