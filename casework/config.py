@@ -53,6 +53,8 @@ class Settings:
     lock_minutes: int = 15
     login_rate_limit: str = "20 per minute"
     search_rate_limit: str = "30 per minute"
+    ratelimit_storage_uri: str = "memory://"
+    import_check_rate_limit: str = "10 per hour"  # import dry runs per user (imports area)
     backup_retention_days: int = 35
     blind_index_population: int = 200_000
     backdate_reason_days: int = 30
@@ -89,6 +91,8 @@ class Settings:
             lock_minutes=_int(env, "CASEWORK_LOCK_MINUTES", 15),
             login_rate_limit=env.get("CASEWORK_LOGIN_RATE_LIMIT", "20 per minute"),
             search_rate_limit=env.get("CASEWORK_SEARCH_RATE_LIMIT", "30 per minute"),
+            ratelimit_storage_uri=env.get("CASEWORK_RATELIMIT_STORAGE_URI", "memory://"),
+            import_check_rate_limit=env.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"),
             backup_retention_days=_int(env, "CASEWORK_BACKUP_RETENTION_DAYS", 35, minimum=0),
             blind_index_population=_int(env, "CASEWORK_BLIND_INDEX_POPULATION", 200_000),
             backdate_reason_days=_int(env, "CASEWORK_BACKDATE_REASON_DAYS", 30, minimum=0),
@@ -139,7 +143,7 @@ class Settings:
             "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
             "BABEL_DEFAULT_LOCALE": self.default_language,
             "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
-            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "RATELIMIT_HEADERS_ENABLED": False,
         }
         for f in fields(self):
