@@ -1,7 +1,8 @@
-"""Import batches: who imported which file (by hash), when, how, and what came of it.
+"""Import batches: who imported which file (by keyed MAC), when, how, and what came of it.
 
-No personal data and no file name (a file name can be a woman's name): the SHA-256 of the
-uploaded bytes identifies the file. Each imported row carries ``external_ref`` on its own table.
+No personal data and no file name (a file name can be a woman's name): a keyed MAC of the
+uploaded bytes identifies the file (an unkeyed hash would let anyone holding the database
+confirm a guessed file). Each imported row carries ``external_ref`` on its own table.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ class ImportBatch(Base):
     source: Mapped[str] = mapped_column(String(10))
     mode: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12))
-    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Keyed MAC of the uploaded file(s), hex (services/imports/auditing.py file_mac): tells
+    # which batches came from the same file without an unkeyed hash of its content.
+    file_mac: Mapped[str] = mapped_column(String(64), index=True)
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_accepted: Mapped[int] = mapped_column(default=0)
     rows_rejected: Mapped[int] = mapped_column(default=0)

@@ -1,4 +1,4 @@
-"""Imports (issue 7): import batches (who, when, file hash, counts, status).
+"""Imports (issue 7): import batches (who, when, keyed file MAC, counts, status).
 
 Imported rows carry ``external_ref`` on their own tables (migration 0003), so no other table
 changes here.
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=10), nullable=False),
         sa.Column("mode", sa.String(length=12), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("file_sha256", sa.String(length=64), nullable=False),
+        sa.Column("file_mac", sa.String(length=64), nullable=False),
         *[sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS],
         sa.Column("error_code", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(["org_unit_id"], ["org_units.id"],
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_batches")),
     )
     with op.batch_alter_table("import_batches") as batch_op:
-        batch_op.create_index(batch_op.f("ix_import_batches_file_sha256"), ["file_sha256"])
+        batch_op.create_index(batch_op.f("ix_import_batches_file_mac"), ["file_mac"])
         batch_op.create_index(batch_op.f("ix_import_batches_org_unit_id"), ["org_unit_id"])
         batch_op.create_index(batch_op.f("ix_import_batches_user_id"), ["user_id"])
 
@@ -50,5 +50,5 @@ def downgrade() -> None:
     with op.batch_alter_table("import_batches") as batch_op:
         batch_op.drop_index(batch_op.f("ix_import_batches_user_id"))
         batch_op.drop_index(batch_op.f("ix_import_batches_org_unit_id"))
-        batch_op.drop_index(batch_op.f("ix_import_batches_file_sha256"))
+        batch_op.drop_index(batch_op.f("ix_import_batches_file_mac"))
     op.drop_table("import_batches")

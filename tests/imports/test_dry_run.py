@@ -88,16 +88,49 @@ def test_referral_dates_must_follow_each_other(dry_run, provider):
 
 
 def test_duplicate_of_an_existing_case_by_blind_index(dry_run, make_case, org, provider):
-    make_case(org.c1, national_id="036195000123", phone="0987654321")
-    make_case(org.c3, full_name="Lê Thị Khác", national_id="036195000999", phone="0911111111")
+    mine = make_case(org.c1, national_id="036195000123", phone="0987654321")
+    theirs = make_case(org.c3, full_name="Lê Thị Khác", national_id="036195000999",
+                       phone="0911111111")
     data = workbook_bytes({"cases": [case_row(), case_row(
         "HS-2", full_name="Phạm Thị Hai", national_id="036195000999", phone="0922222222")]})
     report = dry_run(data)
     found = problems(report)
     assert "existing case (C1-" in found[("cases", 2, "national_id")]
-    # The other unit's case is named by nothing at all.
-    assert "held by another unit" in found[("cases", 3, "national_id")]
-    assert "C3-" not in found[("cases", 3, "national_id")]
+    # The other unit's case is named by nothing at all: not the kind of match, not the
+    # column, not the unit, not the case number; the row only needs a supervisor's review.
+    assert [(column, message) for (sheet, row, column), message in found.items()
+            if (sheet, row) == ("cases", 3)] == [
+        (None, "This row needs a supervisor's review before import; it will not be imported "
+               "from this file.")]
+    assert report.counts["cases"].rejected == 2
+    # Both matched cases are kept for the audit trail, with which one lay outside the scope.
+    assert report.matched_cases == {mine.id: False, theirs.id: True}
+
+
+@pytest.mark.parametrize("same", [
+    {"phone": "0911111111"},
+    {"full_name": "Lê Thị Khác", "date_of_birth": "01/02/1990"},
+])
+def test_any_match_outside_the_scope_blocks_the_row_without_saying_why(
+        dry_run, make_case, org, provider, same):
+    make_case(org.c3, full_name="Lê Thị Khác", date_of_birth=date(1990, 2, 1),
+              national_id="036195000999", phone="0911111111")
+    row = case_row(**{"full_name": "Phạm Thị Hai", "national_id": None,
+                      "phone": "0922222222", "date_of_birth": "03/04/1991", **same})
+    report = dry_run(workbook_bytes({"cases": [row]}))
+    found = problems(report)
+    assert list(found) == [("cases", 2, None)]
+    assert "supervisor's review" in found[("cases", 2, None)]
+    assert not report.warnings
+    assert report.counts["cases"].accepted == 0
+
+
+def test_a_phone_match_inside_the_scope_only_warns(dry_run, make_case, org, provider):
+    make_case(org.c2, full_name="Lê Thị Khác", national_id=None, phone="0911111111")
+    report = dry_run(workbook_bytes({"cases": [case_row(phone="0911111111")]}))
+    assert report.clean
+    assert "phone number" in _warnings(report)[("cases", 2, "phone")]
+    assert report.counts["cases"].accepted == 1
 
 
 def test_duplicates_inside_the_workbook(dry_run, provider):
@@ -153,7 +186,7 @@ def test_a_referral_without_a_valid_share_consent_is_warned_not_blocked(
     user = make_user("caseworker", unit=org.d1)
     importer.apply(dry_run(workbook_bytes({"cases": [case_row()], "needs": [need_row()],
                                            "consents": [consent]})),
-                   actor=user, scope_unit=org.d1, file_sha256="c" * 64, mode="all",
+                   actor=user, scope_unit=org.d1, file_mac="c" * 64, mode="all",
                    source="cli")
     db.session.commit()
     report = dry_run(workbook_bytes({"referrals": [referral_row()]}))

@@ -76,7 +76,7 @@ def test_upload_report_import_result(client, make_user, login, org, provider, ca
             batch.consents_created, batch.transfers_created, batch.closures_created) == (
         "completed", 2, 2, 2, 1, 1, 1)
     assert batch.user_id == user.id
-    assert len(batch.file_sha256) == 64
+    assert len(batch.file_mac) == 64  # keyed: see test_hardening.py
     first = db.session.scalar(select(Case).where(Case.external_ref == "imp:C1:hs:HS-1"))
     assert first.full_name == CANARY_NAME
     assert first.status == "closed"
@@ -136,7 +136,7 @@ def test_new_rows_attach_to_cases_imported_earlier(dry_run, app, org, provider, 
 
     user = make_user("caseworker", unit=org.d1)
     report = dry_run(workbook_bytes({"cases": [case_row()], "needs": [need_row()]}))
-    importer.apply(report, actor=user, scope_unit=org.d1, file_sha256="0" * 64, mode="all",
+    importer.apply(report, actor=user, scope_unit=org.d1, file_mac="0" * 64, mode="all",
                    source="cli")
     db.session.commit()
     report = dry_run(workbook_bytes({"needs": [need_row("NC-2", category="jobs")],
@@ -144,7 +144,7 @@ def test_new_rows_attach_to_cases_imported_earlier(dry_run, app, org, provider, 
                                      "closures": [{"case_ref": "HS-1", "closed_on": "01/12/2021",
                                                    "reason": "moved_away"}]}))
     assert report.clean, [str(p.message) for p in report.errors]
-    importer.apply(report, actor=user, scope_unit=org.d1, file_sha256="1" * 64, mode="all",
+    importer.apply(report, actor=user, scope_unit=org.d1, file_mac="1" * 64, mode="all",
                    source="cli")
     db.session.commit()
     assert count(Need) == 2
@@ -166,10 +166,10 @@ def test_a_failure_in_the_middle_leaves_nothing(dry_run, app, org, provider, mak
     make_case(org.c1, external_ref="imp:C1:hs:HS-1100", national_id=None, phone=None)
     before = [count(m) for m in (Case, CaseEvent, AuditEvent, Subject, BlindIndexEntry)]
     with pytest.raises(Exception):  # noqa: B017,PT011 - the database refuses the row
-        importer.apply(report, actor=user, scope_unit=org.d1, file_sha256="2" * 64,
+        importer.apply(report, actor=user, scope_unit=org.d1, file_mac="2" * 64,
                        mode="all", source="cli")
     db.session.rollback()
-    importer.record_failure(actor=user, scope_unit=org.d1, file_sha256="2" * 64, mode="all",
+    importer.record_failure(actor=user, scope_unit=org.d1, file_mac="2" * 64, mode="all",
                             source="cli", report=report, error=RuntimeError())
     db.session.commit()
     assert [count(m) for m in (Case, CaseEvent, Subject, BlindIndexEntry)] == \
@@ -212,7 +212,7 @@ def test_other_units_batches_are_not_found(client, make_user, login, org, provid
 
     other = make_user("caseworker", unit=org.d2)
     batch = ImportBatch(user_id=other.id, org_unit_id=org.d2.id, source="web", mode="all",
-                        status="completed", file_sha256="3" * 64)
+                        status="completed", file_mac="3" * 64)
     db.session.add(batch)
     db.session.commit()
     login(client, make_user("caseworker", unit=org.d1))
@@ -234,7 +234,7 @@ def test_template_download(client, make_user, login, org, provider):
 
 
 def test_command_line_import(app, org, provider, make_user, tmp_path):
-    user = make_user("admin", unit=org.province)
+    user = make_user("supervisor", unit=org.province)
     path = tmp_path / "nhap.xlsx"
     path.write_bytes(full_workbook())
     runner = app.test_cli_runner()

@@ -1,9 +1,13 @@
 """``flask import-records PATH --unit CODE --as-user USERNAME [--dry-run] [--clean-only]``.
 
-For administrators moving a district's files in at once. No secret is taken on the command
-line: the account is named, not authenticated (whoever runs ``flask`` on the server already
-holds the keys); it must be an active account allowed to import into ``--unit``. The file is
-read into memory; nothing from it is printed but problems by sheet, row and column.
+For the server's operator (an administrator) moving a district's files in at once. No secret
+is taken on the command line: the account is named, not authenticated (whoever runs ``flask``
+on the server already holds the keys). The import is recorded as that account's, so it must be
+an active caseworker or supervisor (``Permission.IMPORT_RECORDS``; administrator accounts see
+no case content and cannot be named) whose unit's subtree covers ``--unit``. The rules are the
+web's: the same checks, the same limits on matches outside the scope, the same audit events.
+The file is read into memory; nothing from it is printed but problems by sheet, row and
+column.
 """
 
 from __future__ import annotations
@@ -15,14 +19,14 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from casework.authz import Permission, has_permission, unit_in_scope
+from casework.authz import import_scope
 from casework.blueprints.imports import bp
 from casework.extensions import db
 from casework.models.org import OrgUnit
 from casework.models.user import User
 from casework.services.errors import DomainError
 from casework.services.imports import apply as importer
-from casework.services.imports import reader, template, validate
+from casework.services.imports import auditing, reader, template, validate
 
 
 def _uploads(path: Path) -> list[reader.Upload]:
@@ -41,7 +45,8 @@ def _uploads(path: Path) -> list[reader.Upload]:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--unit", "unit_code", required=True, help="Code of the unit whose subtree the "
               "records belong to.")
-@click.option("--as-user", "username", required=True, help="The account recorded as importer.")
+@click.option("--as-user", "username", required=True, help="The caseworker or supervisor "
+              "account recorded as importer (its unit must cover --unit).")
 @click.option("--dry-run", is_flag=True, help="Check only; write nothing.")
 @click.option("--clean-only", is_flag=True, help="Import the clean rows, reject the others.")
 @click.option("--rejected-file", type=click.Path(dir_okay=False, path_type=Path),
@@ -49,22 +54,29 @@ def _uploads(path: Path) -> list[reader.Upload]:
 def import_records(path: Path, unit_code: str, username: str, dry_run: bool, clean_only: bool,
                    rejected_file: Path | None) -> None:
     """Import existing records from a workbook (or a folder of CSV files, one per sheet)."""
-    from casework.blueprints.imports.views import file_hash
-
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code.strip().upper()))
     if unit is None:
         raise click.ClickException(f"No organisation unit with code {unit_code}.")
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not has_permission(user, Permission.IMPORT_RECORDS) \
-            or not unit_in_scope(user, unit):
-        raise click.ClickException("That account does not exist, is inactive, or may not "
-                                   "import into this unit.")
+    scope = import_scope(user) if user is not None and user.active else None
+    if scope is None or not unit.is_within(scope):
+        raise click.ClickException("That account does not exist, is inactive, is not a "
+                                   "caseworker or supervisor, or may not import into this unit.")
     uploads = _uploads(path)
     try:
         book = reader.read_uploads(uploads)
         report = validate.check(db.session, book, unit)
+    except validate.TooManyOutsideMatches as refused:
+        db.session.rollback()
+        auditing.record_refused(unit=unit, source="cli", reason="outside_matches",
+                                matched=refused.matched_cases, actor=user)
+        db.session.commit()
+        raise click.ClickException(str(refused.message)) from None
     except reader.FileRefused as refused:
         raise click.ClickException(str(refused.message)) from None
+    db.session.rollback()  # the dry run wrote nothing; keep only its audit events
+    auditing.record_checked(report, unit=unit, source="cli", actor=user)
+    db.session.commit()
     for problem in report.sorted_problems():
         kind = "LỖI" if problem.severity == "error" else "KIỂM TRA"
         where = f"{problem.sheet_title} dòng {problem.row}"
@@ -76,14 +88,13 @@ def import_records(path: Path, unit_code: str, username: str, dry_run: bool, cle
         click.echo(f"{sheet.title}: {c.total} dòng, {c.accepted} sẵn sàng, {c.rejected} lỗi, "
                    f"{c.existing} đã nhập trước đó")
     if dry_run:
-        db.session.rollback()
         click.echo("Dry run: nothing was written.")
         sys.exit(0 if report.clean else 1)
     mode = "clean_only" if clean_only else "all"
-    digest = file_hash(uploads)
+    digest = auditing.file_mac(uploads)
     try:
         with click.progressbar(length=len(report.cases), label="Importing") as bar:
-            batch = importer.apply(report, actor=user, scope_unit=unit, file_sha256=digest,
+            batch = importer.apply(report, actor=user, scope_unit=unit, file_mac=digest,
                                    mode=mode, source="cli", progress=bar.update)
         db.session.commit()
     except DomainError as error:
@@ -91,7 +102,7 @@ def import_records(path: Path, unit_code: str, username: str, dry_run: bool, cle
         raise click.ClickException(str(error.message)) from None
     except Exception as error:
         db.session.rollback()
-        importer.record_failure(actor=user, scope_unit=unit, file_sha256=digest, mode=mode,
+        importer.record_failure(actor=user, scope_unit=unit, file_mac=digest, mode=mode,
                                 source="cli", report=report, error=error)
         db.session.commit()
         raise click.ClickException(f"The import failed ({type(error).__name__}); nothing "

@@ -3,17 +3,22 @@
 Uploads live in memory during a request and, between the report and the import, only as a
 sealed temporary file (``services/imports/staging.py``) deleted afterwards. Nothing from the
 file is logged; the report shows problems by sheet, row and column, never cell values.
+
+For caseworkers and supervisors only (``Permission.IMPORT_RECORDS``; admins see no case
+content). A dry run tells whether rows match women already on file, so it is rate-limited per
+user (``CASEWORK_IMPORT_CHECK_RATE_LIMIT``, default 10 per hour) and audited with the matched
+cases' ids (``services/imports/checks_duplicates.py``, ``auditing.py``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -29,12 +34,12 @@ from casework import audit
 from casework.authz import Permission, deny, import_scope, requires, unit_in_scope
 from casework.blueprints.imports import bp
 from casework.blueprints.imports.forms import ApplyForm, CancelForm, UploadForm
-from casework.extensions import db
+from casework.extensions import db, limiter
 from casework.models.imports import ImportBatch
 from casework.services import org_units
 from casework.services.errors import DomainError
 from casework.services.imports import apply as importer
-from casework.services.imports import reader, staging, template, validate
+from casework.services.imports import auditing, reader, staging, template, validate
 
 log = logging.getLogger("casework.imports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -54,11 +59,20 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def file_hash(uploads: list[reader.Upload]) -> str:
-    digest = hashlib.sha256()
-    for upload in sorted(uploads, key=lambda u: u.filename):
-        digest.update(hashlib.sha256(upload.data).digest())
-    return digest.hexdigest()
+def _user_key() -> str:
+    return f"user:{getattr(current_user, 'id', 'anon')}"
+
+
+def _check_limit() -> str:
+    return str(current_app.config.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"))
+
+
+@bp.errorhandler(429)
+def too_many_checks(_error: Exception):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    audit.record("import.rate_limited", outcome="denied")
+    db.session.commit()
+    return _no_store(Response(render_template("imports/too_many.html"), status=429))
 
 
 def _reference_lists(unit: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -103,6 +117,7 @@ def download_template():  # type: ignore[no-untyped-def]
 
 @bp.post("/check")
 @requires(Permission.IMPORT_RECORDS)
+@limiter.limit(_check_limit, key_func=_user_key)
 def check():  # type: ignore[no-untyped-def]
     unit = _scope()
     form = UploadForm()
@@ -114,27 +129,27 @@ def check():  # type: ignore[no-untyped-def]
     staging.discard(session.pop(STAGED, None))
     try:
         report = _check(uploads, unit)
+    except validate.TooManyOutsideMatches as refused:
+        db.session.rollback()
+        return _refused(refused.message, unit, "outside_matches", refused.matched_cases)
     except reader.FileRefused as refused:
-        return _refused(refused.message, unit)
+        return _refused(refused.message, unit, "file")
     except Exception as error:
         db.session.rollback()
         log.warning("import check failed: %s", type(error).__name__)
         return _refused(_("The file could not be read. Save it again as .xlsx from the "
-                          "template and try again."), unit)
-    digest = file_hash(uploads)
+                          "template and try again."), unit, "unreadable")
     session[STAGED] = staging.stage(current_user.id, uploads)
-    session[STAGED + "_hash"] = digest
-    audit.record("import.checked", details={
-        "unit": unit.id, "rows": sum(c.total for c in report.counts.values()),
-        "errors": len(report.errors), "warnings": len(report.warnings)})
+    auditing.record_checked(report, unit=unit, source="web")
     db.session.commit()
     return _no_store(Response(render_template(
         "imports/report.html", report=report, apply_form=ApplyForm(), cancel_form=CancelForm(),
         problems=report.sorted_problems()[:500], sheets=validate.spec.SHEETS)))
 
 
-def _refused(message: Any, unit: Any) -> Response:
-    audit.record("import.refused", outcome="denied", details={"unit": unit.id})
+def _refused(message: Any, unit: Any, reason: str,
+             matched: dict[Any, bool] | None = None) -> Response:
+    auditing.record_refused(unit=unit, source="web", reason=reason, matched=matched)
     db.session.commit()
     batches: list[ImportBatch] = []
     page = render_template("imports/index.html", form=UploadForm(), batches=batches, unit=unit,
@@ -156,13 +171,21 @@ def apply():  # type: ignore[no-untyped-def]
         flash(_("The uploaded file is no longer available; upload it again."), "error")
         return redirect(url_for("imports.index"))
     mode = form.mode.data
-    digest = file_hash(uploads)
+    digest = auditing.file_mac(uploads)
     report: validate.Report | None = None
     try:
         report = _check(uploads, unit)  # again: the database may have changed since
-        batch = importer.apply(report, actor=current_user, scope_unit=unit, file_sha256=digest,
+        auditing.record_matches(report.matched_cases, unit=unit, source="web", stage="apply")
+        batch = importer.apply(report, actor=current_user, scope_unit=unit, file_mac=digest,
                                mode=mode, source="web")
         db.session.commit()
+    except validate.TooManyOutsideMatches as refused:
+        db.session.rollback()
+        auditing.record_refused(unit=unit, source="web", reason="outside_matches",
+                                matched=refused.matched_cases)
+        db.session.commit()
+        flash(str(refused.message), "error")
+        return redirect(url_for("imports.index"))
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -170,7 +193,7 @@ def apply():  # type: ignore[no-untyped-def]
     except Exception as error:
         db.session.rollback()
         log.warning("import failed and was rolled back: %s", type(error).__name__)
-        importer.record_failure(actor=current_user, scope_unit=unit, file_sha256=digest,
+        importer.record_failure(actor=current_user, scope_unit=unit, file_mac=digest,
                                 mode=mode, source="web", report=report, error=error)
         db.session.commit()
         flash(_("The import failed and nothing was saved. Check the file and try again; if it "
@@ -194,7 +217,7 @@ def cancel():  # type: ignore[no-untyped-def]
     return redirect(url_for("imports.index"))
 
 
-@bp.get("/batches/<int:batch_id>")
+@bp.get("/batches/<id:batch_id>")
 @requires(Permission.IMPORT_RECORDS)
 def result(batch_id: int):  # type: ignore[no-untyped-def]
     batch = db.session.get(ImportBatch, batch_id)

@@ -464,7 +464,7 @@ class Writer:
             setattr(self.batch, name, value)
 
 
-def apply(report: Report, *, actor: User, scope_unit: OrgUnit, file_sha256: str, mode: str,
+def apply(report: Report, *, actor: User, scope_unit: OrgUnit, file_mac: str, mode: str,
           source: str, progress: Progress | None = None) -> ImportBatch:
     """Write the accepted rows of ``report`` (flush only). Raises DomainError when ``mode`` is
     "all" and the dry run found errors; any other exception means the caller must roll back."""
@@ -477,7 +477,7 @@ def apply(report: Report, *, actor: User, scope_unit: OrgUnit, file_sha256: str,
         raise DomainError(_l("There is nothing new to import in this file."))
     counts = report.counts.values()
     batch = ImportBatch(user_id=actor.id, org_unit_id=scope_unit.id, source=source, mode=mode,
-                        status="completed", file_sha256=file_sha256,
+                        status="completed", file_mac=file_mac,
                         rows_total=sum(c.total for c in counts),
                         rows_accepted=report.accepted_rows,
                         rows_rejected=sum(c.rejected for c in counts),
@@ -498,12 +498,12 @@ def apply(report: Report, *, actor: User, scope_unit: OrgUnit, file_sha256: str,
     return batch
 
 
-def record_failure(*, actor: User, scope_unit: OrgUnit, file_sha256: str, mode: str,
+def record_failure(*, actor: User, scope_unit: OrgUnit, file_mac: str, mode: str,
                    source: str, report: Report | None, error: BaseException) -> ImportBatch:
     """After a rollback: note the failed attempt (no rows were written). The caller commits."""
     counts = report.counts.values() if report else []
     batch = ImportBatch(user_id=actor.id, org_unit_id=scope_unit.id, source=source, mode=mode,
-                        status="failed", file_sha256=file_sha256,
+                        status="failed", file_mac=file_mac,
                         rows_total=sum(c.total for c in counts),
                         rows_accepted=0, rows_rejected=sum(c.rejected for c in counts),
                         rows_existing=report.existing_rows if report else 0,
