@@ -9,7 +9,8 @@ created) and removed at the end unless ``--keep``; it is migrated and loaded wit
 units, partners and accounts. The workbook is synthetic (no real person), built in memory:
 ``--cases`` cases spread over the demo communes, each with one need, one referral with its
 outcome and one consent; a tenth are transferred and a fifth closed. The import runs as the
-provincial admin, like ``flask import-records``; the audit chain is verified afterwards.
+provincial supervisor (admins cannot import), like ``flask import-records --as-user``; the
+audit chain is verified afterwards.
 Target (issue 7): under 60 s for 10,000 cases on SQLite and on PostgreSQL.
 
 Measured on the 2-core machine (other test runs going on), three runs each:
@@ -150,7 +151,8 @@ def main() -> None:
         units = list(db.session.scalars(select(OrgUnit.code).where(OrgUnit.depth == 2)))
         providers = list(db.session.scalars(select(ServiceProvider.code)))
         province = db.session.scalar(select(OrgUnit).where(OrgUnit.depth == 0))
-        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        importer = db.session.scalar(select(User).where(  # the province's supervisor
+            User.role == "supervisor", User.org_unit_id == province.id))
         data = build_workbook(units, providers, args.cases)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -164,7 +166,7 @@ def main() -> None:
                 print("problem:", problem.sheet, problem.row, problem.column, problem.message)
             raise SystemExit("the synthetic workbook should be clean")
         t2 = time.perf_counter()
-        batch = apply.apply(report, actor=admin, scope_unit=province, file_sha256="0" * 64,
+        batch = apply.apply(report, actor=importer, scope_unit=province, file_mac="0" * 64,
                             mode="all", source="cli")
         db.session.commit()
         timings["write + commit"] = time.perf_counter() - t2
