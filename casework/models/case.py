@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.crypto import (
@@ -116,10 +116,28 @@ class CaseNumberCounter(Base):
     last: Mapped[int] = mapped_column(default=0)
 
 
+class LateEntryReason(EncryptedSubjectMixin, Base):
+    """The free-text reason given for a late ("backdated") entry: S+ text, encrypted under her
+    data key, so it is unreadable after erasure. Events point at it by ``late_reason_id``."""
+
+    __tablename__ = "late_entry_reasons"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    reason = encrypted(str)
+
+    def __repr__(self) -> str:  # no personal data, ever
+        return f"<LateEntryReason {self.id}>"
+
+
 class CaseEvent(Base):
     """A timeline entry without personal content: status changes, transfers, consent, merges.
 
     ``details`` is a short JSON object of codes and ids only (never names, phones or notes).
+    A late entry's free-text reason is a :class:`LateEntryReason` (encrypted), never a column
+    here: ``backdate_reason`` is kept only so older bulk writers' ``None`` still fits, and the
+    database refuses any other value.
     """
 
     __tablename__ = "case_events"
@@ -130,7 +148,11 @@ class CaseEvent(Base):
     effective_date: Mapped[date] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    backdate_reason: Mapped[str | None] = mapped_column(String(200))
+    backdate_reason: Mapped[str | None] = mapped_column(String(200))  # always NULL (see above)
+    late_reason_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("late_entry_reasons.id"))
     details: Mapped[str | None] = mapped_column(Text)
 
     actor: Mapped[User | None] = relationship()
+    late_reason: Mapped[LateEntryReason | None] = relationship()
+
+    __table_args__ = (CheckConstraint("backdate_reason IS NULL", name="no_clear_reason"),)

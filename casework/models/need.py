@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.crypto import EncryptedSubjectMixin, encrypted
 from casework.db import Base, utcnow
-from casework.models.case import Case
+from casework.models.case import Case, LateEntryReason
 
 
 class Need(EncryptedSubjectMixin, Base):
@@ -49,6 +49,9 @@ class NeedEvent(Base):
     effective_date: Mapped[date] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reason: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(40))  # a code only (referral_declined...)
+    # A late entry's free-text reason lives encrypted in LateEntryReason.
+    late_reason_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("late_entry_reasons.id"))
 
     need: Mapped[Need] = relationship(back_populates="events")
+    late_reason: Mapped[LateEntryReason | None] = relationship()

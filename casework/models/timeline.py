@@ -29,9 +29,9 @@ class CaseNote(EncryptedSubjectMixin, Base):
     effective_date: Mapped[date] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    backdate_reason: Mapped[str | None] = mapped_column(String(200))
 
     body = encrypted(str)
+    backdate_reason = encrypted(str)  # free text about a late entry: S+
 
     case: Mapped[Case] = relationship()
     author: Mapped[User | None] = relationship()

@@ -18,14 +18,29 @@ from casework.domain import CLOSE_REASONS
 from casework.extensions import db
 from casework.models.case import Case, CaseCustody, CaseEpisode, CaseEvent
 from casework.models.org import OrgUnit
-from casework.services.effective_dates import check_date, clean_text, stated, today
-from casework.services.errors import DomainError
+from casework.services.cases import late_entry_reason, require_accepts_entries
+from casework.services.effective_dates import check_date, stated, today
+from casework.services.errors import DomainError, StaleObjectError
+
+STALE_CASE = _l("Someone else changed this case a moment ago. Nothing was saved: check the "
+                "case and try again.")
+
+
+def check_version(case: Case, expected_version: int | None) -> None:
+    """Refuse a form loaded before someone else changed the case (StaleObjectError → 409).
+
+    ``expected_version`` None means an internal caller (no form), which is not checked;
+    views always pass the form's value (or -1 when it is missing or not a number).
+    """
+    if expected_version is not None and expected_version != case.version:
+        raise StaleObjectError(STALE_CASE)
 
 
 def _event(case: Case, kind: str, on: date, actor: Any, backdate: str | None = None,
            **details: Any) -> None:
     db.session.add(CaseEvent(case_id=case.id, kind=kind, effective_date=on,
-                             actor_id=getattr(actor, "id", None), backdate_reason=backdate,
+                             actor_id=getattr(actor, "id", None),
+                             late_reason=late_entry_reason(case.id, case.subject_id, backdate),
                              details=json.dumps(details, sort_keys=True) if details else None))
 
 
@@ -43,12 +58,16 @@ def last_closed_on(case: Case) -> date | None:
 
 
 def transfer_case(case: Case, to_unit: OrgUnit, *, on: date | None, actor: Any,
-                  backdate_reason: str | None = None) -> None:
+                  backdate_reason: str | None = None,
+                  expected_version: int | None = None) -> None:
     """She moved: ``to_unit`` holds the case from ``on``; the old custody ends on ``on``.
 
     Raises DomainError for a closed or merged case, the same or an inactive unit, or a date
-    in the future, before the current holder took over, or backdated without a reason.
+    in the future, before the current holder took over, or backdated without a reason;
+    StaleObjectError for a stale form.
     """
+    require_accepts_entries(case)
+    check_version(case, expected_version)
     if case.status != "open":
         raise DomainError(_l("Reopen the case before transferring it."))
     if not to_unit.active or to_unit.id == case.org_unit_id:
@@ -73,10 +92,12 @@ def transfer_case(case: Case, to_unit: OrgUnit, *, on: date | None, actor: Any,
 
 
 def close_case(case: Case, *, on: date | None, reason_code: str, actor: Any,
-               backdate_reason: str | None = None) -> None:
+               backdate_reason: str | None = None, expected_version: int | None = None) -> None:
     """Close the open episode on ``on`` with a reason. Raises DomainError when not open, for an
     unknown reason, or a date in the future / before the episode opened / backdated without
-    a reason."""
+    a reason; StaleObjectError for a stale form."""
+    require_accepts_entries(case)
+    check_version(case, expected_version)
     episode = open_episode(case)
     if case.status != "open" or episode is None:
         raise DomainError(_l("The case is already closed."))
@@ -97,8 +118,11 @@ def close_case(case: Case, *, on: date | None, reason_code: str, actor: Any,
 
 
 def reopen_case(case: Case, *, on: date | None, actor: Any,
-                backdate_reason: str | None = None) -> None:
-    """Open a new episode from ``on`` (not before the last closure). Raises DomainError."""
+                backdate_reason: str | None = None, expected_version: int | None = None) -> None:
+    """Open a new episode from ``on`` (not before the last closure). Raises DomainError, and
+    StaleObjectError for a stale form."""
+    require_accepts_entries(case)
+    check_version(case, expected_version)
     if case.status != "closed" or case.merged_into_id is not None:
         raise DomainError(_l("Only a closed case can be reopened."))
     day = stated(on, "on")
@@ -112,14 +136,15 @@ def reopen_case(case: Case, *, on: date | None, actor: Any,
     db.session.flush()
 
 
-def merge_cases(survivor: Case, duplicate: Case, *, actor: Any, note: str | None = None) -> None:
+def merge_cases(survivor: Case, duplicate: Case, *, actor: Any) -> None:
     """Merge ``duplicate`` into ``survivor`` (a supervisor's decision after a duplicate warning).
 
     Both histories are kept: the duplicate's needs, consents, referrals, notes and follow-ups
     move to the survivor (they keep their own encryption subject); the duplicate is closed on
     the merge date (reason "merged"), its custody ends, and it points to the survivor. Lists,
-    search and reports leave merged cases out. Raises DomainError for the same case or a case
-    already merged.
+    search and reports leave merged cases out. Raises DomainError for the same case, a case
+    already merged, or a survivor whose data was erased (it takes no more entries). No free
+    text is taken: the decision is recorded as codes and case ids only.
     """
     from casework.models.consent import Consent
     from casework.models.need import Need
@@ -130,7 +155,7 @@ def merge_cases(survivor: Case, duplicate: Case, *, actor: Any, note: str | None
         raise DomainError(_l("Choose two different cases."), "other")
     if survivor.merged_into_id is not None or duplicate.merged_into_id is not None:
         raise DomainError(_l("One of these cases was already merged."), "other")
-    clean_text(note, limit=200, field="note")
+    require_accepts_entries(survivor)
     day = today()
     for model in (Need, Consent, Referral, CaseNote, FollowUp):
         db.session.execute(update(model).where(model.case_id == duplicate.id)

@@ -8,6 +8,7 @@ analytical fields (group, unit, intake date, birth-year band, referral source) r
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,7 +21,14 @@ from casework.crypto import new_subject
 from casework.crypto.normalize import normalize_national_id, normalize_phone
 from casework.domain import CASE_GROUPS, REFERRAL_SOURCES, birth_year_band
 from casework.extensions import db
-from casework.models.case import Case, CaseCustody, CaseEpisode, CaseEvent, CaseNumberCounter
+from casework.models.case import (
+    Case,
+    CaseCustody,
+    CaseEpisode,
+    CaseEvent,
+    CaseNumberCounter,
+    LateEntryReason,
+)
 from casework.models.org import UNIT_LEVEL, OrgUnit
 from casework.services.effective_dates import check_date, clean_text, stated, today
 from casework.services.errors import DomainError, StaleObjectError
@@ -33,6 +41,36 @@ PERSONAL_FIELDS = ("full_name", "other_names", "date_of_birth", "national_id", "
 MOBILE_RE = re.compile(r"^0[35789]\d{8}$")
 LANDLINE_RE = re.compile(r"^02\d{9}$")
 EARLIEST_BIRTH_YEAR = 1930
+
+
+CLOSED_TO_ENTRIES = _l("This case is kept for history only (her data was erased or the case "
+                       "was merged into another): it takes no more entries.")
+
+
+def require_accepts_entries(case: Case) -> None:
+    """THE check every writer calls first: an erased or merged case takes no more entries.
+
+    Raises DomainError (HTTP 400 in the views) naming why nothing was written. The rule itself
+    is :func:`casework.authz.case_accepts_entries`.
+    """
+    from casework.authz import case_accepts_entries
+
+    if not case_accepts_entries(case):
+        raise DomainError(CLOSED_TO_ENTRIES)
+
+
+def late_entry_reason(case_id: uuid.UUID, subject_id: uuid.UUID,
+                      reason: str | None) -> LateEntryReason | None:
+    """A late entry's free-text reason, encrypted under her data key (None without a reason).
+
+    Events point at this row; the text is S+ and disappears with her data key on erasure.
+    """
+    if not reason:
+        return None
+    row = LateEntryReason(id=uuid.uuid4(), case_id=case_id, subject_id=subject_id)
+    row.reason = reason
+    db.session.add(row)
+    return row
 
 
 def clean_phone(value: str | None) -> str | None:
@@ -217,7 +255,8 @@ def open_case(data: CaseInput, *, unit: OrgUnit, actor: Any) -> Case:
     db.session.add(case)
     db.session.flush()
     db.session.add(CaseEvent(case_id=case.id, kind="opened", effective_date=intake,
-                             actor_id=actor_id, backdate_reason=reason))
+                             actor_id=actor_id,
+                             late_reason=late_entry_reason(case.id, case.subject_id, reason)))
     audit.record("case.created", target_type="case", target_id=case.id, actor=actor,
                  fields=[k for k in PERSONAL_FIELDS if values[k] is not None],
                  details={"group": data.group, "unit": unit.id})
@@ -232,6 +271,7 @@ def update_case(case: Case, data: CaseInput, *, expected_version: int | None,
     Raises StaleObjectError when someone saved the case since the form was loaded, and
     DomainError for bad values. The intake date is not edited here (it anchors episodes).
     """
+    require_accepts_entries(case)
     if expected_version is None or expected_version != case.version:
         raise StaleObjectError(_l("Someone else saved this case while you were editing. "
                                   "Your changes are below: check them against the saved "

@@ -23,6 +23,7 @@ from casework.domain import CONSENT_METHODS, CONSENT_PURPOSES, SERVICE_CATEGORIE
 from casework.extensions import db
 from casework.models.case import Case, CaseEvent
 from casework.models.consent import Consent
+from casework.services.cases import late_entry_reason, require_accepts_entries
 from casework.services.effective_dates import check_date, clean_text, stated, today
 from casework.services.errors import DomainError
 
@@ -65,14 +66,6 @@ def shareable_fields(consent: Consent | None) -> tuple[str, ...]:
     return tuple(f for f in SHAREABLE_FIELDS if f in chosen)
 
 
-def has_valid_consent(case: Case, purpose: str, on: date | None = None) -> bool:
-    """Whether ``case`` has a valid consent for a purpose other than sharing (e.g. contact)."""
-    day = on or today()
-    rows = db.session.scalars(
-        select(Consent).where(Consent.case_id == case.id, Consent.purpose == purpose)).all()
-    return any(c.is_valid_on(day) for c in rows)
-
-
 @dataclass
 class ConsentInput:
     purpose: str
@@ -89,13 +82,16 @@ class ConsentInput:
 def _event(case: Case, kind: str, on: date, actor: Any, reason: str | None,
            details: str | None = None) -> None:
     db.session.add(CaseEvent(case_id=case.id, kind=kind, effective_date=on,
-                             actor_id=getattr(actor, "id", None), backdate_reason=reason,
+                             actor_id=getattr(actor, "id", None),
+                             late_reason=late_entry_reason(case.id, case.subject_id, reason),
                              details=details))
 
 
 def record_consent(case: Case, data: ConsentInput, *, actor: Any) -> Consent:
     """Record one consent. Raises DomainError for an unknown purpose/method, a share consent
-    without a service category or fields, bad dates, or a verbal consent without a witness."""
+    without a service category or fields, a date in the future or before the intake date, or a
+    verbal consent without a witness."""
+    require_accepts_entries(case)
     if case.status != "open":
         raise DomainError(_l("Reopen the case before recording consent."))
     if data.purpose not in CONSENT_PURPOSES:
@@ -115,7 +111,9 @@ def record_consent(case: Case, data: ConsentInput, *, actor: Any) -> Consent:
     else:
         category = None
     given_on = stated(data.given_on, "given_on")
-    reason = check_date(given_on, field="given_on", backdate_reason=data.backdate_reason)
+    reason = check_date(given_on, field="given_on", not_before=case.intake_date,
+                        not_before_message=_l("The date cannot be before the intake date."),
+                        backdate_reason=data.backdate_reason)
     if data.expires_on is not None and data.expires_on <= given_on:
         raise DomainError(_l("The expiry date must be after the date consent was given."),
                           "expires_on")
@@ -144,6 +142,7 @@ def withdraw_consent(consent: Consent, *, on: date | None = None, actor: Any) ->
     Raises DomainError when already withdrawn, or for a date in the future or before the
     consent was given.
     """
+    require_accepts_entries(consent.case)
     if consent.withdrawn_on is not None:
         raise DomainError(_l("This consent was already withdrawn."))
     day = on or today()

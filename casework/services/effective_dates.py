@@ -27,6 +27,15 @@ def today() -> date:
     return datetime.now(LOCAL_ZONE).date()
 
 
+def local_date(moment: datetime) -> date:
+    """The Vietnamese calendar day of a recorded (UTC) time; naive values are taken as UTC."""
+    from datetime import UTC
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_ZONE).date()
+
+
 def backdate_limit_days() -> int:
     if has_app_context():
         return int(current_app.config.get("CASEWORK_BACKDATE_REASON_DAYS", DEFAULT_BACKDATE_DAYS))

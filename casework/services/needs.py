@@ -21,22 +21,31 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from casework import audit
-from casework.domain import NEED_ENDED_STATUSES, NEED_STATUSES, SERVICE_CATEGORIES
+from casework.domain import NEED_ENDED_STATUSES, SERVICE_CATEGORIES
 from casework.extensions import db
 from casework.models.case import Case
 from casework.models.need import Need, NeedEvent
+from casework.services.cases import late_entry_reason, require_accepts_entries
 from casework.services.effective_dates import check_date, clean_text, stated
-from casework.services.errors import DomainError
+from casework.services.errors import DomainError, StaleObjectError
 
 NOTE_MAX = 2000
 # Statuses a caseworker may set by hand (referred/connected come from referrals).
 MANUAL_STATUSES = ("identified", "declined_by_her", "no_longer_needed")
+# Referral statuses still working on a need (the referrals area's LIVE_STATUSES).
+LIVE_REFERRAL_STATUSES = ("sent", "accepted", "on_hold", "in_service")
+STALE_NEED = _l("Someone else changed this need a moment ago. Nothing was saved: check it and "
+                "try again.")
 
 
-def _event(need: Need, to_status: str, on: date, actor: Any, reason: str | None) -> NeedEvent:
+def _event(need: Need, to_status: str, on: date, actor: Any, code: str | None,
+           late_reason: str | None = None) -> NeedEvent:
+    """One status change. ``code`` is a short code only (e.g. ``referral_declined``); a free
+    text reason for a late entry is stored encrypted (:func:`cases.late_entry_reason`)."""
     event = NeedEvent(need_id=need.id, from_status=need.status, to_status=to_status,
-                      effective_date=on, actor_id=getattr(actor, "id", None),
-                      reason=(reason or None) and reason[:40])
+                      effective_date=on, actor_id=getattr(actor, "id", None), reason=code,
+                      late_reason=late_entry_reason(need.case_id, need.subject_id,
+                                                       late_reason))
     db.session.add(event)
     need.events.append(event)
     return event
@@ -60,6 +69,7 @@ class NeedInput:
 def add_need(case: Case, data: NeedInput, *, actor: Any) -> Need:
     """Record an identified need. Raises DomainError for an unknown category, a closed case,
     or an identified date in the future, before intake, or backdated without reason."""
+    require_accepts_entries(case)
     if case.status != "open":
         raise DomainError(_l("Reopen the case before adding needs."))
     if data.category not in SERVICE_CATEGORIES:
@@ -77,7 +87,7 @@ def add_need(case: Case, data: NeedInput, *, actor: Any) -> Need:
     db.session.flush()
     event = NeedEvent(need_id=need.id, from_status=None, to_status="identified",
                       effective_date=identified_on, actor_id=getattr(actor, "id", None),
-                      reason=(reason or None) and reason[:40])
+                      late_reason=late_entry_reason(case.id, case.subject_id, reason))
     db.session.add(event)
     audit.record("need.added", target_type="case", target_id=case.id, actor=actor,
                  details={"category": data.category})
@@ -86,12 +96,19 @@ def add_need(case: Case, data: NeedInput, *, actor: Any) -> Need:
 
 
 def set_status(need: Need, status: str, *, on: date | None, actor: Any,
-               backdate_reason: str | None = None) -> None:
+               backdate_reason: str | None = None, expected_version: int | None = None) -> None:
     """A caseworker's change: declined by her, no longer needed, or identified again.
 
     Ending a need sets ``ended_on``; identifying it again clears it. Raises DomainError for
-    statuses only referrals set, a date out of order, or no change.
+    statuses only referrals set, a date out of order, no change, or ending a need while a
+    referral still works on it (sent, accepted, on hold, in service: cancel that referral
+    first, so the partner is told); StaleObjectError for a stale form.
     """
+    from casework.models.referral import Referral
+
+    require_accepts_entries(need.case)
+    if expected_version is not None and expected_version != need.version:
+        raise StaleObjectError(STALE_NEED)
     if status not in MANUAL_STATUSES:
         raise DomainError(_l("Choose a status."), "status")
     if status == need.status:
@@ -102,18 +119,15 @@ def set_status(need: Need, status: str, *, on: date | None, actor: Any,
                         backdate_reason=backdate_reason)
     if status == "identified" and need.ended_on is not None and on < need.ended_on:
         raise DomainError(_l("The date cannot be before the need ended."), "on")
-    _event(need, status, on, actor, reason)
+    if status in NEED_ENDED_STATUSES and db.session.scalar(select(Referral.id).where(
+            Referral.need_id == need.id, Referral.status.in_(LIVE_REFERRAL_STATUSES))):
+        raise DomainError(_l("A referral for this need is still open with a partner: cancel the "
+                             "referral first, then end the need."), "status")
+    _event(need, status, on, actor, None, reason)
     need.status = status
     need.ended_on = on if status in NEED_ENDED_STATUSES else None
     audit.record("need.status_changed", target_type="case", target_id=need.case_id, actor=actor,
                  details={"category": need.category, "status": status})
-    db.session.flush()
-
-
-def update_note(need: Need, note: str | None, *, actor: Any) -> None:
-    need.note = clean_text(note, limit=NOTE_MAX, field="note", multiline=True)
-    audit.record("need.note_changed", target_type="case", target_id=need.case_id, actor=actor,
-                 fields=("note",))
     db.session.flush()
 
 
@@ -171,7 +185,3 @@ def return_to_identified(need: Need, on: date, actor: Any, reason: str) -> bool:
 def needs_for(case: Case) -> list[Need]:
     return list(db.session.scalars(
         select(Need).where(Need.case_id == case.id).order_by(Need.identified_on, Need.recorded_at)))
-
-
-def label_status(status: str) -> Any:
-    return NEED_STATUSES.get(status, status)

@@ -18,9 +18,18 @@ from casework.crypto.models import Subject
 from casework.extensions import db
 from casework.models.case import Case, CaseEvent
 from casework.services.cases import PERSONAL_FIELDS
-from casework.services.effective_dates import clean_text, today
+from casework.services.effective_dates import local_date, today
 from casework.services.erasure import ErasureReceipt, completion_date, erase_subject
 from casework.services.errors import DomainError
+
+#: Why her data is erased (a code kept in the audit trail; never free text), and the reason
+#: code the case is closed with when it was still open.
+ERASURE_REASONS: dict[str, Any] = {
+    "her_request": _l("Her request"),
+    "no_longer_needed": _l("Her data is no longer needed"),
+    "other": _l("Other"),
+}
+_CLOSE_REASON_FOR = {"her_request": "withdrew_consent"}
 
 
 def _plain(value: Any) -> Any:
@@ -83,26 +92,37 @@ def erasure_state(case: Case) -> dict[str, Any] | None:
         return None
     complete_at = completion_date(subject.erased_at)
     return {"erased_at": subject.erased_at, "complete_at": complete_at,
-            "complete": complete_at.date() <= today()}
+            "complete": local_date(complete_at) <= today()}
 
 
 def erase_case(case: Case, *, actor: Any, reason: str | None) -> ErasureReceipt:
     """Crypto-erase her data (and that of cases merged into this one); keep the tombstone.
 
-    Raises DomainError without a reason or when already erased.
+    ``reason`` is a code from :data:`ERASURE_REASONS`, kept in the audit events. Before the
+    keys go, her open referrals are cancelled (partners lose access at once and are told) and
+    an open case is closed today (reason "withdrew_consent" for her request, else "other"),
+    so episodes and the indicator stay consistent. Raises DomainError for an unknown reason
+    or when already erased.
     """
-    text = clean_text(reason, limit=200, field="reason")
-    if not text:
-        raise DomainError(_l("Give the reason for erasure (e.g. her written request)."),
-                          "reason")
+    from casework.services import case_lifecycle, referrals
+
+    if reason not in ERASURE_REASONS:
+        raise DomainError(_l("Choose the reason for erasure."), "reason")
     if erasure_state(case) is not None:
         raise DomainError(_l("Her data was already erased."))
+    day = today()
+    referrals.cancel_for_erasure(case, actor=actor, on=day)
+    if case.status == "open" and case_lifecycle.open_episode(case) is not None:
+        case_lifecycle.close_case(case, on=max(day, case_lifecycle.open_episode(case).opened_on),
+                                  reason_code=_CLOSE_REASON_FOR.get(reason, "other"),
+                                  actor=actor)
     merged = db.session.scalars(select(Case.subject_id).where(Case.merged_into_id == case.id))
-    receipt = erase_subject(case.subject_id, actor=actor, reason="data_subject_request")
+    receipt = erase_subject(case.subject_id, actor=actor, reason=reason)
     for subject_id in set(merged) - {case.subject_id}:
-        erase_subject(subject_id, actor=actor, reason="data_subject_request")
-    db.session.add(CaseEvent(case_id=case.id, kind="erased", effective_date=today(),
+        erase_subject(subject_id, actor=actor, reason=reason)
+    db.session.add(CaseEvent(case_id=case.id, kind="erased", effective_date=day,
                              actor_id=getattr(actor, "id", None)))
-    audit.record("case.erased", target_type="case", target_id=case.id, actor=actor)
+    audit.record("case.erased", target_type="case", target_id=case.id, actor=actor,
+                 details={"reason": reason})
     db.session.flush()
     return receipt

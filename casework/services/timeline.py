@@ -14,13 +14,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from casework import audit
 from casework.extensions import db
-from casework.models.case import Case, CaseEvent
+from casework.models.case import Case, CaseEvent, LateEntryReason
 from casework.models.need import Need, NeedEvent
 from casework.models.timeline import NOTE_KINDS, CaseNote, FollowUp
-from casework.services.effective_dates import check_date, clean_text, stated, today
+from casework.services.cases import require_accepts_entries
+from casework.services.effective_dates import check_date, clean_text, local_date, stated, today
 from casework.services.errors import DomainError
 
 NOTE_MAX = 5000
@@ -31,6 +33,7 @@ UPCOMING_DAYS = 7
 def add_note(case: Case, *, kind: str, on: date | None, body: str | None, actor: Any,
              backdate_reason: str | None = None) -> CaseNote:
     """A note, phone call, home visit or meeting on ``on``. Raises DomainError."""
+    require_accepts_entries(case)
     if kind not in NOTE_KINDS:
         raise DomainError(_l("Choose what kind of entry this is."), "kind")
     text = clean_text(body, limit=NOTE_MAX, field="body", multiline=True)
@@ -41,8 +44,9 @@ def add_note(case: Case, *, kind: str, on: date | None, body: str | None, actor:
                         backdate_reason=backdate_reason,
                         not_before_message=_l("The date cannot be before the intake date."))
     note = CaseNote(case_id=case.id, subject_id=case.subject_id, kind=kind, effective_date=day,
-                    author_id=getattr(actor, "id", None), backdate_reason=reason)
+                    author_id=getattr(actor, "id", None))
     note.body = text
+    note.backdate_reason = reason
     db.session.add(note)
     audit.record("case.note_added", target_type="case", target_id=case.id, actor=actor,
                  details={"kind": kind})
@@ -53,6 +57,7 @@ def add_note(case: Case, *, kind: str, on: date | None, body: str | None, actor:
 def add_follow_up(case: Case, *, due_on: date | None, title: str | None,
                   actor: Any) -> FollowUp:
     """A task due on ``due_on`` (today or later, within two years). Raises DomainError."""
+    require_accepts_entries(case)
     if case.status != "open":
         raise DomainError(_l("Reopen the case before planning follow-ups."))
     text = clean_text(title, limit=TITLE_MAX, field="title")
@@ -71,6 +76,7 @@ def add_follow_up(case: Case, *, due_on: date | None, title: str | None,
 
 
 def complete_follow_up(task: FollowUp, *, actor: Any) -> None:
+    require_accepts_entries(task.case)
     if task.done_on is not None:
         raise DomainError(_l("This follow-up is already done."))
     task.done_on = today()
@@ -103,33 +109,51 @@ def timeline(case: Case) -> list[Entry]:
     from casework.models.referral import Referral, ReferralEvent
     from casework.models.user import User
 
-    names = dict(db.session.execute(select(User.id, User.display_name)).all())
+    events = list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)))
+    need_rows = list(db.session.execute(
+        select(NeedEvent, Need.category).join(Need, Need.id == NeedEvent.need_id)
+        .where(Need.case_id == case.id)))
+    notes = list(db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id)))
+    tasks = list(db.session.scalars(select(FollowUp).where(FollowUp.case_id == case.id)))
+    referral_rows = list(db.session.execute(
+        select(ReferralEvent, Referral.category).join(Referral,
+                                                      Referral.id == ReferralEvent.referral_id)
+        .where(Referral.case_id == case.id)))
+    # Only the users and late-entry reasons this timeline refers to (one query each).
+    actor_ids = ({e.actor_id for e in events} | {n.actor_id for n, _c in need_rows}
+                 | {n.author_id for n in notes} | {t.created_by_id for t in tasks}
+                 | {r.actor_id for r, _c in referral_rows}) - {None}
+    names = dict(db.session.execute(select(User.id, User.display_name)
+                                    .where(User.id.in_(actor_ids))).all()) if actor_ids else {}
+    reason_ids = ({e.late_reason_id for e in events}
+                  | {n.late_reason_id for n, _c in need_rows}) - {None}
+    reasons = {r.id: r for r in db.session.scalars(
+        select(LateEntryReason).where(LateEntryReason.id.in_(reason_ids)))} if reason_ids else {}
+
+    def late(reason_id: Any) -> str | None:
+        row = reasons.get(reason_id)
+        return row.reason if row is not None else None
+
     entries: list[Entry] = []
-    for ev in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)):
+    for ev in events:
         entries.append(Entry(ev.effective_date, ev.recorded_at, f"case.{ev.kind}",
                              names.get(ev.actor_id), codes=json.loads(ev.details or "{}"),
-                             backdate_reason=ev.backdate_reason))
-    rows = db.session.execute(
-        select(NeedEvent, Need.category).join(Need, Need.id == NeedEvent.need_id)
-        .where(Need.case_id == case.id))
-    for nev, category in rows:
+                             backdate_reason=late(ev.late_reason_id)))
+    for nev, category in need_rows:
         entries.append(Entry(nev.effective_date, nev.recorded_at, "need",
                              names.get(nev.actor_id),
                              codes={"category": category, "to": nev.to_status,
-                                    "reason": nev.reason or ""}))
-    for note in db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id)):
+                                    "reason": nev.reason or ""},
+                             backdate_reason=late(nev.late_reason_id)))
+    for note in notes:
         entries.append(Entry(note.effective_date, note.recorded_at, f"note.{note.kind}",
                              names.get(note.author_id), body=note.body,
                              backdate_reason=note.backdate_reason))
-    for task in db.session.scalars(select(FollowUp).where(FollowUp.case_id == case.id)):
-        entries.append(Entry(task.created_at.date(), task.created_at, "follow_up",
+    for task in tasks:
+        entries.append(Entry(local_date(task.created_at), task.created_at, "follow_up",
                              names.get(task.created_by_id), body=task.title,
                              codes={"due_on": task.due_on, "done_on": task.done_on}))
-    rows = db.session.execute(
-        select(ReferralEvent, Referral.category).join(Referral,
-                                                      Referral.id == ReferralEvent.referral_id)
-        .where(Referral.case_id == case.id))
-    for rev, category in rows:
+    for rev, category in referral_rows:
         entries.append(Entry(rev.effective_date, rev.recorded_at, "referral",
                              names.get(rev.actor_id),
                              codes={"category": category, "to": rev.to_status,
@@ -153,6 +177,7 @@ class Worklist:
 def worklist(visible: Any, *, limit: int = 50) -> Worklist:
     """The caseworker's home: open cases, follow-ups due within a week or overdue, referrals
     past their deadline, consents expiring within 30 days. ``visible`` is the scoped query."""
+    from casework.models.consent import Consent
     from casework.models.referral import Referral
     from casework.services.consents import expiring_soon
     from casework.services.referrals import overdue_filter
@@ -160,7 +185,8 @@ def worklist(visible: Any, *, limit: int = 50) -> Worklist:
     now = today()
     open_q = visible.where(Case.status == "open")
     count = db.session.scalar(select(func.count()).select_from(open_q.subquery())) or 0
-    cases = list(db.session.scalars(open_q.order_by(Case.intake_date.desc()).limit(limit)))
+    cases = list(db.session.scalars(open_q.options(selectinload(Case.org_unit))
+                                    .order_by(Case.intake_date.desc()).limit(limit)))
     ids = open_q.with_only_columns(Case.id)
     due = list(db.session.execute(
         select(FollowUp, Case).join(Case, Case.id == FollowUp.case_id)
@@ -169,7 +195,9 @@ def worklist(visible: Any, *, limit: int = 50) -> Worklist:
         .order_by(FollowUp.due_on).limit(limit)).all())
     overdue = sum(1 for task, _ in due if task.due_on < now)
     referrals = list(db.session.scalars(
-        select(Referral).where(Referral.case_id.in_(ids), overdue_filter(now))
+        select(Referral).options(selectinload(Referral.case), selectinload(Referral.provider))
+        .where(Referral.case_id.in_(ids), overdue_filter(now))
         .order_by(Referral.response_due_on).limit(limit)))
-    consents = list(db.session.scalars(expiring_soon(visible).limit(limit)))
+    consents = list(db.session.scalars(expiring_soon(visible).limit(limit).options(
+        selectinload(Consent.case).selectinload(Case.org_unit))))
     return Worklist(count, cases, due, overdue, referrals, consents)

@@ -1,4 +1,5 @@
-"""Case workflow (issue 4): notes, follow-ups, case-number counters, consent field lists.
+"""Case workflow (issue 4): notes, follow-ups, case-number counters, consent field lists,
+encrypted late-entry reasons.
 
 Revision ID: 0004_case_workflow
 Revises: 0003_case_records
@@ -30,8 +31,8 @@ def upgrade() -> None:
         sa.Column("effective_date", sa.Date(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
-        sa.Column("backdate_reason", sa.String(length=200), nullable=True),
         sa.Column("body_enc", sa.LargeBinary(), nullable=True),
+        sa.Column("backdate_reason_enc", sa.LargeBinary(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("subject_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(["author_id"], ["users.id"],
@@ -76,8 +77,52 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("shared_fields", sa.String(length=200), nullable=False,
                                       server_default="full_name,phone"))
 
+    op.create_table(
+        "late_entry_reasons",
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason_enc", sa.LargeBinary(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"],
+                                name=op.f("fk_late_entry_reasons_case_id_cases")),
+        sa.ForeignKeyConstraint(["subject_id"], ["subjects.id"],
+                                name=op.f("fk_late_entry_reasons_subject_id_subjects")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_late_entry_reasons")),
+    )
+    with op.batch_alter_table("late_entry_reasons", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_late_entry_reasons_case_id"), ["case_id"],
+                              unique=False)
+        batch_op.create_index(batch_op.f("ix_late_entry_reasons_subject_id"), ["subject_id"],
+                              unique=False)
+    # Free-text reasons are never stored in clear: the old column stays NULL (bulk writers
+    # still name it), the reason lives encrypted in late_entry_reasons.
+    with op.batch_alter_table("case_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("late_reason_id", sa.Uuid(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f("fk_case_events_late_reason_id_late_entry_reasons"),
+                                    "late_entry_reasons", ["late_reason_id"], ["id"])
+        batch_op.create_check_constraint(op.f("ck_case_events_no_clear_reason"),
+                                         "backdate_reason IS NULL")
+    with op.batch_alter_table("need_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("late_reason_id", sa.Uuid(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f("fk_need_events_late_reason_id_late_entry_reasons"),
+                                    "late_entry_reasons", ["late_reason_id"], ["id"])
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("need_events", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_need_events_late_reason_id_late_entry_reasons"), type_="foreignkey")
+        batch_op.drop_column("late_reason_id")
+    with op.batch_alter_table("case_events", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_case_events_no_clear_reason"), type_="check")
+        batch_op.drop_constraint(
+            batch_op.f("fk_case_events_late_reason_id_late_entry_reasons"), type_="foreignkey")
+        batch_op.drop_column("late_reason_id")
+    with op.batch_alter_table("late_entry_reasons", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_late_entry_reasons_subject_id"))
+        batch_op.drop_index(batch_op.f("ix_late_entry_reasons_case_id"))
+    op.drop_table("late_entry_reasons")
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.drop_column("shared_fields")
     with op.batch_alter_table("follow_ups", schema=None) as batch_op:

@@ -109,7 +109,7 @@ def test_erasure_leaves_a_tombstone_and_nothing_searchable(make_case, org, worke
     case = make_case(org.c1, phone="0912000111")
     timeline.add_note(case, kind="note", on=TODAY, body="bí mật", actor=worker)
     needs.add_need(case, needs.NeedInput("loans", TODAY, "ghi chú"), actor=worker)
-    receipt = subject_rights.erase_case(case, actor=worker, reason="đơn đề nghị")
+    receipt = subject_rights.erase_case(case, actor=worker, reason="her_request")
     db.session.commit()
     db.session.expire_all()
     case = db.session.get(Case, case.id)
@@ -119,7 +119,7 @@ def test_erasure_leaves_a_tombstone_and_nothing_searchable(make_case, org, worke
     assert subject_rights.erasure_state(case)["complete_at"] == receipt.complete_at
     assert blind_index.find(db.session, Case, "phone", "0912000111") == []
     with pytest.raises(DomainError):
-        subject_rights.erase_case(case, actor=worker, reason="lần nữa")
+        subject_rights.erase_case(case, actor=worker, reason="her_request")
 
 
 def test_export_holds_everything_and_is_audited(make_case, make_consent, org, worker):

@@ -150,9 +150,9 @@ def test_printing_the_consent_form_and_her_data_is_audited(signed_in, make_case)
 
 def test_erasure_through_the_page_needs_confirmation(signed_in, make_case):
     case = make_case()
-    refused = signed_in.submit(f"/cases/{case.id}/erase", {"reason": "đơn"})
+    refused = signed_in.submit(f"/cases/{case.id}/erase", {"reason": "her_request"})
     assert refused.status_code == 400
-    done = signed_in.submit(f"/cases/{case.id}/erase", {"reason": "đơn", "confirm": "y"})
+    done = signed_in.submit(f"/cases/{case.id}/erase", {"reason": "her_request", "confirm": "y"})
     assert done.status_code == 302
     page = signed_in.get(f"/cases/{case.id}").get_data(as_text=True)
     assert 'id="erasure-state"' in page

@@ -68,7 +68,7 @@ def test_shareable_fields_are_what_she_agreed_to(case, worker):
     ({"service_category": None}, "service_category"),
     ({"shared_fields": ()}, "shared_fields"),
     ({"given_on": TODAY + timedelta(days=1)}, "given_on"),
-    ({"given_on": TODAY - timedelta(days=40)}, "backdate_reason"),
+    ({"given_on": TODAY - timedelta(days=40)}, "given_on"),  # before the intake date
     ({"expires_on": date(2025, 6, 2)}, "expires_on"),
     ({"method": "verbal_witness"}, "witness_name"),
 ])
@@ -89,7 +89,8 @@ def test_a_long_backdated_consent_keeps_its_reason(make_case, worker):
     event = db.session.scalars(
         db.select(CaseEvent).where(CaseEvent.case_id == case.id)).one()
     assert event.kind == "consent_given"
-    assert event.backdate_reason == "paper form typed late"
+    assert event.backdate_reason is None  # never in clear: encrypted under her data key
+    assert event.late_reason.reason == "paper form typed late"
     assert consent.given_on == date(2025, 2, 1)
 
 

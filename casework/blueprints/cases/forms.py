@@ -30,9 +30,16 @@ from casework.domain import (
 from casework.forms import options
 from casework.services.cases import LIMITS
 from casework.services.consents import DEFAULT_SHARED_FIELDS, SHAREABLE_FIELDS
+from casework.services.subject_rights import ERASURE_REASONS
 
 REQUIRED = _l("This field is required.")
 BACKDATE_HELP = _l("Needed when the date is more than 30 days ago.")
+
+
+def version_of(form: Any) -> int:
+    """The version a form was loaded with; -1 (always stale) when missing or not a number."""
+    text = (form.version.data or "").strip()
+    return int(text) if text.isdigit() else -1
 
 
 def at_most(n: int) -> Length:
@@ -143,6 +150,7 @@ NEED_MANUAL = {"identified": _l("Identified again"), "declined_by_her": _l("Decl
 
 
 class NeedStatusForm(FlaskForm):
+    version = HiddenField()
     status = SelectField(_l("New status"), choices=options(NEED_MANUAL.items()))
     on = LocalDateField(_l("Date"), validators=[DataRequired(REQUIRED)])
     backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
@@ -172,6 +180,7 @@ class FollowUpForm(FlaskForm):
 
 
 class TransferForm(FlaskForm):
+    version = HiddenField()
     to_unit = SelectField(_l("New unit"), coerce=int, validate_choice=True)
     on = LocalDateField(_l("Date of transfer"), validators=[DataRequired(REQUIRED)])
     backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
@@ -180,6 +189,7 @@ class TransferForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
+    version = HiddenField()
     reason = SelectField(_l("Reason"), choices=_choices(CLOSE_REASONS, True),
                          validators=[DataRequired(REQUIRED)])
     on = LocalDateField(_l("Date closed"), validators=[DataRequired(REQUIRED)])
@@ -189,6 +199,7 @@ class CloseForm(FlaskForm):
 
 
 class ReopenForm(FlaskForm):
+    version = HiddenField()
     on = LocalDateField(_l("Date reopened"), validators=[DataRequired(REQUIRED)])
     backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
                                                                           at_most(200)])
@@ -204,8 +215,8 @@ class MergeForm(FlaskForm):
 
 
 class EraseForm(FlaskForm):
-    reason = StringField(_l("Reason (e.g. her written request of dd/mm/yyyy)"),
-                         validators=[DataRequired(REQUIRED), at_most(200)])
+    reason = SelectField(_l("Reason"), choices=_choices(ERASURE_REASONS, blank=True),
+                         validators=[DataRequired(REQUIRED)])
     confirm = BooleanField(_l("I understand her data cannot be recovered."),
                            validators=[DataRequired(REQUIRED)])
     submit = SubmitField(_l("Erase her data"))
@@ -216,8 +227,7 @@ class ConfirmForm(FlaskForm):
 
 
 class SearchForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form
+    """Posted with CSRF: her phone, CCCD or name never go into a URL, log or history."""
 
     q = StringField(_l("Case number, CCCD or phone"), validators=[Optional(), at_most(60)],
                     render_kw={"autocomplete": "off", "inputmode": "search"})

@@ -14,11 +14,13 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import domain
 from casework.authz import (
     Permission,
+    case_accepts_entries,
     has_permission,
     load_case_or_404,
     requires,
@@ -42,7 +44,7 @@ from casework.services import (
     subject_rights,
     timeline,
 )
-from casework.services.effective_dates import today
+from casework.services.effective_dates import local_date, today
 from casework.services.errors import DomainError, StaleObjectError
 from casework.services.org_units import units_in_scope
 
@@ -69,11 +71,26 @@ def _render(template: str, status: int = 200, **context: Any) -> Any:
 
 
 def _editable(case: Case) -> bool:
-    """A merged or erased case is kept for history and statistics; it takes no more entries."""
-    if case.merged_into_id is not None or subject_rights.erasure_state(case) is not None:
-        flash(_("This case is kept for history only and cannot be changed."), "error")
+    """A merged or erased case is kept for history and statistics; it takes no more entries
+    (the shared rule, :func:`casework.authz.case_accepts_entries`; services check it too)."""
+    if not case_accepts_entries(case):
+        flash(str(cases.CLOSED_TO_ENTRIES), "error")
         return False
     return True
+
+
+def _closed_to_entries(case: Case) -> Any:
+    """The answer to a write on a case that takes no more entries: 409 on a POST, else back to
+    the case page with the message."""
+    if request.method == "POST":
+        return _render("closed.html", 409, case=case)
+    return _to_case(case)
+
+
+def _stale(template: str, form: Any, case: Case, message: Any) -> Any:
+    db.session.rollback()
+    flash(str(message), "error")
+    return _render(template, 409, form=form, case=case, stale=True)
 
 
 def _child(model: Any, case: Case, child_id: uuid.UUID) -> Any:
@@ -104,33 +121,43 @@ def worklist():  # type: ignore[no-untyped-def]
     return _render("worklist.html", work=work, today=today())
 
 
-@bp.get("")
+def _searching() -> bool:
+    return request.method == "POST"
+
+
+@bp.route("", methods=["GET", "POST"])
 @requires(Permission.VIEW_CASES)
-@limiter.limit(_search_limit, key_func=_user_key,
-               exempt_when=lambda: not (request.args.get("q") or request.args.get("name")))
+@limiter.limit(_search_limit, key_func=_user_key, methods=["POST"])
 def index():  # type: ignore[no-untyped-def]
-    form = f.SearchForm(request.args)
+    """Recent cases (GET) and search (POST with CSRF, results rendered from the POST).
+
+    Search terms never go into a URL, a redirect or a ``next=`` parameter; the audit event
+    names the kind of search and the number of results only.
+    """
+    form = f.SearchForm()
     visible = visible_cases(current_user)
-    results, kind, searched = [], "", bool(request.args.get("q") or request.args.get("name"))
-    if searched and form.validate():
-        year_text = (form.birth_year.data or "").strip()
-        year = int(year_text) if year_text.isdigit() else None
-        if year_text and year is None:
-            form.birth_year.errors = [_("Enter a year.")]
-        else:
-            try:
-                kind, results = case_search.search(
-                    visible, case_search.SearchTerms(form.q.data, form.name.data, year),
-                    actor=current_user)
-            except DomainError as error:
-                _apply_error(form, error)
+    if request.method == "POST":
+        results: list[Case] = []
+        kind = ""
+        if form.validate_on_submit():
+            year_text = (form.birth_year.data or "").strip()
+            year = int(year_text) if year_text.isdigit() else None
+            if year_text and year is None:
+                form.birth_year.errors = [_("Enter a year.")]
             else:
-                db.session.commit()
-    if searched:
+                try:
+                    kind, results = case_search.search(
+                        visible, case_search.SearchTerms(form.q.data, form.name.data, year),
+                        actor=current_user)
+                except DomainError as error:
+                    _apply_error(form, error)
+                else:
+                    db.session.commit()
         return _render("index.html", 400 if form.errors else 200, form=form, cases=results,
                        searched=True, kind=kind)
     recent = list(db.session.scalars(
-        visible.order_by(Case.status.desc(), Case.created_at.desc()).limit(30)))
+        visible.options(selectinload(Case.org_unit))
+        .order_by(Case.status.desc(), Case.created_at.desc()).limit(30)))
     total = db.session.scalar(select(func.count()).select_from(visible.subquery()))
     return _render("index.html", form=form, cases=recent, searched=False, total=total)
 
@@ -182,7 +209,7 @@ def new():  # type: ignore[no-untyped-def]
 def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     case = load_case_or_404(current_user, case_id, for_edit=True)
     if not _editable(case):
-        return _to_case(case)
+        return _closed_to_entries(case)
     form = f.EditCaseForm(obj=None if request.method == "POST" else case)
     form.org_unit.choices = options([(case.org_unit_id, case.org_unit.name)])
     form.org_unit.data = case.org_unit_id
@@ -245,15 +272,22 @@ def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
                       prepare: Any = None) -> Any:
     case = load_case_or_404(current_user, case_id, for_edit=True)
     if not _editable(case):
-        return _to_case(case)
+        return _closed_to_entries(case)
     form = form_class()
     if prepare is not None:
         prepare(form, case)
     if request.method == "GET" and hasattr(form, "on") and form.on.data is None:
         form.on.data = today()
+    if request.method == "GET" and hasattr(form, "version"):
+        form.version.data = str(case.version)
     if form.validate_on_submit():
         try:
             action(case, form)
+            db.session.flush()
+        except StaleObjectError as error:
+            return _stale(template, form, case, error.message)
+        except StaleDataError:
+            return _stale(template, form, case, case_lifecycle.STALE_CASE)
         except DomainError as error:
             _apply_error(form, error)
         else:
@@ -288,7 +322,9 @@ def new_consent(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def withdraw_consent(case_id: uuid.UUID, consent_id: uuid.UUID):  # type: ignore[no-untyped-def]
     case = load_case_or_404(current_user, case_id, for_edit=True)
     consent = _child(Consent, case, consent_id)
-    if _editable(case) and f.ConfirmForm().validate_on_submit():
+    if not _editable(case):
+        return _closed_to_entries(case)
+    if f.ConfirmForm().validate_on_submit():
         try:
             consents.withdraw_consent(consent, actor=current_user)
         except DomainError as error:
@@ -337,11 +373,17 @@ def need_status(case_id: uuid.UUID, need_id: uuid.UUID):  # type: ignore[no-unty
     need = _child(Need, case, need_id)
     form = f.NeedStatusForm()
     if not _editable(case):
-        return _to_case(case)
+        return _closed_to_entries(case)
     if form.validate_on_submit():
         try:
             needs.set_status(need, form.status.data, on=form.on.data, actor=current_user,
-                             backdate_reason=form.backdate_reason.data)
+                             backdate_reason=form.backdate_reason.data,
+                             expected_version=f.version_of(form))
+            db.session.flush()
+        except (StaleObjectError, StaleDataError):
+            db.session.rollback()
+            flash(str(needs.STALE_NEED), "error")
+            return _to_case(case, "#needs"), 409
         except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -382,7 +424,9 @@ def new_follow_up(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def complete_follow_up(case_id: uuid.UUID, task_id: uuid.UUID):  # type: ignore[no-untyped-def]
     case = load_case_or_404(current_user, case_id, for_edit=True)
     task = _child(FollowUp, case, task_id)
-    if _editable(case) and f.ConfirmForm().validate_on_submit():
+    if not _editable(case):
+        return _closed_to_entries(case)
+    if f.ConfirmForm().validate_on_submit():
         try:
             timeline.complete_follow_up(task, actor=current_user)
         except DomainError as error:
@@ -401,7 +445,7 @@ def complete_follow_up(case_id: uuid.UUID, task_id: uuid.UUID):  # type: ignore[
 def transfer(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     case = load_case_or_404(current_user, case_id, for_edit=True)
     if not _editable(case):
-        return _to_case(case)
+        return _closed_to_entries(case)
     form = f.TransferForm()
     units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True),
                                                      OrgUnit.id != case.org_unit_id)
@@ -409,11 +453,18 @@ def transfer(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     form.to_unit.choices = options([(u.id, f"{'— ' * u.depth}{u.name}") for u in units])
     if request.method == "GET":
         form.on.data = today()
+        form.version.data = str(case.version)
     if form.validate_on_submit():
         target = db.session.get(OrgUnit, form.to_unit.data)
         try:
             case_lifecycle.transfer_case(case, target, on=form.on.data, actor=current_user,
-                                         backdate_reason=form.backdate_reason.data)
+                                         backdate_reason=form.backdate_reason.data,
+                                         expected_version=f.version_of(form))
+            db.session.flush()
+        except StaleObjectError as error:
+            return _stale("transfer.html", form, case, error.message)
+        except StaleDataError:
+            return _stale("transfer.html", form, case, case_lifecycle.STALE_CASE)
         except DomainError as error:
             _apply_error(form, error)
         else:
@@ -434,7 +485,8 @@ def transfer(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def close(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     def action(case: Case, form: Any) -> None:
         case_lifecycle.close_case(case, on=form.on.data, reason_code=form.reason.data,
-                                  actor=current_user, backdate_reason=form.backdate_reason.data)
+                                  actor=current_user, backdate_reason=form.backdate_reason.data,
+                                  expected_version=f.version_of(form))
 
     return _simple_form_view(case_id, f.CloseForm, "close.html", action, _("Case closed."))
 
@@ -444,7 +496,8 @@ def close(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def reopen(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     def action(case: Case, form: Any) -> None:
         case_lifecycle.reopen_case(case, on=form.on.data, actor=current_user,
-                                   backdate_reason=form.backdate_reason.data)
+                                   backdate_reason=form.backdate_reason.data,
+                                   expected_version=f.version_of(form))
 
     return _simple_form_view(case_id, f.ReopenForm, "reopen.html", action, _("Case reopened."))
 
@@ -511,7 +564,7 @@ def erase(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("Her data was erased. The erasure is complete on %(day)s, when the last "
                     "backup holding it expires.",
-                    day=receipt.complete_at.strftime("%d/%m/%Y")), "success")
+                    day=local_date(receipt.complete_at).strftime("%d/%m/%Y")), "success")
             return _to_case(case)
     status = 400 if request.method == "POST" else 200
     return _render("erase.html", status, form=form, case=case,
