@@ -51,7 +51,8 @@ class Permission(StrEnum):
 
 _STAFF_COMMON = {Permission.USE_ACCOUNT, Permission.VIEW_PROVIDERS}
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    # Admins manage accounts, units and providers; they see no case content (SECURITY.md).
+    # Admins manage accounts, units and providers; they see no case content (SECURITY.md), so
+    # they cannot import records either (an import reads and writes case content).
     "admin": frozenset(
         _STAFF_COMMON
         | {
@@ -59,7 +60,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_UNITS,
             Permission.MANAGE_PROVIDERS,
             Permission.VIEW_ACCESS_LOG,
-            Permission.IMPORT_RECORDS,
         }
     ),
     "supervisor": frozenset(
@@ -214,6 +214,18 @@ def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) 
     return case
 
 
+def case_accepts_entries(case: Any) -> bool:
+    """False for a case kept only for history: merged into another, or her data erased.
+
+    Every writer (case, consent, need, note, follow-up, referral, transfer, close/reopen,
+    merge) refuses such a case through ``services.cases.require_accepts_entries``.
+    """
+    if case is None or case.merged_into_id is not None:
+        return False
+    subject = case.subject
+    return subject is not None and not subject.erased
+
+
 # --- Referrals and the partner portal (issue 5) ----------------------------------------------
 
 
@@ -272,6 +284,37 @@ def load_need_for_referral_or_404(user: User | Any, need_id: Any) -> Any:
     ):
         deny("need_out_of_scope")
     return need
+
+
+def may_manage_provider(user: User | Any, area_unit_ids: Any = None) -> bool:
+    """Whether ``user`` may add or edit a partner covering ``area_unit_ids``.
+
+    Admins and province-level supervisors (unit depth 0) manage every partner. Another
+    supervisor manages only partners whose covered units all lie in their unit's subtree (both
+    the areas the partner covers now and those the form would give it); an empty list of
+    areas (a new partner not yet placed) is allowed so the form can be shown.
+    """
+    from sqlalchemy import func, select
+
+    from casework.extensions import db
+    from casework.services.org_units import subtree_ids
+
+    if not has_permission(user, Permission.MANAGE_PROVIDERS):
+        return False
+    if user.role == "admin":
+        return True
+    unit = user.org_unit
+    if user.role != "supervisor" or unit is None:
+        return False
+    if unit.depth == 0:
+        return True
+    ids = {int(i) for i in (area_unit_ids or ())}
+    if not ids:
+        return True
+    inside = db.session.scalar(
+        select(func.count()).select_from(OrgUnit)
+        .where(OrgUnit.id.in_(ids), OrgUnit.id.in_(subtree_ids(unit))))
+    return inside == len(ids)
 
 
 PARTNER_VISIBLE_STATUSES = ("sent", "accepted", "on_hold", "in_service")
