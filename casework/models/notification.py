@@ -1,6 +1,7 @@
 """In-app notices: short, code-based messages for the people concerned by a referral.
 
-A notice holds a kind code, a link path and a case number: never a name, phone or note, so the
+A notice holds a kind code, a link path, the referral's partner reference and (for staff
+only) a case number: never a name, phone or note, so the
 same content can go out by e-mail (see services/notifications.py).
 """
 
@@ -23,7 +24,8 @@ class Notification(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referrals.id"), index=True)
-    case_number: Mapped[str | None] = mapped_column(String(40))
+    case_number: Mapped[str | None] = mapped_column(String(40))  # staff notices only
+    reference: Mapped[str | None] = mapped_column(String(11))  # the referral's partner reference
     link: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()

@@ -6,6 +6,7 @@ within what she consented to; it is encrypted like every other personal field.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date, datetime
 
@@ -18,6 +19,14 @@ from casework.models.case import Case
 from casework.models.need import Need
 from casework.models.provider import ServiceProvider
 from casework.models.user import User
+
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def new_partner_reference() -> str:
+    """A random reference partners and e-mails see instead of the case number (which names her
+    commune): ``GT-`` and 8 base32 characters (40 random bits)."""
+    return "GT-" + "".join(secrets.choice(_BASE32) for _ in range(8))
 
 
 class Referral(EncryptedSubjectMixin, Base):
@@ -51,6 +60,9 @@ class Referral(EncryptedSubjectMixin, Base):
     outcome_code: Mapped[str | None] = mapped_column(String(40))
     shared_fields: Mapped[str] = mapped_column(String(200), default="")  # comma-separated names
     external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # What partners and e-mails show: never the case number (its unit code names her commune).
+    partner_reference: Mapped[str] = mapped_column(String(11), unique=True,
+                                                   default=new_partner_reference)
     version: Mapped[int] = mapped_column(default=1)
 
     shared_data = encrypted(str)  # JSON of the shared fields' values at sending time

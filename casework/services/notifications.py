@@ -1,7 +1,9 @@
 """Notices for the people a referral concerns: in-app always, e-mail when SMTP is configured.
 
-Nothing personal leaves by e-mail: the message names the kind of notice, a case number and a
-link to log in; never a name, phone, note or category. E-mails are queued on the database
+Nothing personal leaves by e-mail: the message names the kind of notice, the referral's
+partner reference and a link to log in; never a name, phone, note, category or case number
+(a case number's unit code names her commune). Partners' in-app notices carry the partner
+reference only; staff notices may also carry the case number. E-mails are queued on the database
 session and sent only after the transaction commits (a rolled-back action sends nothing);
 a failing mail server is logged and never breaks the action.
 """
@@ -56,26 +58,31 @@ class Mail:
 
 
 def notify(users: Iterable[User], kind: str, *, link: str, case_number: str | None,
-           referral_id: Any = None) -> list[Notification]:
-    """Add one notice per distinct active user; queue an e-mail for those with an address."""
+           reference: str | None = None, referral_id: Any = None) -> list[Notification]:
+    """Add one notice per distinct active user; queue an e-mail for those with an address.
+
+    ``case_number`` is kept for staff notices only (never for a partner user, never e-mailed);
+    ``reference`` (the referral's partner reference) is what partners and e-mails show.
+    """
     seen: set[int] = set()
     created = []
     for user in users:
         if user is None or not user.active or user.id in seen:
             continue
         seen.add(user.id)
-        notice = Notification(user_id=user.id, kind=kind, link=link, case_number=case_number,
-                              referral_id=referral_id)
+        notice = Notification(user_id=user.id, kind=kind, link=link,
+                              case_number=None if user.role == "partner" else case_number,
+                              reference=reference, referral_id=referral_id)
         db.session.add(notice)
         created.append(notice)
         if user.email and has_app_context() and current_app.config.get("CASEWORK_SMTP_HOST"):
             notice.emailed_at = utcnow()
-            _queue(user, kind, link, case_number)
+            _queue(user, kind, link, reference)
     db.session.flush()
     return created
 
 
-def _queue(user: User, kind: str, link: str, case_number: str | None) -> None:
+def _queue(user: User, kind: str, link: str, reference: str | None) -> None:
     cfg = current_app.config
     url = f"{cfg['CASEWORK_PUBLIC_URL']}{link}"
     with force_locale(user.language or cfg.get("BABEL_DEFAULT_LOCALE", "vi")):
@@ -83,7 +90,7 @@ def _queue(user: User, kind: str, link: str, case_number: str | None) -> None:
         subject = _("Casework: %(title)s", title=title)
         body = "\n".join([
             title,
-            _("Case number: %(number)s", number=case_number or "-"),
+            _("Referral reference: %(reference)s", reference=reference or "-"),
             "",
             _("Log in to Casework to see it: %(url)s", url=url),
             "",

@@ -99,10 +99,19 @@ def set_areas(provider: ServiceProvider, unit_ids: Iterable[int]) -> None:
         provider.area_links.append(ProviderArea(org_unit_id=unit_id))
 
 
+def _check_scope(actor: Any, unit_ids: Iterable[int]) -> None:
+    from casework.authz import may_manage_provider
+
+    if not may_manage_provider(actor, list(unit_ids)):
+        raise DomainError(_l("You can only manage partners whose areas all lie within your "
+                             "unit."), "areas")
+
+
 def create_provider(data: ProviderInput, *, actor: Any) -> ServiceProvider:
     """Add a partner to the directory. Raises DomainError for a taken code, an unknown kind or
     category, no area, or deadlines outside 1–365 days."""
     categories, unit_ids = _validate(data, None)
+    _check_scope(actor, unit_ids)
     provider = ServiceProvider(code="", name="", kind=data.kind)
     _apply(provider, data, categories, unit_ids)
     db.session.add(provider)
@@ -113,8 +122,11 @@ def create_provider(data: ProviderInput, *, actor: Any) -> ServiceProvider:
 
 
 def update_provider(provider: ServiceProvider, data: ProviderInput, *, actor: Any) -> None:
-    """Change a partner's details, categories, areas, terms or active flag."""
+    """Change a partner's details, categories, areas, terms or active flag. Raises DomainError
+    when the actor may not manage this partner or the areas chosen."""
+    _check_scope(actor, provider.area_unit_ids)
     categories, unit_ids = _validate(data, provider)
+    _check_scope(actor, unit_ids)
     _apply(provider, data, categories, unit_ids)
     db.session.flush()
     audit.record("provider.updated", target_type="provider", target_id=provider.id, actor=actor,

@@ -35,13 +35,14 @@ from casework.models.referral import Referral, ReferralEvent
 from casework.models.user import User
 from casework.services import consents, needs, notifications, providers
 from casework.services import referral_flow as flow
+from casework.services.cases import require_accepts_entries
 from casework.services.effective_dates import check_date, clean_text, today
 from casework.services.errors import DomainError, StaleObjectError
 
 NOTE_MAX = 1000
 PARTNER_NOTE_MAX = 500
 # Statuses in which a referral still works on its need (a new one would duplicate it).
-LIVE_STATUSES = ("sent", "accepted", "on_hold", "in_service")
+LIVE_STATUSES = needs.LIVE_REFERRAL_STATUSES
 # Statuses a partner never sees.
 HIDDEN_FROM_PARTNER = ("draft", "cancelled")
 
@@ -124,6 +125,7 @@ def create_draft(need: Need, provider: ServiceProvider, *, actor: User) -> Refer
     referral of this need to this partner is already open (this also makes a replayed form
     harmless)."""
     case = need.case
+    require_accepts_entries(case)
     if case.status != "open":
         raise _refuse(_l("Reopen the case before referring."))
     if need.status in ("declined_by_her", "no_longer_needed"):
@@ -237,6 +239,7 @@ class ActionInput:
 
 
 def _guard(referral: Referral, action: str, actor: User, version: int | None) -> flow.Transition:
+    require_accepts_entries(referral.case)
     step = flow.transition(action)
     refusal = flow.refusal(action, referral.status, side_of(actor, referral))
     if step is None or refusal is not None:
@@ -342,6 +345,28 @@ def _record(referral: Referral, action: str, actor: User, on: date, code: str | 
     return event
 
 
+def cancel_for_erasure(case: Case, *, actor: User, on: date) -> int:
+    """Her data is about to be erased: cancel every open referral of ``case`` (drafts too).
+
+    Partners lose access at once (the portal shows only live referrals) and are told by a
+    notice carrying the partner reference only; needs worked on return to "identified".
+    Returns the number cancelled. Called by ``subject_rights.erase_case`` before the keys go.
+    """
+    rows = db.session.scalars(select(Referral).where(
+        Referral.case_id == case.id, Referral.status.in_(tuple(REFERRAL_OPEN_STATUSES)))).all()
+    for referral in rows:
+        was_live = referral.status in LIVE_STATUSES
+        day = max(on, referral.referred_on or on)
+        referral.ended_on = day
+        referral.reason_code = "other"
+        _record(referral, "cancel", actor, day, "other", None, extra={"via": "erasure"})
+        if was_live:
+            _release_need(referral, day, actor, "referral_cancelled")
+        _notify_after(referral, "cancel")
+    db.session.flush()
+    return len(rows)
+
+
 def _release_need(referral: Referral, on: date, actor: User, reason: str) -> None:
     """Return the need to "identified" unless another referral is still working on it."""
     other = db.session.scalar(select(Referral.id).where(
@@ -379,10 +404,12 @@ def _supervisors(referral: Referral) -> list[User]:
 
 
 def _notify(referral: Referral, kind: str, *, to_partner: bool) -> None:
+    """Partners' notices carry the partner reference only (the case number names her commune)."""
     users = _partner_users(referral) if to_partner else _caseworkers(referral)
     link = (f"/partner/referrals/{referral.id}" if to_partner else f"/referrals/{referral.id}")
-    notifications.notify(users, kind, link=link, case_number=referral.case.case_number,
-                         referral_id=referral.id)
+    notifications.notify(users, kind, link=link,
+                         case_number=None if to_partner else referral.case.case_number,
+                         reference=referral.partner_reference, referral_id=referral.id)
 
 
 def _notify_after(referral: Referral, action: str) -> None:
@@ -395,7 +422,8 @@ def _notify_after(referral: Referral, action: str) -> None:
     if action == "decline":
         notifications.notify(_supervisors(referral), "decline_to_review",
                              link=f"/referrals/{referral.id}",
-                             case_number=referral.case.case_number, referral_id=referral.id)
+                             case_number=referral.case.case_number,
+                             reference=referral.partner_reference, referral_id=referral.id)
 
 
 # --- Overdue, partner copy, performance -------------------------------------------------------

@@ -61,6 +61,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_foreign_key(batch_op.f("fk_referrals_sent_by_id_users"), "users",
                                     ["sent_by_id"], ["id"])
+        # Nothing is deployed yet, so the table is empty: the model generates the value.
+        batch_op.add_column(sa.Column("partner_reference", sa.String(length=11), nullable=False))
+        batch_op.create_unique_constraint(batch_op.f("uq_referrals_partner_reference"),
+                                          ["partner_reference"])
 
     op.create_table(
         "notifications",
@@ -69,6 +73,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("referral_id", sa.Uuid(), nullable=True),
         sa.Column("case_number", sa.String(length=40), nullable=True),
+        sa.Column("reference", sa.String(length=11), nullable=True),
         sa.Column("link", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
@@ -95,6 +100,8 @@ def downgrade() -> None:
     op.drop_table("notifications")
 
     with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_referrals_partner_reference"), type_="unique")
+        batch_op.drop_column("partner_reference")
         batch_op.drop_constraint(batch_op.f("fk_referrals_sent_by_id_users"), type_="foreignkey")
         batch_op.drop_column("reviewed_at")
         batch_op.drop_column("review_outcome")

@@ -48,7 +48,7 @@ def mail_app(app, smtp_sink):
     return app
 
 
-def test_sending_a_referral_emails_the_partner_a_link_and_a_case_number(
+def test_sending_a_referral_emails_the_partner_a_link_and_the_partner_reference(
         mail_app, smtp_sink, loop, draft):
     sink, _port = smtp_sink
     loop.partner.email = "doitac@example.org"
@@ -63,7 +63,9 @@ def test_sending_a_referral_emails_the_partner_a_link_and_a_case_number(
     assert len(sink.messages) == 1
     recipients, body = sink.messages[0]
     assert recipients == ["doitac@example.org"]
-    assert loop.case.case_number in body
+    assert draft.partner_reference in body
+    assert loop.case.case_number not in body  # its unit code names her commune
+    assert loop.case.org_unit.code not in body
     assert f"https://casework.example/partner/referrals/{draft.id}" in body
     for secret in (CANARY_NAME, CANARY_GIVEN, CANARY_PHONE, "may", "vocational", "Học nghề"):
         assert secret not in body

@@ -89,7 +89,8 @@ def test_bad_send_input_is_refused_without_change(client, login, loop, draft, da
 def test_partner_sees_only_shared_fields_and_each_view_is_audited(client, login, loop, sent):
     login(client, loop.partner)
     inbox = client.get("/partner/").get_data(as_text=True)
-    assert loop.case.case_number in inbox
+    assert sent.partner_reference in inbox
+    assert loop.case.case_number not in inbox
     page = client.get(f"/partner/referrals/{sent.id}").get_data(as_text=True)
     assert CANARY_GIVEN in page
     assert CANARY_PHONE in page
@@ -236,7 +237,7 @@ def test_overdue_shows_first_in_the_inbox_and_on_the_staff_list(client, login, l
     login(client, loop.partner)
     inbox = client.get("/partner/").get_data(as_text=True)
     overdue_section = inbox.split('inbox-group--overdue')[1].split('inbox-group--new')[0]
-    assert loop.case.case_number in overdue_section
+    assert sent.partner_reference in overdue_section
     client.post("/logout", data={"csrf_token": client.csrf_token("/partner/")})
     login(client, loop.caseworker)
     listing = client.get("/referrals/?overdue=1").get_data(as_text=True)

@@ -9,12 +9,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case as sql_case
+from sqlalchemy.orm import selectinload
 
 from casework.authz import (
     Permission,
+    case_accepts_entries,
+    deny,
     has_permission,
     load_need_for_referral_or_404,
     load_referral_or_404,
+    may_manage_provider,
     requires,
     visible_referrals,
 )
@@ -37,6 +41,7 @@ from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral
 from casework.services import notifications, org_units, providers, referrals
 from casework.services import referral_flow as flow
+from casework.services.cases import CLOSED_TO_ENTRIES
 from casework.services.effective_dates import today
 from casework.services.errors import DomainError, StaleObjectError
 
@@ -55,14 +60,9 @@ def _unit_choices() -> list[tuple[int, str]]:
     return [(u.id, f"{'— ' * u.depth}{u.name}") for u in org_units.all_units() if u.active]
 
 
-def case_url(case: Any) -> str | None:
-    """Link to the case page when the cases area provides it."""
-    from flask import current_app
-
-    for endpoint in ("cases.view", "cases.case", "cases.show"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, case_id=case.id)
-    return None
+def case_url(case: Any) -> str:
+    """Link to the case page."""
+    return url_for("cases.view", case_id=case.id)
 
 
 # --- Provider directory -------------------------------------------------------------------------
@@ -83,12 +83,13 @@ def providers_():  # type: ignore[no-untyped-def]
 
 
 
-@bp.get("/providers/<int:provider_id>")
+@bp.get("/providers/<id:provider_id>")
 @requires(Permission.VIEW_PROVIDERS)
 def provider(provider_id: int):  # type: ignore[no-untyped-def]
     item = db.session.get(ServiceProvider, provider_id) or abort(404)
     return render_template("referrals/provider.html", provider=item,
-                           categories=SERVICE_CATEGORIES)
+                           categories=SERVICE_CATEGORIES,
+                           can_edit=may_manage_provider(current_user, item.area_unit_ids))
 
 
 def _provider_form(form: ProviderForm) -> ProviderForm:
@@ -124,10 +125,12 @@ def new_provider():  # type: ignore[no-untyped-def]
     return render_template("referrals/provider_form.html", form=form, provider=None), status
 
 
-@bp.route("/providers/<int:provider_id>/edit", methods=["GET", "POST"])
+@bp.route("/providers/<id:provider_id>/edit", methods=["GET", "POST"])
 @requires(Permission.MANAGE_PROVIDERS)
 def edit_provider(provider_id: int):  # type: ignore[no-untyped-def]
     item = db.session.get(ServiceProvider, provider_id) or abort(404)
+    if not may_manage_provider(current_user, item.area_unit_ids):
+        deny("provider_out_of_scope")
     form = _provider_form(ProviderForm(obj=None if request.method == "POST" else item))
     if request.method == "GET":
         form.categories.data = item.categories
@@ -157,7 +160,9 @@ def index():  # type: ignore[no-untyped-def]
     if only_overdue:
         query = query.where(referrals.overdue_filter())
     overdue_first = sql_case((referrals.overdue_filter(), 0), else_=1)
-    rows = db.session.scalars(query.order_by(overdue_first, Referral.created_at.desc())
+    rows = db.session.scalars(query.options(selectinload(Referral.case),
+                                            selectinload(Referral.provider))
+                              .order_by(overdue_first, Referral.created_at.desc())
                               .limit(200)).all()
     return render_template("referrals/index.html", referrals=rows, only_overdue=only_overdue,
                            is_overdue=referrals.is_overdue, statuses=REFERRAL_STATUSES,
@@ -181,6 +186,9 @@ def reviews():  # type: ignore[no-untyped-def]
 @requires(Permission.SEND_REFERRALS)
 def new(need_id: uuid.UUID):  # type: ignore[no-untyped-def]
     need = load_need_for_referral_or_404(current_user, need_id)
+    if not case_accepts_entries(need.case):
+        flash(str(CLOSED_TO_ENTRIES), "error")
+        return redirect(case_url(need.case)), 303
     candidates = providers.search(category=need.category, unit=need.case.org_unit)
     form = NewReferralForm()
     form.provider.choices = options([(p.id, p.name) for p in candidates])
@@ -387,6 +395,18 @@ def case_referrals(case: Any) -> list[Referral]:
     return list(db.session.scalars(
         visible_referrals(current_user).where(Referral.case_id == case.id)
         .order_by(Referral.created_at.desc())))
+
+
+@bp.app_template_global()
+def uptake_from_paper(event: Any) -> bool:
+    """Whether a ``confirm_uptake`` event was typed from a paper record by an import."""
+    import json
+
+    try:
+        details = json.loads(event.details or "{}")
+    except ValueError:
+        return False
+    return isinstance(details, dict) and details.get("uptake_source") == "paper_import"
 
 
 @bp.app_template_global()
