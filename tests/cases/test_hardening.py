@@ -82,7 +82,7 @@ def _clear_text_columns() -> str:
     rows = []
     for table in ("case_events", "need_events", "case_notes", "late_entry_reasons",
                   "audit_events"):
-        for row in db.session.execute(text(f"SELECT * FROM {table}")):  # noqa: S608
+        for row in db.session.execute(text(f"SELECT * FROM {table}")):
             rows.extend(str(v) for v in row if isinstance(v, str))
     return " ".join(rows)
 
@@ -241,7 +241,7 @@ def test_a_stale_transfer_is_refused(in_request, make_case, org, worker):
                                      expected_version=case.version + 1)
 
 
-# --- 7. Dates ---------------------------------------------------------------------------------------
+# --- 7. Dates -----------------------------------------------------------------------------
 
 def test_consent_cannot_predate_the_intake_date(in_request, make_case, worker):
     case = make_case(intake_date=today() - timedelta(days=3))

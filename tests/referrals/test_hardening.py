@@ -40,13 +40,15 @@ def test_partner_pages_and_notices_never_show_the_case_number(client, login, loo
     login(client, loop.partner)
     pages = [client.get("/partner/").get_data(as_text=True),
              client.get(f"/partner/referrals/{sent.id}").get_data(as_text=True)]
-    assert sent.partner_reference in pages[0] and sent.partner_reference in pages[1]
+    assert sent.partner_reference in pages[0]
+    assert sent.partner_reference in pages[1]
     for html in pages:
         assert number not in html
         assert f"{unit_code}-" not in html
     notices = db.session.scalars(select(Notification).where(
         Notification.user_id == loop.partner.id)).all()
-    assert notices and all(n.case_number is None for n in notices)
+    assert notices
+    assert all(n.case_number is None for n in notices)
     assert {n.reference for n in notices} == {sent.partner_reference}
 
 
@@ -83,7 +85,7 @@ def test_an_erased_case_refuses_new_referrals_through_pages_and_services(client,
     assert 400 <= send.status_code < 500
 
 
-# --- 5. A need with a live referral cannot be ended ----------------------------------------------
+# --- 5. A need with a live referral cannot be ended -----------------------------------------------
 
 @pytest.mark.parametrize("status", ["sent", "accepted", "on_hold", "in_service"])
 def test_ending_a_need_with_a_live_referral_is_refused(loop, sent, status):
@@ -102,7 +104,7 @@ def test_ending_a_need_with_a_live_referral_is_refused(loop, sent, status):
                          actor=loop.caseworker)
 
 
-# --- 8. Partner management is scoped ----------------------------------------------------------------
+# --- 8. Partner management is scoped --------------------------------------------------------------
 
 def test_district_supervisors_manage_only_partners_within_their_district(
         client, login, loop, make_user, org):
@@ -119,7 +121,7 @@ def test_district_supervisors_manage_only_partners_within_their_district(
     assert client.get(f"/referrals/providers/{loop.other_provider.id}/edit").status_code == 404
 
 
-# --- 9. Huge ids ---------------------------------------------------------------------------------------
+# --- 9. Huge ids ----------------------------------------------------------------------------------
 
 def test_huge_provider_ids_answer_404(client, login, loop):
     login(client, loop.supervisor)
@@ -128,7 +130,7 @@ def test_huge_provider_ids_answer_404(client, login, loop):
         assert client.get(path).status_code == 404
 
 
-# --- 10. Few queries ----------------------------------------------------------------------------------
+# --- 10. Few queries ------------------------------------------------------------------------------
 
 def _count_queries(client, path):
     count = [0]
@@ -162,7 +164,7 @@ def test_lists_do_not_grow_queries_with_rows(client, login, loop, make_need, mak
         assert queries <= first[path] + 2, path
 
 
-# --- The paper-import mark ---------------------------------------------------------------------------
+# --- The paper-import mark ------------------------------------------------------------------------
 
 def test_an_uptake_imported_from_paper_is_marked_on_the_referral_page(client, login, loop, sent):
     bring_to(sent, "in_service", loop)
