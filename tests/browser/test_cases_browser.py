@@ -3,9 +3,9 @@ consent, two needs and a follow-up, then find the case again by phone number."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
+
+from casework.services.effective_dates import today as vn_today
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def test_open_case_with_consent_needs_follow_up_and_find_it_by_phone(
 
     page.click("a[href$='/follow-ups/new']")
     page.fill("#title", "Gọi lại hỏi về hồ sơ vay vốn")
-    page.fill("#due_on", date.today().isoformat())
+    page.fill("#due_on", vn_today().isoformat())
     page.click("main form input[type=submit]")
     page.wait_for_url("**/cases/*#follow-ups")
     assert "Gọi lại hỏi về hồ sơ vay vốn" in page.locator("#follow-ups + ul").inner_text()
