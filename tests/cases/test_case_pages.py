@@ -11,6 +11,7 @@ from sqlalchemy import select
 from casework.extensions import db
 from casework.models.audit import AuditEvent
 from casework.models.case import Case
+from casework.services.effective_dates import today as vn_today
 
 INTAKE = {
     "full_name": "Trần Thị Mai", "date_of_birth": "1996-03-04", "national_id": "036196001234",
@@ -116,9 +117,9 @@ def test_a_stale_correction_is_refused_clearly_and_keeps_what_was_typed(signed_i
 
 
 def test_consent_need_note_and_follow_up_through_the_pages(signed_in, make_case):
-    case = make_case(intake_date=date.today() - timedelta(days=3))
+    case = make_case(intake_date=vn_today() - timedelta(days=3))
     base = f"/cases/{case.id}"
-    today = date.today().isoformat()
+    today = vn_today().isoformat()  # the app's calendar day (Vietnam), not the machine's
     assert signed_in.submit(f"{base}/consents/new", {
         "purpose": "share", "service_category": "loans", "shared_fields": ["full_name", "phone"],
         "given_on": today, "method": "signed_form"}).status_code == 302
