@@ -497,29 +497,47 @@ class Performance:
         return self.answered_on_time / self.answered if self.answered else None
 
 
-def performance(provider: ServiceProvider, *, since: date | None = None) -> Performance:
-    """Response time and uptake for one partner, over referrals sent since ``since``.
+PERFORMANCE_ACCEPTED = ("accepted", "on_hold", "in_service", "completed", "not_completed")
 
-    Uses referral metadata only (no personal data). "Accepted" counts every referral that was
-    ever accepted (including those later in service, completed or not completed).
+
+def performance_query(*conditions: Any) -> Any:
+    """THE rows partner performance is computed from (shared with supervision's table).
+
+    Referrals actually sent (``referred_on`` set) and not cancelled, with ``provider_id`` first;
+    callers add their own ``conditions`` (one partner, a period, a unit's cases).
     """
-    query = select(Referral.referred_on, Referral.answered_on, Referral.response_due_on,
-                   Referral.status, Referral.uptake_on).where(
-        Referral.provider_id == provider.id, Referral.referred_on.is_not(None),
-        Referral.status != "cancelled")
-    if since is not None:
-        query = query.where(Referral.referred_on >= since)
-    rows = db.session.execute(query).all()
+    return select(Referral.provider_id, Referral.referred_on, Referral.answered_on,
+                  Referral.response_due_on, Referral.status, Referral.uptake_on).where(
+        Referral.referred_on.is_not(None), Referral.status != "cancelled", *conditions)
+
+
+def summarise_performance(rows: Any) -> Performance:
+    """One partner's :class:`Performance` from :func:`performance_query` rows."""
+    rows = list(rows)
     answered = [r for r in rows if r.answered_on is not None]
-    accepted_statuses = {"accepted", "on_hold", "in_service", "completed", "not_completed"}
-    accepted = [r for r in rows if r.status in accepted_statuses and r.answered_on is not None]
+    accepted = [r for r in answered if r.status in PERFORMANCE_ACCEPTED]
     taken = [r for r in rows if r.uptake_on is not None]
     return Performance(
         received=len(rows), answered=len(answered),
-        answered_on_time=sum(1 for r in answered if r.answered_on <= r.response_due_on),
+        answered_on_time=sum(1 for r in answered
+                             if r.response_due_on is None or r.answered_on <= r.response_due_on),
         median_response_days=(median((r.answered_on - r.referred_on).days for r in answered)
                               if answered else None),
         accepted=len(accepted), taken_up=len(taken),
         median_days_to_uptake=(median((r.uptake_on - r.referred_on).days for r in taken)
                                if taken else None),
     )
+
+
+def performance(provider: ServiceProvider, *, since: date | None = None) -> Performance:
+    """Response time and uptake for one partner, over referrals sent since ``since``.
+
+    Uses referral metadata only (no personal data). "Accepted" counts every referral that was
+    ever accepted (including those later in service, completed or not completed). Supervision
+    computes its per-partner table with the same :func:`performance_query` and
+    :func:`summarise_performance`, so a partner and its supervisor see the same rates.
+    """
+    conditions = [Referral.provider_id == provider.id]
+    if since is not None:
+        conditions.append(Referral.referred_on >= since)
+    return summarise_performance(db.session.execute(performance_query(*conditions)).all())
