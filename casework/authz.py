@@ -401,6 +401,16 @@ def visible_audit_events(user: User | Any) -> Any:
     return query.where(in_subtree)
 
 
+def may_verify_audit_chain(user: User | Any) -> bool:
+    """A full verification of the audit chain reads every event: only admins and supervisors
+    at the top of the hierarchy (province level) may run it (rate-limited in the view)."""
+    return bool(
+        has_permission(user, Permission.VIEW_ACCESS_LOG) and user.is_staff
+        and user.role in ("admin", "supervisor")
+        and user.org_unit is not None and user.org_unit.parent_id is None
+    )
+
+
 def load_outcome_sample_or_404(user: User | Any, sample_id: int) -> Any:
     """An outcome-audit sample drawn within ``user``'s scope, else 404."""
     from casework.extensions import db

@@ -92,6 +92,7 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "supervision.sample": (("supervisor",), None),
     "supervision.verdict": (("supervisor",), None),
     "supervision.access_log": (("admin", "supervisor"), "/supervision/access-log"),
+    "supervision.verify_access_log": (("admin", "supervisor"), None),
     "imports.index": (STAFF, "/imports/"),
     "imports.download_template": (STAFF, "/imports/template.xlsx"),
     "imports.check": (STAFF, None),

@@ -13,28 +13,28 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from casework import audit, crypto, indicators
+from casework.authz import visible_referrals
 from casework.db import utcnow
 from casework.domain import REFERRAL_STATUSES
 from casework.extensions import db
-from casework.indicators import UPTAKE_STATUSES, Period, days_between
+from casework.indicators import UPTAKE_STATUSES, Period
 from casework.models.case import Case
 from casework.models.need import Need
-from casework.models.org import OrgUnit
+from casework.models.org import UNIT_LEVEL, OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral
 from casework.models.supervision import OutcomeSample, PeriodSignOff, UptakeVerification
 from casework.models.user import User
+from casework.services import referrals
 from casework.services.errors import DomainError
+from casework.services.imports.provenance import imported_uptake, partner_confirmed
+from casework.services.org_units import subtree_filter, subtree_ids
 
 SAMPLE_MAX = 50
 NOTE_MAX = 500
-
-
-def _scope_ids(scope: OrgUnit) -> Any:
-    return select(OrgUnit.id).where(OrgUnit.path.startswith(scope.path, autoescape=True))
 
 
 def _provider_names(ids: set[int]) -> dict[int, str]:
@@ -45,113 +45,128 @@ def _provider_names(ids: set[int]) -> dict[int, str]:
     return {r.id: r.name for r in rows}
 
 
+def _held_in(scope: OrgUnit) -> Any:
+    """Referrals of cases currently held in ``scope``'s subtree (one subtree rule)."""
+    return Referral.case_id.in_(
+        select(Case.id).where(Case.org_unit_id.in_(subtree_ids(scope))).scalar_subquery())
+
+
 # --- Partner performance ------------------------------------------------------------------------
 
-def _overdue_condition(today: date) -> Any:
-    """The referrals area's overdue rule when it exists; else the DOMAIN.md rule."""
-    try:
-        from casework.services.referrals import overdue_filter  # type: ignore[attr-defined]
-    except ImportError:
-        overdue_filter = None
-    if overdue_filter is not None:
-        try:
-            return overdue_filter(today)
-        except TypeError:
-            return overdue_filter()
-    return (
-        ((Referral.status == "sent") & Referral.response_due_on.is_not(None)
-         & (Referral.response_due_on < today))
-        | ((Referral.status == "accepted") & Referral.uptake_due_on.is_not(None)
-           & (Referral.uptake_due_on < today))
-    )
-
-
 def partner_performance(scope: OrgUnit, period: Period, today: date) -> list[dict[str, Any]]:
-    """Per partner, for referrals sent in the period from cases held in ``scope``."""
-    answered = Referral.answered_on.is_not(None)
-    accepted = and_(answered, Referral.status.not_in(("declined",)))
-    uptake = and_(Referral.status.in_(UPTAKE_STATUSES), Referral.uptake_on.is_not(None))
-    stmt = (
-        select(
-            Referral.provider_id,
-            func.count().label("received"),
-            func.count(case((answered, 1))).label("answered"),
-            func.count(case((accepted, 1))).label("accepted"),
-            func.count(case((Referral.status == "declined", 1))).label("declined"),
-            func.count(case((uptake, 1))).label("uptake"),
-            func.avg(case((answered, days_between(Referral.answered_on, Referral.referred_on))))
-            .label("response_days"),
-            func.count(case((_overdue_condition(today), 1))).label("overdue"),
-        )
-        .join(Case, Case.id == Referral.case_id)
-        .where(Case.org_unit_id.in_(_scope_ids(scope)), Referral.status != "draft",
-               Referral.referred_on.between(period.start, period.end))
-        .group_by(Referral.provider_id)
-    )
-    rows = db.session.execute(stmt).all()
-    names = _provider_names({r.provider_id for r in rows})
+    """Per partner, for referrals sent in the period from cases held in ``scope``.
+
+    The definitions are the referrals area's (:func:`referrals.performance_query` and
+    :func:`referrals.summarise_performance`): the same rates a partner sees on its own page,
+    and overdue is :func:`referrals.overdue_filter`. Only referral metadata is read.
+    """
+    conditions = (_held_in(scope), Referral.referred_on.between(period.start, period.end))
+    by_provider: dict[int, list[Any]] = {}
+    for row in db.session.execute(referrals.performance_query(*conditions)):
+        by_provider.setdefault(row.provider_id, []).append(row)
+    overdue = dict(db.session.execute(
+        select(Referral.provider_id, func.count())
+        .where(*conditions, referrals.overdue_filter(today))
+        .group_by(Referral.provider_id)).all())
+    names = _provider_names(set(by_provider))
     result = []
-    for r in rows:
+    for pid, rows in by_provider.items():
+        perf = referrals.summarise_performance(rows)
         result.append({
-            "id": r.provider_id, "name": names.get(r.provider_id, ""),
-            "received": r.received, "answered": r.answered, "accepted": r.accepted,
-            "declined": r.declined, "uptake": r.uptake, "overdue": r.overdue,
-            "response_days": None if r.response_days is None else round(float(r.response_days), 1),
+            "id": pid, "name": names.get(pid, ""), "received": perf.received,
+            "answered": perf.answered, "answered_on_time": perf.answered_on_time,
+            "accepted": perf.accepted, "uptake": perf.taken_up,
+            "overdue": int(overdue.get(pid, 0)),
+            "response_days": (None if perf.median_response_days is None
+                              else float(perf.median_response_days)),
         })
     return sorted(result, key=lambda d: d["name"])
 
 
 # --- Outcome audit ------------------------------------------------------------------------------
 
-def confirmed_uptakes(scope: OrgUnit, period: Period, provider_id: int | None = None) -> Any:
-    """Referrals whose uptake the partner confirmed in the period, from cases held in scope."""
-    stmt = (
-        select(Referral)
-        .join(Case, Case.id == Referral.case_id)
-        .where(Case.org_unit_id.in_(_scope_ids(scope)), Referral.status.in_(UPTAKE_STATUSES),
-               Referral.uptake_on.between(period.start, period.end))
-    )
+UPTAKE_SOURCES = ("partner", "paper_import")
+
+
+def uptake_source(referral: Referral) -> str:
+    """``partner`` (confirmed in Casework by the partner) or ``paper_import`` (see provenance)."""
+    return "partner" if referral.uptake_confirmed_by_id is not None else "paper_import"
+
+
+def confirmed_uptakes(scope: OrgUnit, period: Period, provider_id: int | None = None, *,
+                      actor: User | Any) -> Any:
+    """Referrals with an uptake in the period, from cases held in ``scope``, that ``actor`` may
+    see (:func:`casework.authz.visible_referrals`): partner-confirmed and paper-imported."""
+    stmt = visible_referrals(actor).where(
+        _held_in(scope), Referral.status.in_(UPTAKE_STATUSES),
+        Referral.uptake_on.between(period.start, period.end))
     if provider_id is not None:
         stmt = stmt.where(Referral.provider_id == provider_id)
     return stmt
 
 
-def audit_summary(scope: OrgUnit, period: Period) -> list[dict[str, Any]]:
-    """Per partner: uptakes confirmed by the partner vs sampled, verified, disputed."""
-    confirmed = confirmed_uptakes(scope, period).subquery()
-    counts = dict(db.session.execute(
-        select(confirmed.c.provider_id, func.count()).group_by(confirmed.c.provider_id)).all())
-    verdicts = db.session.execute(
+def audit_summary(scope: OrgUnit, period: Period, *, actor: User | Any) -> list[dict[str, Any]]:
+    """Per partner: uptakes confirmed by the partner in Casework, recorded from paper
+    (imported), sampled, verified and disputed by a supervisor."""
+    uptakes = confirmed_uptakes(scope, period, actor=actor).subquery()
+    counts = {r.provider_id: r for r in db.session.execute(
+        select(uptakes.c.provider_id,
+               func.count(case((uptakes.c.uptake_confirmed_by_id.is_not(None), 1)))
+               .label("partner"),
+               func.count(case((uptakes.c.uptake_confirmed_by_id.is_(None), 1)))
+               .label("imported"))
+        .group_by(uptakes.c.provider_id))}
+    verdicts = {r.provider_id: r for r in db.session.execute(
         select(OutcomeSample.provider_id,
                func.count(UptakeVerification.id.distinct()).label("sampled"),
                func.count(case((UptakeVerification.status == "verified", 1))).label("verified"),
                func.count(case((UptakeVerification.status == "disputed", 1))).label("disputed"))
         .join(UptakeVerification, UptakeVerification.sample_id == OutcomeSample.id)
-        .where(OutcomeSample.org_unit_id.in_(_scope_ids(scope)),
+        .where(OutcomeSample.org_unit_id.in_(subtree_ids(scope)),
                OutcomeSample.period_start == period.start,
                OutcomeSample.period_end == period.end)
-        .group_by(OutcomeSample.provider_id)
-    ).all()
-    by_provider = {r.provider_id: r for r in verdicts}
-    ids = set(counts) | set(by_provider)
+        .group_by(OutcomeSample.provider_id))}
+    ids = set(counts) | set(verdicts)
     names = _provider_names(ids)
     rows = []
     for pid in ids:
-        v = by_provider.get(pid)
-        rows.append({"id": pid, "name": names.get(pid, ""), "confirmed": counts.get(pid, 0),
+        c, v = counts.get(pid), verdicts.get(pid)
+        rows.append({"id": pid, "name": names.get(pid, ""),
+                     "confirmed": c.partner if c else 0, "imported": c.imported if c else 0,
                      "sampled": v.sampled if v else 0, "verified": v.verified if v else 0,
                      "disputed": v.disputed if v else 0})
     return sorted(rows, key=lambda d: d["name"])
 
 
+def _allocate(size: int, partner: int, imported: int) -> tuple[int, int]:
+    """Split a sample between the two sources in proportion, each kind at least once."""
+    total = partner + imported
+    if not partner or not imported:
+        return min(size, partner), min(size, imported)
+    from_paper = max(1, round(size * imported / total)) if size > 1 else 0
+    from_paper = min(from_paper, imported)
+    from_partner = min(size - from_paper, partner)
+    from_paper = min(imported, size - from_partner)
+    return from_partner, from_paper
+
+
 def draw_sample(scope: OrgUnit, period: Period, provider: ServiceProvider, size: int, *,
                 actor: User) -> OutcomeSample:
-    """A random sample of the partner's confirmed uptakes (random order in SQL)."""
+    """A random sample of the partner's uptakes (random order in SQL), both kinds: those the
+    partner confirmed in Casework and those recorded from paper, each item labelled."""
     if not 1 <= size <= SAMPLE_MAX:
         raise DomainError(_l("Choose a sample size from 1 to 50."), "size")
-    chosen = db.session.scalars(
-        confirmed_uptakes(scope, period, provider.id).order_by(func.random()).limit(size)
-    ).all()
+    base = confirmed_uptakes(scope, period, provider.id, actor=actor)
+    n_partner = db.session.scalar(base.with_only_columns(func.count())
+                                  .where(partner_confirmed())) or 0
+    n_paper = db.session.scalar(base.with_only_columns(func.count())
+                                .where(imported_uptake())) or 0
+    take_partner, take_paper = _allocate(size, n_partner, n_paper)
+    chosen = []
+    for condition, limit in ((partner_confirmed(), take_partner), (imported_uptake(), take_paper)):
+        if limit:
+            chosen += db.session.scalars(
+                base.where(condition).order_by(func.random()).limit(limit)).all()
     if not chosen:
         raise DomainError(_l("This partner has no confirmed uptake in this period."), "provider")
     sample = OutcomeSample(provider_id=provider.id, org_unit_id=scope.id, period_key=period.key,
@@ -164,6 +179,7 @@ def draw_sample(scope: OrgUnit, period: Period, provider: ServiceProvider, size:
     db.session.flush()
     audit.record("outcome_sample.drawn", target_type="outcome_sample", target_id=sample.id,
                  actor=actor, details={"provider": provider.id, "size": len(chosen),
+                                       "from_partner": take_partner, "from_paper": take_paper,
                                        "period": period.key, "unit": scope.id})
     return sample
 
@@ -187,7 +203,8 @@ def record_verdict(item: UptakeVerification, status: str, note: str, *, actor: U
 
 # --- Reports, snapshots and sign-off -------------------------------------------------------------
 
-def report_data(scope: OrgUnit, period: Period, today: date) -> dict[str, Any]:
+def report_data(scope: OrgUnit, period: Period, today: date, *,
+                actor: User | Any) -> dict[str, Any]:
     """Every figure of the periodic report, as plain JSON-able data (aggregates only)."""
     result = indicators.compute(scope, period)
     names = _provider_names({b.key for b in result.partners})
@@ -208,7 +225,7 @@ def report_data(scope: OrgUnit, period: Period, today: date) -> dict[str, Any]:
         "median_days": result.median_days,
         "median_n": result.median_n,
         "trend": [{"key": p.code, **f.as_dict()} for p, f in indicators.trend(scope, trend_end)],
-        "audit": audit_summary(scope, period),
+        "audit": audit_summary(scope, period, actor=actor),
         "performance": partner_performance(scope, period, today),
     }
 
@@ -224,7 +241,7 @@ def sign_off(scope: OrgUnit, period: Period, today: date, *, actor: User) -> Per
         raise DomainError(_l("Only a period that has ended can be signed off."), "period")
     if signed_off(scope, period) is not None:
         raise DomainError(_l("This period is already signed off for this unit."), "period")
-    data = report_data(scope, period, today)
+    data = report_data(scope, period, today, actor=actor)
     record = PeriodSignOff(org_unit_id=scope.id, period_key=period.key,
                            period_start=period.start, period_end=period.end,
                            snapshot=json.dumps(data, sort_keys=True), signed_by_id=actor.id,
@@ -272,17 +289,60 @@ def amendments(signed: dict[str, Any], current: dict[str, Any]) -> list[dict[str
 
 # --- De-identified export -----------------------------------------------------------------------
 
-EXPORT_COLUMNS = ("case_key", "group", "unit_code", "intake_month", "need_categories",
-                  "connected", "days_to_uptake", "connected_categories")
+# Neutral group codes: the file may be opened on any computer; a group's name never says why a
+# woman is supported.
+EXPORT_GROUP_CODES = {"left_sex_work": "nhom_5", "trafficking_returnee": "nhom_tro_ve",
+                      "high_risk": "nhom_phong_ngua"}
+EXPORT_COLUMNS = ("ma_an_danh", "nhom", "don_vi_cap_huyen", "quy_tiep_nhan", "nhu_cau",
+                  "da_ket_noi", "so_ngay_den_khi_tiep_nhan", "linh_vuc_da_ket_noi")
+EXPORT_HEADERS = ("Mã ẩn danh của hồ sơ", "Nhóm", "Đơn vị cấp huyện", "Quý tiếp nhận",
+                  "Nhu cầu", "Đã kết nối (1/0)", "Số ngày đến khi tiếp nhận dịch vụ",
+                  "Lĩnh vực đã kết nối")
+EXPORT_KEY_CONTEXT = "deidentified-export"
 
 
-def deidentified_csv(scope: OrgUnit, period: Period, *, actor: User) -> str:
-    """One row per eligible case: a keyed pseudonym, codes and counts; no personal field."""
+def _district_codes(scope: OrgUnit) -> dict[int, str]:
+    """Unit id -> code of its district-level ancestor (itself at district level or above)."""
+    root = scope
+    while root.parent is not None:
+        root = root.parent
+    units = db.session.execute(
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.kind, OrgUnit.path)
+        .where(subtree_filter(root))).all()
+    by_id = {u.id: u for u in units}
+    result: dict[int, str] = {}
+    for u in units:
+        chain = [by_id[int(i)] for i in u.path.strip("/").split("/") if i and int(i) in by_id]
+        district = next((a for a in chain if UNIT_LEVEL.get(a.kind, 2) >= 1), None)
+        if district is None or UNIT_LEVEL.get(u.kind, 2) == 0:
+            district = u
+        result[u.id] = district.code
+    return result
+
+
+def _quarter(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def deidentified_csv(scope: OrgUnit, period: Period, *, actor: User, threshold: int) -> str:
+    """One row per eligible woman, generalised and suppressed, for analysis outside Casework.
+
+    * ``ma_an_danh``: a keyed pseudonym (HMAC of the case id under the app key): the same woman
+      has the same key in every export, so files can be compared over time. It changes only if
+      the app key is rotated (then every key changes at once); it cannot be turned back into a
+      case number without the key.
+    * the holding unit is generalised to its district, the intake date to a year-quarter, the
+      group to a neutral code (:data:`EXPORT_GROUP_CODES`);
+    * small counts: rows whose (district, quarter, group) holds fewer than ``threshold`` women
+      are withheld, and the leading comment says how many.
+
+    Which woman counts where follows the indicator (the unit holding her case at the end of the
+    period), not the current holder, so the file matches the report's figures.
+    """
     base = indicators.eligible_case_ids(scope, period).subquery()
     rows = db.session.execute(
-        select(base.c.case_id, base.c.grp, base.c.days, OrgUnit.code, Case.intake_date)
-        .join(OrgUnit, OrgUnit.id == base.c.unit_id).join(Case, Case.id == base.c.case_id)
-        .order_by(base.c.case_id)
+        select(base.c.case_id, base.c.grp, base.c.days, base.c.unit_id, Case.intake_date)
+        .join(Case, Case.id == base.c.case_id).order_by(base.c.case_id)
     ).all()
     needs = db.session.execute(
         select(Need.case_id, Need.category).join(base, base.c.case_id == Need.case_id)
@@ -299,18 +359,34 @@ def deidentified_csv(scope: OrgUnit, period: Period, *, actor: User) -> str:
     conn_map: dict[Any, set[str]] = {}
     for case_id, category in connected:
         conn_map.setdefault(case_id, set()).add(category)
+    districts = _district_codes(scope)
+    cells = [(r, districts.get(r.unit_id, ""), _quarter(r.intake_date),
+              EXPORT_GROUP_CODES.get(r.grp, "nhom_khac")) for r in rows]
+    sizes: dict[tuple[str, str, str], int] = {}
+    for _r, district, quarter, group in cells:
+        sizes[(district, quarter, group)] = sizes.get((district, quarter, group), 0) + 1
+    kept = [c for c in cells if sizes[c[1:]] >= threshold]
+    withheld = len(cells) - len(kept)
     out = io.StringIO()
+    out.write(f"# Hội LHPN - dữ liệu đã khử định danh. Kỳ: {period.start:%d/%m/%Y} - "
+              f"{period.end:%d/%m/%Y}. Đơn vị: {scope.code}.\n")
+    out.write(f"# Đã ẩn {withheld} dòng (nhóm đơn vị cấp huyện, quý, nhóm có dưới "
+              f"{threshold} người). Số dòng: {len(kept)}.\n")
+    out.write("# Mã ẩn danh ổn định giữa các lần xuất; chỉ đổi khi khóa ứng dụng được thay.\n")
+    out.write("# Cột: " + "; ".join(f"{c} = {h}" for c, h in zip(EXPORT_COLUMNS, EXPORT_HEADERS,
+                                                                     strict=True)) + "\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
-    for r in rows:
-        key = crypto.mac(str(r.case_id).encode("ascii"), "deidentified-export").hex()[:20]
+    for r, district, quarter, group in kept:
+        key = crypto.mac(str(r.case_id).encode("ascii"), EXPORT_KEY_CONTEXT).hex()[:20]
         writer.writerow([
-            key, r.grp, r.code, r.intake_date.strftime("%Y-%m"),
-            ";".join(sorted(need_map.get(r.case_id, ()))), int(r.days is not None),
-            "" if r.days is None else r.days, ";".join(sorted(conn_map.get(r.case_id, ()))),
+            key, group, district, quarter, ";".join(sorted(need_map.get(r.case_id, ()))),
+            int(r.days is not None), "" if r.days is None else r.days,
+            ";".join(sorted(conn_map.get(r.case_id, ()))),
         ])
     audit.record("export.deidentified", target_type="org_unit", target_id=scope.id, actor=actor,
-                 details={"period": period.key, "rows": len(rows)})
+                 details={"period": period.key, "rows": len(kept), "withheld": withheld,
+                          "threshold": threshold})
     return out.getvalue()
 
 

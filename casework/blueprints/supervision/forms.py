@@ -33,12 +33,16 @@ class VerdictForm(FlaskForm):
                          description=_l("Required when disputed. No names or phone numbers."))
 
 
+class VerifyLogForm(FlaskForm):
+    """The CSRF-protected POST that runs a full verification of the audit chain."""
+
+
 class AccessLogFilter(FlaskForm):
     class Meta:
         csrf = False
 
     user = StringField(_l("User name"), validators=[Optional(), Length(max=64)])
     case = StringField(_l("Case number"), validators=[Optional(), Length(max=40)])
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    action = SelectField(_l("Action"), validators=[Optional()], validate_choice=True)
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])

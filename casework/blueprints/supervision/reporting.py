@@ -6,13 +6,24 @@ when the women *not* connected would be such a small count; a rate shows only wh
 show. In the unit table, whose rows add up to the total, a column with exactly one hidden cell
 hides its next smallest cell too (complementary suppression), so no hidden cell can be
 re-derived by subtraction.
+
+The outcome-audit and partner-performance tables leave the union with the report too, so they
+get the same protection: each count from 1 to threshold-1 is hidden, each column with exactly
+one hidden cell hides its next smallest cell (so a later total or a neighbouring report cannot
+re-derive it), and a rate shows only when both its counts show and the difference between them
+is not itself a small count.
+
+Periods and numbers are written the Vietnamese way: "6 tháng đầu năm 2021", "Năm 2025",
+"Lũy kế từ 01/01/2021 đến 29/11/2026", dates dd/mm/yyyy, decimals with a comma (Flask-Babel).
 """
 
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
+from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from openpyxl import Workbook
@@ -22,6 +33,8 @@ from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, label
 from casework.indicators import TARGET_RATE
 
 HIDDEN = object()
+AUDIT_KEYS = ("confirmed", "imported", "sampled", "verified", "disputed")
+PERFORMANCE_KEYS = ("received", "answered", "accepted", "uptake", "overdue")
 
 
 def _small(n: int | None, t: int) -> bool:
@@ -62,7 +75,72 @@ def _complement(column: list[Cell]) -> None:
 def rate_text(e: Cell, c: Cell) -> str:
     if e.hidden or c.hidden or not e.value:
         return "–"
-    return f"{100 * (c.value or 0) / e.value:.0f} %"
+    return percent((c.value or 0) / e.value)
+
+
+def percent(rate: float | None) -> str:
+    """``0.25`` -> "25 %" in the user's locale (no decimals, like the dashboard)."""
+    return "–" if rate is None else format_percent(rate, format="#,##0 %")
+
+
+def decimal(value: float | None) -> str:
+    """``4.5`` -> "4,5" in Vietnamese; "–" for nothing."""
+    return "–" if value is None else format_decimal(value, format="#,##0.#")
+
+
+def day(value: date | str | None) -> str:
+    """A date (or ISO string from a stored snapshot) as dd/mm/yyyy."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return value.strftime("%d/%m/%Y")
+
+
+def period_label(code: str, start: date | str, end: date | str, *, cut: bool = False) -> str:
+    """The period in words: "6 tháng đầu năm 2021", "Năm 2025", "Lũy kế từ ... đến ..."."""
+    code = code.split("@", 1)[0]
+    if code == "cum":
+        return _("Cumulative from %(start)s to %(end)s", start=day(start), end=day(end))
+    if code.endswith("H1"):
+        text = _("First half of %(year)s", year=code[:4])
+    elif code.endswith("H2"):
+        text = _("Second half of %(year)s", year=code[:4])
+    else:
+        text = _("Year %(year)s", year=code)
+    if cut:
+        text += " " + _("(to %(day)s)", day=day(end))
+    return text
+
+
+def half_year_label(code: str) -> str:
+    """A half-year code as words, for tables ("6 tháng đầu năm 2021")."""
+    return period_label(code, "", "")
+
+
+def chart_label(code: str) -> tuple[str, str]:
+    """A half-year as two short lines under the chart: ("Th1–6", "2021")."""
+    half = _("Jan–Jun") if code.endswith("H1") else _("Jul–Dec")
+    return half, code[:4]
+
+
+def _protect_table(rows: list[dict[str, Any]], keys: tuple[str, ...], t: int) -> list[Any]:
+    table = [(row, {k: Cell(row.get(k, 0), _small(row.get(k, 0), t)) for k in keys})
+             for row in rows]
+    for key in keys:
+        for _round in range(3):
+            _complement([cells[key] for _row, cells in table])
+    return table
+
+
+def share_text(part: Cell, whole: Cell, t: int) -> str:
+    """A rate from two protected counts, hidden when either is or the rest is a small count."""
+    if part.hidden or whole.hidden or not whole.value:
+        return "–"
+    rest = (whole.value or 0) - (part.value or 0)
+    if _small(rest, t):
+        return "–"
+    return percent((part.value or 0) / whole.value)
 
 
 def protect(data: dict[str, Any], t: int) -> dict[str, Any]:
@@ -83,13 +161,8 @@ def protect(data: dict[str, Any], t: int) -> dict[str, Any]:
                   for row in data["categories"]]
     partners = [(row, *_pair(row["eligible"], row["connected"], t)) for row in data["partners"]]
     trend = [(row, *_pair(row["eligible"], row["connected"], t)) for row in data["trend"]]
-    audit_rows = [(row, {k: Cell(row[k], _small(row[k], t))
-                         for k in ("confirmed", "sampled", "verified", "disputed")})
-                  for row in data["audit"]]
-    performance = [(row, {k: Cell(row[k], _small(row[k], t))
-                          for k in ("received", "answered", "accepted", "declined", "uptake",
-                                    "overdue")})
-                   for row in data["performance"]]
+    audit_rows = _protect_table(data["audit"], AUDIT_KEYS, t)
+    performance = _protect_table(data["performance"], PERFORMANCE_KEYS, t)
     median_hidden = data["median_n"] < t
     return {"t": t, "total": total, "units": units, "pipeline": pipeline, "others": others,
             "categories": categories, "partners": partners, "trend": trend,
@@ -113,8 +186,9 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]]) -
 
 
 def workbook(data: dict[str, Any], t: int, *, signed: dict[str, Any] | None = None) -> bytes:
-    """The report as an XLSX workbook (aggregates only, suppressed)."""
+    """The report as an XLSX workbook (aggregates only, suppressed, Vietnamese labels)."""
     p = protect(data, t)
+    period = data["period"]
     wb = Workbook()
     ws = wb.active
     ws.title = _("Summary")[:31]
@@ -122,16 +196,17 @@ def workbook(data: dict[str, Any], t: int, *, signed: dict[str, Any] | None = No
     ws.append([_("Target 5 report")])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([_("Unit"), data["unit"]["name"]])
-    ws.append([_("Period"), data["period"]["key"], data["period"]["start"],
-               data["period"]["end"]])
+    ws.append([_("Period"), period_label(period["key"], period["start"], period["end"],
+                                         cut="@" in period["key"]),
+               f"{day(period['start'])} – {day(period['end'])}"])
     ws.append([_("Eligible women"), e.xlsx(p["t"])])
     ws.append([_("Connected to services"), c.xlsx(p["t"])])
     ws.append([_("Rate"), rate_text(e, c)])
-    ws.append([_("Target"), f"{TARGET_RATE * 100:.0f} %"])
+    ws.append([_("Target"), percent(TARGET_RATE)])
     ws.append([_("Referred, awaiting an answer"), p["pipeline"][0].xlsx(p["t"])])
     ws.append([_("Accepted, awaiting uptake"), p["pipeline"][1].xlsx(p["t"])])
     ws.append([_("Median days from need to uptake"),
-               "" if p["median"] is None else p["median"]])
+               "" if p["median"] is None else decimal(p["median"])])
     if signed is not None:
         ws.append([_("Signed off"), signed["signed_at"], signed["signed_by"]])
     ws.column_dimensions["A"].width = 40
@@ -151,20 +226,22 @@ def workbook(data: dict[str, Any], t: int, *, signed: dict[str, Any] | None = No
            [[str(label(CASE_GROUPS, g)), ge.xlsx(t_), gc.xlsx(t_), rate_text(ge, gc)]
             for g, (ge, gc) in p["others"].items()])
     _sheet(wb, _("Trend"), [_("Half-year"), *head],
-           [[row["key"], te.xlsx(t_), tc.xlsx(t_), rate_text(te, tc)]
+           [[half_year_label(row["key"]), te.xlsx(t_), tc.xlsx(t_), rate_text(te, tc)]
             for row, te, tc in p["trend"]])
     _sheet(wb, _("Outcome audit"),
-           [_("Partner"), _("Confirmed by partner"), _("Sampled"), _("Verified by supervisor"),
+           [_("Partner"), _("Confirmed by partner in Casework"),
+            _("Recorded from paper (imported)"), _("Sampled"), _("Verified by supervisor"),
             _("Disputed")],
-           [[row["name"], *(cells[k].xlsx(t_) for k in
-                            ("confirmed", "sampled", "verified", "disputed"))]
+           [[row["name"], *(cells[k].xlsx(t_) for k in AUDIT_KEYS)]
             for row, cells in p["audit"]])
     _sheet(wb, _("Partner performance"),
-           [_("Partner"), _("Referrals received"), _("Answered"), _("Accepted"), _("Declined"),
-            _("Service taken up"), _("Average days to answer"), _("Overdue")],
-           [[row["name"], *(cells[k].xlsx(t_) for k in ("received", "answered", "accepted",
-                                                          "declined", "uptake")),
-             row["response_days"], cells["overdue"].xlsx(t_)] for row, cells in p["performance"]])
+           [_("Partner"), _("Referrals received"), _("Acceptance rate"), _("Uptake rate"),
+            _("Days to answer (half answered faster)"), _("Overdue")],
+           [[row["name"], cells["received"].xlsx(t_),
+             share_text(cells["accepted"], cells["answered"], t_),
+             share_text(cells["uptake"], cells["accepted"], t_),
+             decimal(row.get("response_days")), cells["overdue"].xlsx(t_)]
+            for row, cells in p["performance"]])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -175,7 +252,7 @@ def workbook(data: dict[str, Any], t: int, *, signed: dict[str, Any] | None = No
 def trend_svg(points: list[tuple[str, float | None]], *, title: str, width: int = 640,
               height: int = 260) -> Markup:
     """A line chart of the rate per half-year with the 80 % target line (no script)."""
-    left, right, top, bottom = 44, 12, 28, 36
+    left, right, top, bottom = 44, 12, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(points), 1)
 
@@ -208,11 +285,18 @@ def trend_svg(points: list[tuple[str, float | None]], *, title: str, width: int 
         parts.append(f'<polyline points="{" ".join(path)}" fill="none" stroke="#8a1f5c" '
                      f'stroke-width="2.5"/>')
     for i, (key, rate) in enumerate(points):
-        parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" font-size="10" '
-                     f'text-anchor="middle" fill="#333333">{escape(key)}</text>')
+        line1, line2 = chart_label(key)
+        parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 14}" font-size="10" '
+                     f'text-anchor="middle" fill="#333333">{escape(line1)}'
+                     f'<tspan x="{x(i):.1f}" dy="12">{escape(line2)}</tspan></text>')
         if rate is not None:
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(rate):.1f}" r="4" '
                          f'fill="{"#a4161a" if rate < TARGET_RATE else "#1e6b3a"}">'
-                         f'<title>{escape(key)}: {rate * 100:.0f}%</title></circle>')
+                         f'<title>{escape(half_year_label(key))}: {escape(percent(rate))}'
+                         f'</title></circle>')
+    if not any(rate is not None for _k, rate in points):
+        parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h / 2:.1f}" '
+                     f'font-size="13" text-anchor="middle" fill="#333333">'
+                     f'{escape(_("No half-year has enough women to show a rate."))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above

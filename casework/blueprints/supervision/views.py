@@ -23,22 +23,26 @@ from sqlalchemy.orm import Session
 from casework import audit, indicators
 from casework.authz import (
     Permission,
+    case_in_scope,
+    deny,
     indicator_scope_or_404,
     load_outcome_sample_or_404,
+    may_verify_audit_chain,
     requires,
     unit_in_scope,
     visible_audit_events,
     visible_cases,
 )
-from casework.blueprints.supervision import bp, reporting
+from casework.blueprints.supervision import bp, labels, reporting
 from casework.blueprints.supervision.forms import (
     AccessLogFilter,
     DrawSampleForm,
     ScopeForm,
     VerdictForm,
+    VerifyLogForm,
 )
 from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, label
-from casework.extensions import db
+from casework.extensions import db, limiter
 from casework.forms import options
 from casework.models.audit import AuditEvent
 from casework.models.case import Case
@@ -102,16 +106,8 @@ def _breadcrumbs(unit: OrgUnit) -> list[OrgUnit]:
 
 
 def _period_label(period: indicators.Period) -> str:
-    code = period.code
-    if code == "cum":
-        text = _("Since 01/01/2021")
-    elif code.endswith(("H1", "H2")):
-        text = _("Half-year %(half)s/%(year)s", half=code[-1], year=code[:4])
-    else:
-        text = _("Year %(year)s", year=code)
-    if "@" in period.key:
-        text += " " + _("(to %(day)s)", day=period.end.strftime("%d/%m/%Y"))
-    return text
+    return reporting.period_label(period.key, period.start, period.end,
+                                  cut="@" in period.key and period.code != "cum")
 
 
 def _common(unit: OrgUnit, period: indicators.Period, as_of: date) -> dict[str, Any]:
@@ -124,6 +120,7 @@ def _common(unit: OrgUnit, period: indicators.Period, as_of: date) -> dict[str, 
                  **({"as_of": as_of.isoformat()} if as_of != today() else {})},
         "group_label": lambda g: label(CASE_GROUPS, g),
         "category_label": lambda c: label(SERVICE_CATEGORIES, c),
+        "percent": reporting.percent, "decimal": reporting.decimal,
     }
 
 
@@ -150,7 +147,7 @@ def chart():  # type: ignore[no-untyped-def]
 def _report(unit: OrgUnit, period: indicators.Period, as_of: date) -> tuple[dict[str, Any],
                                                                              Any, list[Any]]:
     """The figures to show: the signed snapshot when signed off (with amendments), else now."""
-    current = service.report_data(unit, period, as_of)
+    current = service.report_data(unit, period, as_of, actor=current_user)
     signed = service.signed_off(unit, period)
     if signed is None:
         return current, None, []
@@ -174,6 +171,7 @@ def report():  # type: ignore[no-untyped-def]
     db.session.commit()
     return render_template("supervision/report.html", data=data, shown=shown, signed=signed,
                            changes=changes, chart_svg=chart_svg, rate=reporting.rate_text,
+                           share=reporting.share_text,
                            sign_form=ScopeForm(unit=unit.id, period=period.code),
                            **_common(unit, period, as_of))
 
@@ -223,7 +221,9 @@ def sign_off():  # type: ignore[no-untyped-def]
 @requires(Permission.EXPORT_DEIDENTIFIED)
 def export_csv():  # type: ignore[no-untyped-def]
     unit, period, _as_of = _context()
-    content = service.deidentified_csv(unit, period, actor=current_user)
+    content = service.deidentified_csv(
+        unit, period, actor=current_user,
+        threshold=max(int(current_app.config["CASEWORK_SMALL_COUNT_SUPPRESSION"]), 1))
     db.session.commit()
     return Response(content, headers={
         "Content-Type": "text/csv; charset=utf-8",
@@ -246,10 +246,10 @@ def partners():  # type: ignore[no-untyped-def]
 @requires(Permission.AUDIT_OUTCOMES)
 def outcomes():  # type: ignore[no-untyped-def]
     unit, period, as_of = _context()
-    summary = service.audit_summary(unit, period)
+    summary = service.audit_summary(unit, period, actor=current_user)
     form = DrawSampleForm(unit=unit.id, period=period.code)
     form.provider.choices = options([(row["id"], row["name"]) for row in summary
-                                     if row["confirmed"]])
+                                     if row["confirmed"] or row["imported"]])
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -289,6 +289,8 @@ def sample(sample_id: int):  # type: ignore[no-untyped-def]
              for item in record.items}
     return render_template("supervision/sample.html", sample=record, forms=forms,
                            status_label=service.status_label,
+                           source=service.uptake_source,
+                           may_open=lambda case: case_in_scope(current_user, case),
                            category_label=lambda c: label(SERVICE_CATEGORIES, c))
 
 
@@ -298,8 +300,6 @@ def verdict(sample_id: int, item_id: Any):  # type: ignore[no-untyped-def]
     record = load_outcome_sample_or_404(current_user, sample_id)
     item = db.session.get(UptakeVerification, item_id)
     if item is None or item.sample_id != record.id:
-        from casework.authz import deny
-
         deny("verification_out_of_scope")
     form = VerdictForm(prefix=f"v{item.position}")  # type: ignore[union-attr]
     if form.validate_on_submit():
@@ -320,12 +320,18 @@ def verdict(sample_id: int, item_id: Any):  # type: ignore[no-untyped-def]
 
 # --- Access log ---------------------------------------------------------------------------------
 
-@bp.get("/access-log")
-@requires(Permission.VIEW_ACCESS_LOG)
-def access_log():  # type: ignore[no-untyped-def]
+def _verify_limit() -> str:
+    return str(current_app.config.get("CASEWORK_AUDIT_VERIFY_RATE_LIMIT", "5 per hour"))
+
+
+def _user_key() -> str:
+    return f"user:{getattr(current_user, 'id', 'anon')}"
+
+
+def _log_page(verified: Any = None, status: int = 200) -> Any:
     form = AccessLogFilter(request.args)
+    form.action.choices = options([("", _("All actions")), *labels.action_choices()])
     query = visible_audit_events(current_user)
-    status = 200
     if request.args and not form.validate():
         status = 400
     else:
@@ -338,8 +344,7 @@ def access_log():  # type: ignore[no-untyped-def]
                                         .where(Case.case_number == form.case.data.strip()))
             query = query.where(AuditEvent.target_id == (str(case_id) if case_id else "-"))
         if form.action.data:
-            query = query.where(AuditEvent.action.startswith(form.action.data.strip(),
-                                                             autoescape=True))
+            query = query.where(AuditEvent.action == form.action.data)
         if form.date_from.data:
             start = datetime.combine(form.date_from.data, time.min, tzinfo=LOCAL_ZONE)
             query = query.where(AuditEvent.occurred_at >= start)
@@ -355,12 +360,37 @@ def access_log():  # type: ignore[no-untyped-def]
     events = events[:LOG_PAGE]
     users = {u.id: u for u in db.session.scalars(
         select(User).where(User.id.in_({e.actor_user_id for e in events if e.actor_user_id})))}
-    verified = None
-    if request.args.get("verify") == "1":
-        with Session(db.engine) as session:  # verify() expunges: keep it off the request's session
-            verified = audit.verify(session)
     audit.defer("access_log.viewed", details={"filtered": bool(request.args)})
-    next_args = {k: v for k, v in request.args.items() if k not in ("before", "verify")}
-    return render_template("supervision/access_log.html", form=form, events=events,
-                           users=users, verified=verified, more=more, next_args=next_args,
-                           json=json), status
+    next_args = {k: v for k, v in request.args.items() if k != "before"}
+    return render_template(
+        "supervision/access_log.html", form=form, events=events, users=users,
+        verified=verified, more=more, next_args=next_args, json=json,
+        verify_form=VerifyLogForm() if may_verify_audit_chain(current_user) else None,
+        action_label=labels.action_label, object_label=labels.object_label,
+        field_label=labels.field_label, outcome_label=labels.outcome_label), status
+
+
+@bp.get("/access-log")
+@requires(Permission.VIEW_ACCESS_LOG)
+def access_log():  # type: ignore[no-untyped-def]
+    return _log_page()
+
+
+@bp.post("/access-log/verify")
+@requires(Permission.VIEW_ACCESS_LOG)
+@limiter.limit(_verify_limit, key_func=_user_key, methods=["POST"])
+def verify_access_log():  # type: ignore[no-untyped-def]
+    """A full verification of the audit chain: POST with CSRF, province level only, limited."""
+    if not may_verify_audit_chain(current_user):
+        deny("audit_verify_not_province")
+    form = VerifyLogForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(url_for("supervision.access_log"))
+    with Session(db.engine) as session:  # verify() expunges: keep it off the request's session
+        verified = audit.verify(session)
+    audit.record("audit_log.verified", target_type="audit_log",
+                 outcome="ok" if verified.ok else "failed",
+                 details={"count": verified.count, "intact": bool(verified.ok)})
+    db.session.commit()
+    return _log_page(verified)

@@ -1,0 +1,146 @@
+"""Plain-language labels for the access log: actions, object types, field names, outcomes.
+
+Every action the code records (``audit.record``/``audit.defer``/``record_many`` across
+``casework/``, and ``referral.<transition>`` from the referral flow) has a label here; an
+action, object type or field without one shows its code, so a new event is never hidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+ACTIONS: dict[str, Any] = {
+    "access_log.viewed": _l("Opened the access log"),
+    "audit_log.verified": _l("Verified the integrity of the log"),
+    "authz.denied": _l("Access refused"),
+    "viewed": _l("Opened personal data"),
+    "login.succeeded": _l("Signed in"),
+    "login.failed": _l("Sign-in failed"),
+    "logout": _l("Signed out"),
+    "mfa.enrolled": _l("Set up the second step of sign-in"),
+    "mfa.verified": _l("Passed the second step of sign-in"),
+    "mfa.failed": _l("Failed the second step of sign-in"),
+    "mfa.reset": _l("Second step of sign-in reset"),
+    "mfa.recovery_code_used": _l("Used a recovery code"),
+    "user.created": _l("Account created"),
+    "user.activated": _l("Account reactivated"),
+    "user.deactivated": _l("Account deactivated"),
+    "user.password_changed": _l("Password changed"),
+    "user.password_reset": _l("Password reset"),
+    "org_unit.created": _l("Unit created"),
+    "org_unit.renamed": _l("Unit renamed"),
+    "org_unit.moved": _l("Unit moved"),
+    "org_unit.activated": _l("Unit reactivated"),
+    "org_unit.deactivated": _l("Unit deactivated"),
+    "provider.created": _l("Partner added"),
+    "provider.updated": _l("Partner changed"),
+    "case.created": _l("Case opened"),
+    "case.updated": _l("Case changed"),
+    "case.viewed": _l("Case opened for reading"),
+    "case.searched": _l("Cases searched"),
+    "case.duplicate_check": _l("Checked for an existing case"),
+    "case.closed": _l("Case closed"),
+    "case.reopened": _l("Case reopened"),
+    "case.transferred": _l("Case transferred"),
+    "case.merged": _l("Cases merged"),
+    "case.erased": _l("Case erased"),
+    "case.exported": _l("Case data exported"),
+    "case.note_added": _l("Note added"),
+    "case.follow_up_added": _l("Follow-up planned"),
+    "case.follow_up_done": _l("Follow-up done"),
+    "case.consent_form_printed": _l("Consent form printed"),
+    "consent.recorded": _l("Consent recorded"),
+    "consent.withdrawn": _l("Consent withdrawn"),
+    "need.added": _l("Need added"),
+    "need.status_changed": _l("Need status changed"),
+    "subject.erased": _l("Personal data erased"),
+    "referral.drafted": _l("Referral drafted"),
+    "referral.shared": _l("Data shared with a partner"),
+    "referral.partner_viewed": _l("Partner opened a referral"),
+    "referral.send": _l("Referral sent"),
+    "referral.accept": _l("Referral accepted"),
+    "referral.decline": _l("Referral declined"),
+    "referral.hold": _l("Referral put on hold"),
+    "referral.confirm_uptake": _l("Uptake confirmed"),
+    "referral.complete": _l("Service completed"),
+    "referral.not_complete": _l("Service not completed"),
+    "referral.cancel": _l("Referral cancelled"),
+    "referral.review_agree": _l("Decline reviewed: agreed"),
+    "referral.review_refer_elsewhere": _l("Decline reviewed: refer elsewhere"),
+    "import.checked": _l("Import file checked"),
+    "import.applied": _l("Records imported"),
+    "import.failed": _l("Import failed"),
+    "import.refused": _l("Import file refused"),
+    "import.rate_limited": _l("Import checks paused (too many)"),
+    "import.case_matched": _l("Imported record matched a case"),
+    "import.rejected_downloaded": _l("Rejected rows downloaded"),
+    "import.template_downloaded": _l("Import template downloaded"),
+    "keys.subject_rotated": _l("A woman's data key replaced"),
+    "keys.kek_added": _l("Master key added"),
+    "keys.kek_promoted": _l("Master key put in use"),
+    "keys.kek_destroyed": _l("Master key destroyed"),
+    "keys.rewrap_started": _l("Key re-wrapping started"),
+    "keys.rewrap_finished": _l("Key re-wrapping finished"),
+    "keys.index_staged": _l("Search index key prepared"),
+    "keys.index_switched": _l("Search index key switched"),
+    "keys.index_retired": _l("Search index key retired"),
+    "report.viewed": _l("Report viewed"),
+    "report.exported": _l("Report downloaded"),
+    "report.signed_off": _l("Report signed off"),
+    "export.deidentified": _l("De-identified data downloaded"),
+    "outcome_sample.drawn": _l("Outcome-audit sample drawn"),
+    "uptake.verification": _l("Uptake checked by a supervisor"),
+}
+
+OBJECT_TYPES: dict[str, Any] = {
+    "case": _l("case"), "cases": _l("case"),
+    "need": _l("need"), "needs": _l("need"),
+    "need_events": _l("need history"),
+    "referral": _l("referral"), "referrals": _l("referral"),
+    "referral_events": _l("referral history"),
+    "consent": _l("consent"), "consents": _l("consent"),
+    "case_notes": _l("case note"), "case_events": _l("case history"),
+    "follow_ups": _l("follow-up"), "late_entry_reasons": _l("late-entry reason"),
+    "subject": _l("woman's data key"), "subjects": _l("woman's data key"),
+    "org_unit": _l("unit"), "org_units": _l("unit"),
+    "user": _l("account"), "users": _l("account"),
+    "provider": _l("partner"), "service_providers": _l("partner"),
+    "outcome_sample": _l("outcome-audit sample"),
+    "import_batch": _l("import file"), "key": _l("key"),
+    "audit_log": _l("access log"),
+}
+
+FIELDS: dict[str, Any] = {
+    "full_name": _l("full name"), "given_name": _l("given name"),
+    "other_names": _l("other names"), "date_of_birth": _l("date of birth"),
+    "national_id": _l("ID card number"), "phone": _l("phone"), "address": _l("address"),
+    "family_situation": _l("family situation"), "history": _l("history"),
+    "note": _l("note"), "body": _l("note text"), "title": _l("title"),
+    "reason": _l("reason"), "backdate_reason": _l("reason for a late entry"),
+    "shared_data": _l("data shared with the partner"), "witness_name": _l("witness name"),
+}
+
+OUTCOMES: dict[str, Any] = {"ok": _l("OK"), "denied": _l("Refused"), "failed": _l("Failed")}
+
+
+def action_label(code: str) -> str:
+    return str(ACTIONS.get(code, code))
+
+
+def object_label(code: str | None) -> str:
+    return "" if not code else str(OBJECT_TYPES.get(code, code))
+
+
+def field_label(code: str) -> str:
+    return str(FIELDS.get(code, code))
+
+
+def outcome_label(code: str) -> str:
+    return str(OUTCOMES.get(code, code))
+
+
+def action_choices() -> list[tuple[str, Any]]:
+    """Known actions for the filter, sorted by their label."""
+    return sorted(ACTIONS.items(), key=lambda item: str(item[1]))
