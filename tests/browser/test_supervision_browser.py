@@ -37,7 +37,7 @@ def test_dashboard_drill_down_and_xlsx_report(page, phone_page, make_user, org, 
     supervisor = make_user("supervisor", unit=org.province)
     browser_login(page, supervisor)
     page.goto("/supervision/")
-    page.select_option("#period", "2024H1")
+    page.select_option("#scope-period", "2024H1")
     page.click("form.period-form button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("[data-testid=rate]").inner_text().strip() == "33 %"
@@ -74,3 +74,26 @@ def test_dashboard_drill_down_and_xlsx_report(page, phone_page, make_user, org, 
     screenshot(phone_page, "supervision-district-phone")
     phone_page.goto(f"/supervision/report?period=2024H1&unit={org.d1.id}")
     screenshot(phone_page, "supervision-report-phone")
+
+
+def test_report_fits_a_phone_and_reads_in_vietnamese(phone_page, make_user, org, browser_login,
+                                                     province_figures, screenshot):
+    supervisor = make_user("supervisor", unit=org.province)
+    browser_login(phone_page, supervisor)
+    phone_page.goto(f"/supervision/report?period=2024H1&unit={org.province.id}")
+    select = phone_page.locator("#scope-period").bounding_box()
+    assert select is not None
+    assert select["x"] >= 0
+    assert select["x"] + select["width"] <= 360  # the period picker is not cut off
+    rate_term = phone_page.locator("[data-testid=report-summary] dt").nth(2)
+    assert rate_term.inner_text().strip() == "Tỷ lệ"
+    lines = rate_term.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }")
+    assert lines == 1  # "Tỷ lệ" does not wrap
+    assert "6 tháng đầu năm 2024" in phone_page.locator("article.report header").inner_text()
+    assert phone_page.locator("svg.chart circle").count() >= 1  # the trend has points
+    screenshot(phone_page, "supervision-report-phone-360")
+    phone_page.goto("/supervision/access-log")
+    assert phone_page.locator("select#action").count() == 1
+    screenshot(phone_page, "supervision-access-log-phone-360")
