@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -33,7 +33,7 @@ def signed_in(client, worker, login):
 
 
 def _open(client, org, **changes):
-    data = {**INTAKE, "intake_date": date.today().isoformat(), "org_unit": org.c1.id, **changes}
+    data = {**INTAKE, "intake_date": vn_today().isoformat(), "org_unit": org.c1.id, **changes}
     return client.submit("/cases/new", data)
 
 
@@ -41,7 +41,7 @@ def test_opening_a_case_stores_encrypted_fields_and_clear_analytics(signed_in, o
     response = _open(signed_in, org)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     case = db.session.scalars(select(Case)).one()
-    assert case.case_number == f"C1-{date.today().year}-0001"
+    assert case.case_number == f"C1-{vn_today().year}-0001"
     assert case.phone == "0912345678"
     assert case.given_name == "Mai"
     assert case.birth_year_band == "1995-1999"
@@ -69,7 +69,7 @@ def test_a_possible_duplicate_warns_without_revealing_and_can_be_confirmed(
     ({"national_id": "12345"}, "12"),
     ({"national_id": "999196001234"}, "001"),
     ({"phone": "12345"}, "0912"),
-    ({"intake_date": (date.today() + timedelta(days=1)).isoformat()}, ""),
+    ({"intake_date": (vn_today() + timedelta(days=1)).isoformat()}, ""),
     ({"intake_date": "2024-02-30"}, ""),
     ({"full_name": "x" * 100_000}, "120"),
     ({"history": "y" * 100_000}, "10000"),
