@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Integer,
+    String,
     and_,
     case,
     exists,
@@ -39,8 +40,11 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from casework.domain import CASE_GROUPS, TARGET_GROUP
@@ -374,17 +378,183 @@ def _rollup(rows: Iterable[Any], units: dict[int, OrgUnit], scope: OrgUnit,
     return total, per_child, direct
 
 
+def _open_cases(period: Period) -> Any:
+    """A CTE of the cases open in the period (not merged): ``case_id``, ``grp``, ``unit_id``
+    (where she counts on her anchor day), ``intake``; whether she is eligible depends on her
+    needs, decided with them in :func:`_facts`.
+
+    Set-based: the custody row covering the anchor is the one no later covering row beats
+    (an anti-join, and a second one for women without a covering row), not a window over
+    every case nor a join of two derived tables (a scan per row on SQLite)."""
+    ep = _open_episodes(period)
+    opened = (
+        select(Case.id.label("case_id"), Case.group.label("grp"),
+               Case.org_unit_id.label("home_unit"), Case.intake_date.label("intake"),
+               ep.c.anchor)
+        .join(ep, ep.c.case_id == Case.id)
+        .where(Case.merged_into_id.is_(None))
+        .cte("opened")
+    )
+    cc, later = aliased(CaseCustody, name="cc"), aliased(CaseCustody, name="later")
+
+    def covers(row: Any) -> ColumnElement[bool]:
+        return and_(row.case_id == opened.c.case_id, row.from_date <= opened.c.anchor,
+                    or_(row.to_date.is_(None), row.to_date > opened.c.anchor))
+
+    held = (  # the custody row covering her anchor day that no later covering row beats
+        select(opened.c.case_id, opened.c.grp, opened.c.intake,
+               cc.org_unit_id.label("unit_id"))
+        .join(cc, covers(cc))
+        .where(~exists().where(covers(later), or_(
+            later.from_date > cc.from_date,
+            and_(later.from_date == cc.from_date, later.id > cc.id))))
+    )
+    unheld = (  # no custody row covers it: her case's unit
+        select(opened.c.case_id, opened.c.grp, opened.c.intake, opened.c.home_unit)
+        .where(~exists().where(covers(later)))
+    )
+    return union_all(held, unheld).cte("placed")
+
+
+def _facts(period: Period, scope: OrgUnit | None) -> Any:
+    """A CTE with one row per (case open in the period, need, referral) in ``scope``: the
+    per-woman facts every figure is computed from (referral columns NULL without one).
+    Hash joins over ``needs`` and ``referrals`` (a nested loop per case is what made the old
+    four statements take seconds); nothing here reads an encrypted column."""
+    placed = _open_cases(period)
+    uptake = _uptake_by(period)
+    made = and_(Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
+                Referral.status.not_in(NOT_SENT))
+    stage = case(
+        (and_(made, Referral.status.in_(AWAITING_UPTAKE)), 2),
+        (and_(made, Referral.status.in_(UPTAKE_STATUSES), Referral.uptake_on > period.end), 2),
+        (and_(made, Referral.status.in_(AWAITING_ANSWER)), 1),
+        else_=0,
+    )
+    need_open = and_(Need.identified_on <= period.end,
+                     or_(Need.ended_on.is_(None), Need.ended_on >= period.start),
+                     Need.identified_on >= placed.c.intake)
+    stmt = (
+        select(placed.c.case_id, placed.c.grp, placed.c.unit_id, Need.category,
+               case((need_open, 1), else_=0).label("open_need"),
+               Referral.provider_id,
+               case((made, 1), else_=0).label("made"),
+               case((uptake, 1), else_=0).label("up"),
+               case((uptake, days_between(Referral.uptake_on, Need.identified_on)))
+               .label("days"),
+               stage.label("stage"))
+        .select_from(placed.join(Need, Need.case_id == placed.c.case_id)
+                     .outerjoin(Referral, Referral.need_id == Need.id))
+    )
+    where = _in_scope(placed.c.unit_id, scope)
+    return (stmt if where is None else stmt.where(where)).cte("facts")
+
+
+def dashboard_statement(period: Period, scope: OrgUnit | None) -> Any:
+    """Every figure of :func:`compute` in ONE statement over the per-woman facts, as rows
+    ``(kind, grp, ikey, skey, n1, n2, n3, n4)``:
+
+    * ``unit``: ``ikey`` unit id; eligible, connected, awaiting answer, awaiting uptake;
+    * ``days``: target group, ``ikey`` days need → first uptake; ``n1`` women with that value;
+    * ``category``: target group, ``skey`` category; eligible with an open need of it, connected;
+    * ``partner``: target group, ``ikey`` provider id; eligible referred to it, connected.
+    """
+    facts = _facts(period, scope)
+    per_woman = (
+        select(facts.c.case_id, facts.c.grp, facts.c.unit_id,
+               func.max(facts.c.up).label("connected"), func.min(facts.c.days).label("days"),
+               func.max(facts.c.stage).label("stage"))
+        .group_by(facts.c.case_id, facts.c.grp, facts.c.unit_id)
+        .having(func.max(facts.c.open_need) == 1)  # eligible: a need open in the period
+        .cte("per_woman")
+    )
+    open_stage = and_(per_woman.c.connected == 0, per_woman.c.stage > 0)
+    null_int, null_str = literal(None, Integer), literal(None, String)
+    units = (
+        select(literal("unit").label("kind"), per_woman.c.grp,
+               per_woman.c.unit_id.label("ikey"), null_str.label("skey"),
+               func.count().label("n1"), func.sum(per_woman.c.connected).label("n2"),
+               func.count(case((and_(open_stage, per_woman.c.stage == 1), 1))).label("n3"),
+               func.count(case((and_(open_stage, per_woman.c.stage == 2), 1))).label("n4"))
+        .group_by(per_woman.c.grp, per_woman.c.unit_id)
+    )
+    days = (
+        select(literal("days"), per_woman.c.grp, per_woman.c.days, null_str,
+               func.count(), null_int, null_int, null_int)
+        .where(per_woman.c.grp == TARGET_GROUP, per_woman.c.days.is_not(None))
+        .group_by(per_woman.c.grp, per_woman.c.days)
+    )
+    connected = case((facts.c.up == 1, facts.c.case_id))
+    categories = (
+        select(literal("category"), facts.c.grp, null_int, facts.c.category,
+               func.count(facts.c.case_id.distinct()), func.count(connected.distinct()),
+               null_int, null_int)
+        .where(facts.c.grp == TARGET_GROUP, facts.c.open_need == 1)
+        .group_by(facts.c.grp, facts.c.category)
+    )
+    partners = (
+        select(literal("partner"), facts.c.grp, facts.c.provider_id, null_str,
+               func.count(facts.c.case_id.distinct()), func.count(connected.distinct()),
+               null_int, null_int)
+        .where(facts.c.grp == TARGET_GROUP, facts.c.made == 1,
+               facts.c.case_id.in_(select(per_woman.c.case_id)))
+        .group_by(facts.c.grp, facts.c.provider_id)
+    )
+    return union_all(units, days, categories, partners)
+
+
+def _median(histogram: list[tuple[int, int]]) -> tuple[float | None, int]:
+    """The median of values given as ``(value, count)`` pairs (mean of the two middle ones)."""
+    n = sum(count for _value, count in histogram)
+    if not n:
+        return None, 0
+    wanted, seen, middle = {(n + 1) // 2, (n + 2) // 2}, 0, []
+    for value, count in sorted(histogram):
+        for position in sorted(wanted):
+            if seen < position <= seen + count:
+                middle.append(value)
+        seen += count
+    return sum(middle) / len(middle), n
+
+
+def _execute_hashed(stmt: Any) -> list[Any]:
+    """Run a statement over the per-woman facts. On PostgreSQL the planner cannot estimate
+    rows through the CTEs (it guesses a few dozen women for tens of thousands) and picks
+    nested loops that take minutes at province size; for this one statement hash joins are
+    forced and aggregates get enough memory not to spill, then the settings are restored."""
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        return list(session.execute(stmt).all())
+    session.execute(text("SET LOCAL enable_nestloop = off"))
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    rows = list(session.execute(stmt).all())  # on error the rollback undoes the SET LOCALs
+    session.execute(text("RESET enable_nestloop"))
+    session.execute(text("RESET work_mem"))
+    return rows
+
+
 def compute(scope: OrgUnit, period: Period, *, breakdowns: bool = True) -> Indicator:
-    """Every figure of the dashboard and the report for ``scope``'s subtree and ``period``."""
+    """Every figure of the dashboard and the report for ``scope``'s subtree and ``period``:
+    one statement (:func:`dashboard_statement`) plus the (few hundred) org units."""
     session = db.session
     units = {u.id: u for u in session.scalars(
         select(OrgUnit).where(OrgUnit.path.startswith(scope.path, autoescape=True)))}
     children = sorted((u for u in units.values() if u.parent_id == scope.id),
                       key=lambda u: u.name)
-    rows = session.execute(unit_counts_statement(period, scope)).all()
+    rows = _execute_hashed(dashboard_statement(period, scope))
     by_group: dict[str, list[Any]] = {}
-    for row in rows:
-        by_group.setdefault(row.grp, []).append(row)
+    histogram: list[tuple[int, int]] = []
+    categories: list[Breakdown] = []
+    partners: list[Breakdown] = []
+    for kind, grp, ikey, skey, n1, n2, n3, n4 in rows:
+        if kind == "unit":
+            by_group.setdefault(grp, []).append(_UnitCounts(ikey, n1, int(n2 or 0), n3, n4))
+        elif kind == "days":
+            histogram.append((int(ikey), int(n1)))
+        elif kind == "category":
+            categories.append(Breakdown(skey, n1, n2))
+        elif kind == "partner":
+            partners.append(Breakdown(ikey, n1, n2))
     total, per_child, direct = _rollup(by_group.get(TARGET_GROUP, []), units, scope, children)
     child_rows = [UnitRow(c, per_child[c.id]) for c in children]
     if direct.eligible:
@@ -393,10 +563,19 @@ def compute(scope: OrgUnit, period: Period, *, breakdowns: bool = True) -> Indic
               for g in CASE_GROUPS if g != TARGET_GROUP}
     result = Indicator(scope, period, total, child_rows, others)
     if breakdowns:
-        result.categories = category_breakdown(scope, period)
-        result.partners = partner_breakdown(scope, period)
-        result.median_days, result.median_n = median_days(scope, period)
+        result.categories = sorted(categories, key=lambda b: b.key)
+        result.partners = sorted(partners, key=lambda b: b.key)
+        result.median_days, result.median_n = _median(histogram)
     return result
+
+
+@dataclass
+class _UnitCounts:
+    unit_id: int
+    eligible: int
+    connected: int
+    awaiting_answer: int
+    awaiting_uptake: int
 
 
 def totals(scope: OrgUnit, period: Period, group: str = TARGET_GROUP) -> Figures:

@@ -10,17 +10,34 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.crypto import EncryptedSubjectMixin, encrypted
 from casework.db import Base, utcnow
+from casework.models.case import CaseCustody, CaseEpisode
+from casework.models.need import Need
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral
 from casework.models.user import User
 
 VERIFICATION_STATUSES = ("pending", "verified", "disputed")
+
+# Covering indexes the target-5 computation (casework/indicators.py) reads the per-woman facts
+# through, declared here against the other areas' tables (migration 0006 creates them).
+INDICATOR_INDEXES = (
+    Index("ix_case_episodes_case_dates", CaseEpisode.__table__.c.case_id,
+          CaseEpisode.__table__.c.opened_on, CaseEpisode.__table__.c.closed_on),
+    Index("ix_case_custody_case_dates", CaseCustody.__table__.c.case_id,
+          CaseCustody.__table__.c.from_date, CaseCustody.__table__.c.to_date,
+          CaseCustody.__table__.c.org_unit_id),
+    Index("ix_needs_case_facts", Need.__table__.c.case_id, Need.__table__.c.identified_on,
+          Need.__table__.c.ended_on, Need.__table__.c.category, Need.__table__.c.id),
+    Index("ix_referrals_need_facts", Referral.__table__.c.need_id, Referral.__table__.c.status,
+          Referral.__table__.c.referred_on, Referral.__table__.c.uptake_on,
+          Referral.__table__.c.provider_id),
+)
 
 
 class OutcomeSample(Base):

@@ -13,6 +13,16 @@ branch_labels = None
 depends_on = None
 
 
+INDICATOR_INDEXES = (  # covering indexes of the target-5 computation (models/supervision.py)
+    ("ix_case_episodes_case_dates", "case_episodes", ["case_id", "opened_on", "closed_on"]),
+    ("ix_case_custody_case_dates", "case_custody",
+     ["case_id", "from_date", "to_date", "org_unit_id"]),
+    ("ix_needs_case_facts", "needs", ["case_id", "identified_on", "ended_on", "category", "id"]),
+    ("ix_referrals_need_facts", "referrals",
+     ["need_id", "status", "referred_on", "uptake_on", "provider_id"]),
+)
+
+
 def upgrade() -> None:
     op.create_table(
         "outcome_samples",
@@ -87,8 +97,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_uptake_verifications_status"), ["status"])
         batch_op.create_index(batch_op.f("ix_uptake_verifications_subject_id"), ["subject_id"])
 
+    for name, table, columns in INDICATOR_INDEXES:
+        op.create_index(name, table, columns)
+
 
 def downgrade() -> None:
+    for name, table, _columns in reversed(INDICATOR_INDEXES):
+        op.drop_index(name, table_name=table)
     with op.batch_alter_table("uptake_verifications") as batch_op:
         batch_op.drop_index(batch_op.f("ix_uptake_verifications_subject_id"))
         batch_op.drop_index(batch_op.f("ix_uptake_verifications_status"))
