@@ -128,6 +128,9 @@ def test_sign_off_locks_the_figures_and_lists_amendments(client, login, supervis
     assert any(10 in row for row in summary)  # still the signed 10, not 11
     page = client.get("/supervision/report?period=2024H1").get_data(as_text=True)
     assert "amendments" in page.lower() or "Sửa đổi" in page
+    amendments = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "<td>total</td>" not in amendments  # tables and figures in words, not codes
+    assert "<td>Tổng hợp</td>" in amendments
     snapshot = json.loads(db.session.query(
         __import__("casework.models.supervision", fromlist=["PeriodSignOff"]).PeriodSignOff
     ).one().snapshot)
