@@ -1,12 +1,18 @@
 """Time, in one run, the supervision dashboard against the bare SQL it runs, and the case list
-against a hello-world route (``/healthz``), and print the ratios.
+against a hello-world route (``/healthz``), on every database given, and print the ratios.
 
-    .venv/bin/python bench/bench_dashboard.py --database-url sqlite:////tmp/bench.sqlite3
-    .venv/bin/python bench/bench_dashboard.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
+    .venv/bin/python bench/bench_dashboard.py \
+        --database-url sqlite:////tmp/sup/bench.sqlite3 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/casework_bench_sup \
+        --instance /tmp/sup/binst
+    .venv/bin/python bench/bench_dashboard.py --quick --database-url ...   # smoke run
 
-Fill the database first with ``bench/generate.py``. Requests go through the real app in process
-(Flask test client: routing, login session, authorisation, templates, audit), logged in as the
-demo provincial supervisor and a commune caseworker. Each figure is the median of ``--runs``.
+Fill the databases first with ``bench/generate.py`` (same ``--instance``: the key file).
+Requests go through the real app in process (Flask test client: routing, login session,
+authorisation, templates, audit), logged in as the demo provincial supervisor and a commune
+caseworker. "cold" is the first request after the app starts (statement compilation, buffer
+cache as left); "warm" is the median of ``--runs`` further ones. The bare SQL is exactly what
+``indicators.compute()`` sends: the org units of the scope and the one dashboard statement.
 """
 
 from __future__ import annotations
@@ -29,16 +35,6 @@ def _check(condition: bool, message: object) -> None:
         raise SystemExit(f"bench: {message}")
 
 
-def _median_ms(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm caches and compiled statements
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
 def _login(client, username: str, totp: bool) -> None:  # type: ignore[no-untyped-def]
     from casework.crypto import totp as totp_mod
     from casework.demo import DEMO_PASSWORD, DEMO_TOTP_SEED
@@ -52,62 +48,100 @@ def _login(client, username: str, totp: bool) -> None:  # type: ignore[no-untype
         _check(response.status_code == 302, "second factor refused")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--instance",
-                        default=os.environ.get("BENCH_INSTANCE", "instance/bench"))
-    parser.add_argument("--period", default="2025H2")
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
+def _cold_warm(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    started = time.perf_counter()
+    fn()
+    cold = (time.perf_counter() - started) * 1000
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return cold, statistics.median(samples) if samples else cold
 
+
+def bench_one(database_url: str, instance: Path, period_key: str, runs: int,
+              quick: bool) -> list[str]:
     from generate import make_app
+    from sqlalchemy import select
 
     from casework import indicators
     from casework.extensions import db
     from casework.models.org import OrgUnit
-    from casework.services.effective_dates import today
 
-    app = make_app(args.database_url, Path(args.instance))
+    app = make_app(database_url, instance)
     app.config["WTF_CSRF_ENABLED"] = False
+    as_of = date(2025, 12, 31)
     with app.app_context():
-        province = db.session.scalar(db.select(OrgUnit).where(OrgUnit.code == "ND"))
+        province = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "ND"))
         _check(province is not None, "run bench/generate.py first")
-        period = indicators.parse_period(args.period, min(today(), date(2025, 12, 31)))
+        scope = province
+        if quick:  # a district: the same statement over a tenth of the province
+            scope = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id == province.id)
+                                      .order_by(OrgUnit.code))
+        scope_id, scope_code = scope.id, scope.code
+        period = indicators.parse_period(period_key, as_of)
 
         def bare_sql() -> None:
-            # Exactly the statements indicators.compute() sends for the dashboard.
-            db.session.execute(indicators.unit_counts_statement(period, province)).all()
-            indicators.category_breakdown(province, period)
-            indicators.partner_breakdown(province, period)
-            db.session.execute(indicators.median_statement(province, period)).one()
+            list(db.session.scalars(select(OrgUnit).where(
+                OrgUnit.path.startswith(scope.path, autoescape=True))))
+            indicators._execute_hashed(indicators.dashboard_statement(period, scope))
             db.session.rollback()
 
-        bare = _median_ms(bare_sql, args.runs)
-        result = indicators.compute(province, period)
+        bare = _cold_warm(bare_sql, runs)
+        result = indicators.compute(scope, period)
         db.session.remove()
 
     supervisor = app.test_client()
     _login(supervisor, "giamsat", totp=True)
-    url = f"/supervision/?period={args.period}&as_of=2025-12-31"
-    _check(supervisor.get(url).status_code == 200, "unexpected answer")
-    dashboard = _median_ms(lambda: supervisor.get(url), args.runs)
+    url = f"/supervision/?unit={scope_id}&period={period_key}&as_of={as_of.isoformat()}"
+
+    def dashboard_request() -> None:
+        _check(supervisor.get(url).status_code == 200, "dashboard: unexpected answer")
+
+    dashboard = _cold_warm(dashboard_request, runs)
 
     caseworker = app.test_client()
     _login(caseworker, "canbo.thinhlong", totp=False)
-    _check(caseworker.get("/cases").status_code == 200, "unexpected answer")
-    case_list = _median_ms(lambda: caseworker.get("/cases"), args.runs)
-    hello = _median_ms(lambda: caseworker.get("/healthz"), args.runs)
 
-    backend = args.database_url.split(":", 1)[0]
-    print(f"backend {backend}; period {period.key}; province: eligible "
-          f"{result.total.eligible}, connected {result.total.connected}")
-    print(f"dashboard request      {dashboard:8.1f} ms")
-    print(f"bare SQL aggregate     {bare:8.1f} ms   "
-          f"ratio dashboard/SQL   {dashboard / bare:5.2f}")
-    print(f"case list (/cases)     {case_list:8.1f} ms")
-    print(f"hello world (/healthz) {hello:8.1f} ms   "
-          f"ratio list/hello      {case_list / hello:5.2f}")
+    def case_list_request() -> None:
+        _check(caseworker.get("/cases").status_code == 200, "case list: unexpected answer")
+
+    case_list = _cold_warm(case_list_request, runs)
+    hello = _cold_warm(lambda: caseworker.get("/healthz"), runs)
+
+    backend = database_url.split(":", 1)[0]
+    return [
+        f"backend {backend}; scope {scope_code}; period {period.key}; eligible "
+        f"{result.total.eligible}, connected {result.total.connected}, "
+        f"median days {result.median_days}",
+        f"                         cold ms   warm ms (median of {runs})",
+        f"dashboard request      {dashboard[0]:8.1f}  {dashboard[1]:8.1f}",
+        f"bare SQL (same stmts)  {bare[0]:8.1f}  {bare[1]:8.1f}   "
+        f"ratio dashboard/SQL cold {dashboard[0] / bare[0]:5.2f} warm "
+        f"{dashboard[1] / bare[1]:5.2f}",
+        f"case list (/cases)     {case_list[0]:8.1f}  {case_list[1]:8.1f}",
+        f"hello world (/healthz) {hello[0]:8.1f}  {hello[1]:8.1f}   "
+        f"ratio list/hello warm {case_list[1] / hello[1]:5.2f}",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", action="append", required=True,
+                        help="repeat for each database (SQLite and PostgreSQL)")
+    parser.add_argument("--instance",
+                        default=os.environ.get("BENCH_INSTANCE", "instance/bench"))
+    parser.add_argument("--period", default="2025H2")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: one district, two warm runs")
+    args = parser.parse_args()
+    runs = 2 if args.quick else args.runs
+    print(f"host load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for url in args.database_url:
+        for line in bench_one(url, Path(args.instance), args.period, runs, args.quick):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":
