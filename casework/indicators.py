@@ -17,8 +17,10 @@ subtree by materialised path):
   unit if none does). She is one row per period, so counts per unit add up over a subtree.
 
 Erased women keep their rows (only keys are destroyed), so they stay counted: nothing here
-reads an encrypted column. One query returns the counts of every unit for every group; rolling
-the (at most a few hundred) unit rows up a subtree is done in Python, never a loop over cases.
+reads an encrypted column. ONE statement (:func:`dashboard_statement`) computes the per-woman
+facts once and returns the counts of every unit for every group, the category and partner
+breakdowns and the days histogram the median is read from; rolling the (at most a few hundred)
+unit rows up a subtree is done in Python, never a loop over cases.
 """
 
 from __future__ import annotations
@@ -262,24 +264,6 @@ def _in_scope(unit_col: Any, scope: OrgUnit | None) -> Any:
                                                                           autoescape=True)))
 
 
-def unit_counts_statement(period: Period, scope: OrgUnit | None = None) -> Any:
-    """Rows ``(grp, unit_id, eligible, connected, awaiting_answer, awaiting_uptake)``."""
-    pc = per_case(period)
-    open_stage = and_(pc.c.connected == 0, pc.c.stage > 0)
-    stmt = (
-        select(
-            pc.c.grp, pc.c.unit_id,
-            func.count().label("eligible"),
-            func.coalesce(func.sum(pc.c.connected), 0).label("connected"),
-            func.count(case((and_(open_stage, pc.c.stage == 1), 1))).label("awaiting_answer"),
-            func.count(case((and_(open_stage, pc.c.stage == 2), 1))).label("awaiting_uptake"),
-        )
-        .group_by(pc.c.grp, pc.c.unit_id)
-    )
-    where = _in_scope(pc.c.unit_id, scope)
-    return stmt if where is None else stmt.where(where)
-
-
 # --- Results ------------------------------------------------------------------------------------
 
 @dataclass
@@ -378,7 +362,17 @@ def _rollup(rows: Iterable[Any], units: dict[int, OrgUnit], scope: OrgUnit,
     return total, per_child, direct
 
 
-def _open_cases(period: Period) -> Any:
+def _may_be_held_in(scope: OrgUnit | None) -> list[ColumnElement[bool]]:
+    """A cheap superset of the cases that can count in ``scope``: held there now, or with a
+    custody row there (where she counts is decided exactly afterwards)."""
+    if scope is None:
+        return []
+    units = select(OrgUnit.id).where(OrgUnit.path.startswith(scope.path, autoescape=True))
+    return [or_(Case.org_unit_id.in_(units),
+                Case.id.in_(select(CaseCustody.case_id).where(CaseCustody.org_unit_id.in_(units))))]
+
+
+def _open_cases(period: Period, scope: OrgUnit | None = None) -> Any:
     """A CTE of the cases open in the period (not merged): ``case_id``, ``grp``, ``unit_id``
     (where she counts on her anchor day), ``intake``; whether she is eligible depends on her
     needs, decided with them in :func:`_facts`.
@@ -392,7 +386,7 @@ def _open_cases(period: Period) -> Any:
                Case.org_unit_id.label("home_unit"), Case.intake_date.label("intake"),
                ep.c.anchor)
         .join(ep, ep.c.case_id == Case.id)
-        .where(Case.merged_into_id.is_(None))
+        .where(Case.merged_into_id.is_(None), *_may_be_held_in(scope))
         .cte("opened")
     )
     cc, later = aliased(CaseCustody, name="cc"), aliased(CaseCustody, name="later")
@@ -421,7 +415,7 @@ def _facts(period: Period, scope: OrgUnit | None) -> Any:
     per-woman facts every figure is computed from (referral columns NULL without one).
     Hash joins over ``needs`` and ``referrals`` (a nested loop per case is what made the old
     four statements take seconds); nothing here reads an encrypted column."""
-    placed = _open_cases(period)
+    placed = _open_cases(period, scope)
     uptake = _uptake_by(period)
     made = and_(Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
                 Referral.status.not_in(NOT_SENT))
@@ -450,7 +444,8 @@ def _facts(period: Period, scope: OrgUnit | None) -> Any:
     return (stmt if where is None else stmt.where(where)).cte("facts")
 
 
-def dashboard_statement(period: Period, scope: OrgUnit | None) -> Any:
+def dashboard_statement(period: Period, scope: OrgUnit | None, *,
+                        breakdowns: bool = True) -> Any:
     """Every figure of :func:`compute` in ONE statement over the per-woman facts, as rows
     ``(kind, grp, ikey, skey, n1, n2, n3, n4)``:
 
@@ -500,7 +495,7 @@ def dashboard_statement(period: Period, scope: OrgUnit | None) -> Any:
                facts.c.case_id.in_(select(per_woman.c.case_id)))
         .group_by(facts.c.grp, facts.c.provider_id)
     )
-    return union_all(units, days, categories, partners)
+    return union_all(units, days, categories, partners) if breakdowns else units
 
 
 def _median(histogram: list[tuple[int, int]]) -> tuple[float | None, int]:
@@ -541,7 +536,7 @@ def compute(scope: OrgUnit, period: Period, *, breakdowns: bool = True) -> Indic
         select(OrgUnit).where(OrgUnit.path.startswith(scope.path, autoescape=True)))}
     children = sorted((u for u in units.values() if u.parent_id == scope.id),
                       key=lambda u: u.name)
-    rows = _execute_hashed(dashboard_statement(period, scope))
+    rows = _execute_hashed(dashboard_statement(period, scope, breakdowns=breakdowns))
     by_group: dict[str, list[Any]] = {}
     histogram: list[tuple[int, int]] = []
     categories: list[Breakdown] = []
@@ -579,77 +574,19 @@ class _UnitCounts:
 
 
 def totals(scope: OrgUnit, period: Period, group: str = TARGET_GROUP) -> Figures:
-    """Only the scope's total for one group (trend charts, tests)."""
-    rows = db.session.execute(unit_counts_statement(period, scope)).all()
+    """Only the scope's total for one group (trend charts, tests): the unit rows of
+    :func:`dashboard_statement`."""
     total = Figures()
-    for row in rows:
-        if row.grp == group:
-            total.add(Figures(row.eligible, row.connected, row.awaiting_answer,
-                              row.awaiting_uptake))
+    for _kind, grp, _unit, _skey, n1, n2, n3, n4 in _execute_hashed(
+            dashboard_statement(period, scope, breakdowns=False)):
+        if grp == group:
+            total.add(Figures(n1, int(n2 or 0), n3, n4))
     return total
 
 
 def trend(scope: OrgUnit, until: date) -> list[tuple[Period, Figures]]:
     """The target group's figures for each half-year since the plan started."""
     return [(p, totals(scope, p)) for p in half_years(until)]
-
-
-def _target_placed(period: Period, scope: OrgUnit) -> Any:
-    placed = placed_cases(period, groups=(TARGET_GROUP,))
-    return placed, _in_scope(placed.c.unit_id, scope)
-
-
-def category_breakdown(scope: OrgUnit, period: Period) -> list[Breakdown]:
-    """Per service category: eligible women with a need of it open in the period; those with
-    a confirmed uptake for such a need by the end."""
-    placed, where = _target_placed(period, scope)
-    connected = case((_uptake_by(period), placed.c.case_id))
-    stmt = (
-        select(Need.category, func.count(placed.c.case_id.distinct()).label("eligible"),
-               func.count(connected.distinct()).label("connected"))
-        .select_from(placed.join(Need, Need.case_id == placed.c.case_id)
-                     .outerjoin(Referral, Referral.need_id == Need.id))
-        .where(where, Need.identified_on <= period.end,
-               or_(Need.ended_on.is_(None), Need.ended_on >= period.start),
-               Need.identified_on >= placed.c.intake)
-        .group_by(Need.category).order_by(Need.category)
-    )
-    return [Breakdown(r.category, r.eligible, r.connected) for r in db.session.execute(stmt)]
-
-
-def partner_breakdown(scope: OrgUnit, period: Period) -> list[Breakdown]:
-    """Per partner: eligible women referred to it by the end; those whose uptake it confirmed."""
-    placed, where = _target_placed(period, scope)
-    connected = case((_uptake_by(period), placed.c.case_id))
-    stmt = (
-        select(Referral.provider_id, func.count(placed.c.case_id.distinct()).label("eligible"),
-               func.count(connected.distinct()).label("connected"))
-        .select_from(placed.join(Need, Need.case_id == placed.c.case_id)
-                     .join(Referral, Referral.need_id == Need.id))
-        .where(where, Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
-               Referral.status.not_in(NOT_SENT))
-        .group_by(Referral.provider_id).order_by(Referral.provider_id)
-    )
-    return [Breakdown(r.provider_id, r.eligible, r.connected) for r in db.session.execute(stmt)]
-
-
-def median_statement(scope: OrgUnit, period: Period) -> Any:
-    """The median (computed in SQL with window functions) of days need → first uptake."""
-    pc = per_case(period, groups=(TARGET_GROUP,))
-    ranked = (
-        select(pc.c.days,
-               func.row_number().over(order_by=pc.c.days).label("rn"),
-               func.count().over().label("n"))
-        .where(_in_scope(pc.c.unit_id, scope), pc.c.days.is_not(None))
-        .subquery("ranked_days")
-    )
-    return select(func.avg(ranked.c.days), func.max(ranked.c.n)).where(
-        ranked.c.rn.between((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2))
-
-
-def median_days(scope: OrgUnit, period: Period) -> tuple[float | None, int]:
-    value, n = db.session.execute(median_statement(scope, period)).one()
-    return (None if value is None else float(value)), int(n or 0)
 
 
 def eligible_case_ids(scope: OrgUnit, period: Period) -> Any:
