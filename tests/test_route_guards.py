@@ -13,6 +13,7 @@ from casework.authz import is_public_endpoint
 
 ALL = ("admin", "supervisor", "caseworker", "partner")
 STAFF = ("admin", "supervisor", "caseworker")
+CASE_STAFF = ("supervisor", "caseworker")  # staff who may see case content (never admins)
 
 # endpoint -> (roles allowed, sample path for GET checks or None for POST-only/parametrised)
 ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -93,13 +94,13 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "supervision.verdict": (("supervisor",), None),
     "supervision.access_log": (("admin", "supervisor"), "/supervision/access-log"),
     "supervision.verify_access_log": (("admin", "supervisor"), None),
-    "imports.index": (STAFF, "/imports/"),
-    "imports.download_template": (STAFF, "/imports/template.xlsx"),
-    "imports.check": (STAFF, None),
-    "imports.apply": (STAFF, None),
-    "imports.cancel": (STAFF, None),
-    "imports.result": (STAFF, None),
-    "imports.rejected": (STAFF, "/imports/rejected.xlsx"),
+    "imports.index": (CASE_STAFF, "/imports/"),
+    "imports.download_template": (CASE_STAFF, "/imports/template.xlsx"),
+    "imports.check": (CASE_STAFF, None),
+    "imports.apply": (CASE_STAFF, None),
+    "imports.cancel": (CASE_STAFF, None),
+    "imports.result": (CASE_STAFF, None),
+    "imports.rejected": (CASE_STAFF, "/imports/rejected.xlsx"),
 }
 
 PUBLIC = {

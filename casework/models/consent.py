@@ -32,8 +32,9 @@ class Consent(EncryptedSubjectMixin, Base):
     external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     # For purpose "share": which personal fields she agreed partners may see (comma-separated
     # names from casework.services.consents.SHAREABLE_FIELDS).
-    shared_fields: Mapped[str] = mapped_column(String(200), default="full_name,phone",
-                                               server_default="full_name,phone")
+    shared_fields: Mapped[str] = mapped_column(
+        String(200), default="full_name,phone", server_default="full_name,phone"
+    )
 
     witness_name = encrypted(str)  # for verbal consent
 
