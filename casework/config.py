@@ -54,6 +54,7 @@ class Settings:
     login_rate_limit: str = "20 per minute"
     search_rate_limit: str = "30 per minute"
     ratelimit_storage_uri: str = "memory://"
+    audit_verify_rate_limit: str = "5 per hour"
     import_check_rate_limit: str = "10 per hour"  # import dry runs per user (imports area)
     backup_retention_days: int = 35
     blind_index_population: int = 200_000
@@ -92,6 +93,7 @@ class Settings:
             login_rate_limit=env.get("CASEWORK_LOGIN_RATE_LIMIT", "20 per minute"),
             search_rate_limit=env.get("CASEWORK_SEARCH_RATE_LIMIT", "30 per minute"),
             ratelimit_storage_uri=env.get("CASEWORK_RATELIMIT_STORAGE_URI", "memory://"),
+            audit_verify_rate_limit=env.get("CASEWORK_AUDIT_VERIFY_RATE_LIMIT", "5 per hour"),
             import_check_rate_limit=env.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"),
             backup_retention_days=_int(env, "CASEWORK_BACKUP_RETENTION_DAYS", 35, minimum=0),
             blind_index_population=_int(env, "CASEWORK_BLIND_INDEX_POPULATION", 200_000),
