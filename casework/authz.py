@@ -155,6 +155,15 @@ def unit_in_scope(user: User, unit: OrgUnit) -> bool:
     return bool(user.is_staff and user.org_unit is not None and unit.is_within(user.org_unit))
 
 
+def can_restructure_unit(actor: User, unit: OrgUnit) -> bool:
+    """Move or (de)activate ``unit``: a unit in the admin's scope, never the admin's own unit."""
+    return (
+        has_permission(actor, Permission.MANAGE_UNITS)
+        and unit_in_scope(actor, unit)
+        and unit.id != actor.org_unit_id
+    )
+
+
 def can_manage_user(actor: User, target: User) -> bool:
     """Admins manage accounts of their own subtree (and partner accounts)."""
     if not has_permission(actor, Permission.MANAGE_USERS):
@@ -312,8 +321,10 @@ def may_manage_provider(user: User | Any, area_unit_ids: Any = None) -> bool:
     if not ids:
         return True
     inside = db.session.scalar(
-        select(func.count()).select_from(OrgUnit)
-        .where(OrgUnit.id.in_(ids), OrgUnit.id.in_(subtree_ids(unit))))
+        select(func.count())
+        .select_from(OrgUnit)
+        .where(OrgUnit.id.in_(ids), OrgUnit.id.in_(subtree_ids(unit)))
+    )
     return inside == len(ids)
 
 
@@ -405,9 +416,11 @@ def may_verify_audit_chain(user: User | Any) -> bool:
     """A full verification of the audit chain reads every event: only admins and supervisors
     at the top of the hierarchy (province level) may run it (rate-limited in the view)."""
     return bool(
-        has_permission(user, Permission.VIEW_ACCESS_LOG) and user.is_staff
+        has_permission(user, Permission.VIEW_ACCESS_LOG)
+        and user.is_staff
         and user.role in ("admin", "supervisor")
-        and user.org_unit is not None and user.org_unit.parent_id is None
+        and user.org_unit is not None
+        and user.org_unit.parent_id is None
     )
 
 

@@ -38,6 +38,16 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"casework database: {backend}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``postgres_only`` tests (e.g. TRUNCATE triggers) run in the PostgreSQL pass of CI."""
+    if PG_URL:
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only: runs when CASEWORK_TEST_DATABASE_URL is set")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
 # --- Database per test -----------------------------------------------------------------------
 
 

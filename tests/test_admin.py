@@ -296,3 +296,17 @@ def test_deactivation_asks_for_confirmation(admin_client, make_user):
     user = make_user("caseworker")
     page = admin_client.get(f"/admin/users/{user.id}").get_data(as_text=True)
     assert 'data-confirm="Vô hiệu hóa tài khoản này?' in page
+
+
+def test_an_admin_cannot_move_or_deactivate_their_own_unit(app, make_user, login, org):
+    district_admin = make_user("admin", unit=org.d1)
+    client = app.test_client()
+    login(client, district_admin)
+    page = client.get(f"/admin/units/{org.d1.id}").get_data(as_text=True)
+    assert f"/admin/units/{org.d1.id}/move" not in page
+    move = client.submit(f"/admin/units/{org.d1.id}/move", {"parent": str(org.d1.id)},
+                         page="/admin/units")
+    off = client.submit(f"/admin/units/{org.d1.id}/deactivate", page="/admin/units")
+    assert (move.status_code, off.status_code) == (404, 404)
+    db.session.refresh(org.d1)
+    assert org.d1.active

@@ -86,15 +86,3 @@ def end_all(user: User, *, reason: str, except_key: str | None = None) -> int:
         stmt = stmt.where(LoginSession.key_hash != token_digest(except_key))
     result = db.session.execute(stmt.execution_options(synchronize_session=False))
     return int(result.rowcount or 0)
-
-
-def mark_mfa_verified(key: str) -> None:
-    login = find(key)
-    if login is not None:
-        login.mfa_verified = True
-        db.session.flush()
-
-
-def is_mfa_verified(key: str | None) -> bool:
-    login = find(key) if key else None
-    return bool(login and login.mfa_verified)

@@ -21,8 +21,13 @@ from casework.models.audit import POSTGRES_DROP_TRIGGERS, SQLITE_DROP_TRIGGERS, 
 def _record(n: int) -> list[str]:
     targets = [str(uuid.uuid4()) for _ in range(n)]
     for i, target in enumerate(targets):
-        audit.record("case.updated", target_type="case", target_id=target,
-                     fields=["phone", "address"], details={"step": i})
+        audit.record(
+            "case.updated",
+            target_type="case",
+            target_id=target,
+            fields=["phone", "address"],
+            details={"step": i},
+        )
     db.session.commit()
     return targets
 
@@ -51,8 +56,9 @@ def _verify(**kwargs: Any) -> audit.VerifyResult:
 def test_events_are_chained_in_sequence(app: Flask) -> None:
     start = _last_seq()
     _record(5)
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.seq > start)
-                                .order_by(AuditEvent.seq)).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.seq > start).order_by(AuditEvent.seq)
+    ).all()
     assert [e.seq for e in events] == list(range(start + 1, start + 6))
     for earlier, later in itertools.pairwise(events):
         assert later.prev_mac == earlier.mac
@@ -70,10 +76,13 @@ def test_details_are_scrubbed(app: Flask) -> None:
     assert json.loads(stored.details) == {"comment": "called [phone], [email]"}
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET action = 'nothing' WHERE seq = :seq",
-    "DELETE FROM audit_events WHERE seq = :seq",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET action = 'nothing' WHERE seq = :seq",
+        "DELETE FROM audit_events WHERE seq = :seq",
+    ],
+)
 def test_database_refuses_update_and_delete(app: Flask, statement: str) -> None:
     _record(2)
     with pytest.raises(exc.DBAPIError, match="append-only"):
@@ -82,9 +91,8 @@ def test_database_refuses_update_and_delete(app: Flask, statement: str) -> None:
     assert _verify().ok
 
 
+@pytest.mark.postgres_only
 def test_postgres_refuses_truncate(app: Flask) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("TRUNCATE exists only on PostgreSQL")
     _record(1)
     with pytest.raises(exc.DBAPIError, match="append-only"):
         _sql("TRUNCATE audit_events")
@@ -113,9 +121,14 @@ def test_forged_insert_detected(app: Flask) -> None:
     _record(4)
     last = _last_seq()
     forged = db.session.get(AuditEvent, last)
-    _sql("INSERT INTO audit_events (seq, occurred_at, action, fields, outcome, key_version, "
-         "prev_mac, mac) VALUES (:seq, :at, 'case.viewed', '[]', 'ok', 1, :prev, :mac)",
-         seq=last + 1, at=forged.occurred_at, prev=forged.mac, mac="0" * 64)
+    _sql(
+        "INSERT INTO audit_events (seq, occurred_at, action, fields, outcome, key_version, "
+        "prev_mac, mac) VALUES (:seq, :at, 'case.viewed', '[]', 'ok', 1, :prev, :mac)",
+        seq=last + 1,
+        at=forged.occurred_at,
+        prev=forged.mac,
+        mac="0" * 64,
+    )
     assert _verify().first_bad_seq == last + 1
 
 
@@ -126,9 +139,13 @@ def test_replaced_event_detected(app: Flask) -> None:
     original = db.session.get(AuditEvent, target)
     values = {c: getattr(original, c) for c in ("occurred_at", "prev_mac", "mac", "key_version")}
     _sql("DELETE FROM audit_events WHERE seq = :s", s=target)
-    _sql("INSERT INTO audit_events (seq, occurred_at, action, fields, outcome, key_version, "
-         "prev_mac, mac) VALUES (:s, :occurred_at, 'login.succeeded', '[]', 'ok', "
-         ":key_version, :prev_mac, :mac)", s=target, **values)
+    _sql(
+        "INSERT INTO audit_events (seq, occurred_at, action, fields, outcome, key_version, "
+        "prev_mac, mac) VALUES (:s, :occurred_at, 'login.succeeded', '[]', 'ok', "
+        ":key_version, :prev_mac, :mac)",
+        s=target,
+        **values,
+    )
     assert _verify().first_bad_seq == target
 
 

@@ -37,17 +37,30 @@ def _database_bytes(url: Any) -> bytes:
         return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
-        pytest.skip("pg_dump not installed")
+        if os.environ.get("CI"):
+            pytest.fail("pg_dump is required in CI (apt-get install postgresql-client)")
+        pytest.skip("pg_dump not installed: the PostgreSQL byte scan needs it")
     env = {**os.environ, "PGPASSWORD": url.password or ""}
     return subprocess.run(
-        [pg_dump, "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
-         "-U", url.username or "postgres", url.database],
-        env=env, check=True, capture_output=True).stdout
+        [
+            pg_dump,
+            "-h",
+            url.host or "127.0.0.1",
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username or "postgres",
+            url.database,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    ).stdout
 
 
 def test_canaries_never_reach_storage_logs_or_audit(
-        app: Flask, notes: Any, make_note: Callable[..., Any],
-        caplog: pytest.LogCaptureFixture) -> None:
+    app: Flask, notes: Any, make_note: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     tag = secrets.token_hex(3)
     canaries = {
         "full_name": f"Hoàng Thị Thuỷ Canary{tag}",
@@ -63,7 +76,8 @@ def test_canaries_never_reach_storage_logs_or_audit(
     db.session.commit()
 
     audit_rows = " ".join(
-        f"{e.target_id} {e.fields} {e.details}" for e in db.session.scalars(select(AuditEvent)))
+        f"{e.target_id} {e.fields} {e.details}" for e in db.session.scalars(select(AuditEvent))
+    )
     raw = _database_bytes(db.engine.url)
     logs = caplog.text.encode("utf-8")
     for value in canaries.values():

@@ -8,7 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from casework.authz import Permission, can_manage_user, deny, requires, unit_in_scope
+from casework.authz import (
+    Permission,
+    can_manage_user,
+    can_restructure_unit,
+    deny,
+    requires,
+    unit_in_scope,
+)
 from casework.blueprints.admin import bp
 from casework.blueprints.admin.forms import (
     ConfirmForm,
@@ -231,7 +238,12 @@ def _render_unit(
         (u.id, f"{'— ' * u.depth}{u.name}") for u in _scoped_units() if not u.is_within(target)
     )
     return render_template(
-        "admin/unit.html", unit=target, rename_form=rename, move_form=move, confirm=ConfirmForm()
+        "admin/unit.html",
+        unit=target,
+        rename_form=rename,
+        move_form=move,
+        confirm=ConfirmForm(),
+        restructurable=can_restructure_unit(current_user, target),
     ), status
 
 
@@ -256,7 +268,7 @@ def rename_unit(unit_id: int):  # type: ignore[no-untyped-def]
 @requires(Permission.MANAGE_UNITS)
 def move_unit(unit_id: int):  # type: ignore[no-untyped-def]
     target = _load_unit(unit_id)
-    if target.id == current_user.org_unit_id:
+    if not can_restructure_unit(current_user, target):
         deny("move_own_unit")
     form = MoveUnitForm()
     form.parent.choices = options((u.id, u.name) for u in _scoped_units())
@@ -287,7 +299,7 @@ def reactivate_unit(unit_id: int):  # type: ignore[no-untyped-def]
 
 def _set_unit_active(unit_id: int, active: bool) -> Any:
     target = _load_unit(unit_id)
-    if target.id == current_user.org_unit_id:
+    if not can_restructure_unit(current_user, target):
         deny("deactivate_own_unit")
     if ConfirmForm().validate_on_submit():
         try:
