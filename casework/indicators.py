@@ -42,16 +42,21 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from casework import indicator_store
 from casework.domain import CASE_GROUPS, TARGET_GROUP
 from casework.extensions import db
 from casework.models.case import Case, CaseCustody, CaseEpisode
+from casework.models.indicator import (
+    IndicatorWoman,
+    IndicatorWomanCategory,
+    IndicatorWomanPartner,
+)
 from casework.models.need import Need
 from casework.models.org import OrgUnit
 from casework.models.referral import Referral
@@ -372,7 +377,7 @@ def _may_be_held_in(scope: OrgUnit | None) -> list[ColumnElement[bool]]:
                 Case.id.in_(select(CaseCustody.case_id).where(CaseCustody.org_unit_id.in_(units))))]
 
 
-def _open_cases(period: Period, scope: OrgUnit | None = None) -> Any:
+def _open_cases(period: Period, scope: OrgUnit | None = None, cases: Any = None) -> Any:
     """A CTE of the cases open in the period (not merged): ``case_id``, ``grp``, ``unit_id``
     (where she counts on her anchor day), ``intake``; whether she is eligible depends on her
     needs, decided with them in :func:`_facts`.
@@ -386,7 +391,8 @@ def _open_cases(period: Period, scope: OrgUnit | None = None) -> Any:
                Case.org_unit_id.label("home_unit"), Case.intake_date.label("intake"),
                ep.c.anchor)
         .join(ep, ep.c.case_id == Case.id)
-        .where(Case.merged_into_id.is_(None), *_may_be_held_in(scope))
+        .where(Case.merged_into_id.is_(None), *_may_be_held_in(scope),
+               *([] if cases is None else [Case.id.in_(cases)]))
         .cte("opened")
     )
     cc, later = aliased(CaseCustody, name="cc"), aliased(CaseCustody, name="later")
@@ -410,12 +416,13 @@ def _open_cases(period: Period, scope: OrgUnit | None = None) -> Any:
     return union_all(held, unheld).cte("placed")
 
 
-def _facts(period: Period, scope: OrgUnit | None) -> Any:
-    """A CTE with one row per (case open in the period, need, referral) in ``scope``: the
-    per-woman facts every figure is computed from (referral columns NULL without one).
+def _facts(period: Period, scope: OrgUnit | None, cases: Any = None) -> Any:
+    """A CTE with one row per (case open in the period, need, referral) in ``scope`` (and
+    among ``cases``, a select of case ids, when given): the per-woman facts every figure is
+    computed from (referral columns NULL without one).
     Hash joins over ``needs`` and ``referrals`` (a nested loop per case is what made the old
     four statements take seconds); nothing here reads an encrypted column."""
-    placed = _open_cases(period, scope)
+    placed = _open_cases(period, scope, cases)
     uptake = _uptake_by(period)
     made = and_(Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
                 Referral.status.not_in(NOT_SENT))
@@ -444,58 +451,102 @@ def _facts(period: Period, scope: OrgUnit | None) -> Any:
     return (stmt if where is None else stmt.where(where)).cte("facts")
 
 
-def dashboard_statement(period: Period, scope: OrgUnit | None, *,
-                        breakdowns: bool = True) -> Any:
-    """Every figure of :func:`compute` in ONE statement over the per-woman facts, as rows
-    ``(kind, grp, ikey, skey, n1, n2, n3, n4)``:
+@dataclass(frozen=True)
+class WomanRows:
+    """The per-woman results every figure is counted from (three selects, no personal data):
+
+    * ``women``: one row per eligible woman: ``case_id, grp, unit_id`` (where she counts),
+      ``connected`` (0/1), ``days`` (need → first uptake, or NULL), ``stage`` (furthest open
+      stage of a referral made by the end: 0 none, 1 sent, 2 accepted);
+    * ``categories``: per eligible woman and category of a need open in the period:
+      ``case_id, grp, unit_id, category, connected`` (through a referral for such a need);
+    * ``partners``: per eligible woman and partner she was referred to by the end:
+      ``case_id, grp, unit_id, provider_id, connected`` (through that partner).
+
+    The same rows are counted straight from the case tables (:func:`dashboard_statement`) or
+    stored per period (``casework/indicator_store.py``) and counted from there."""
+
+    women: Any
+    categories: Any
+    partners: Any
+
+
+def woman_rows(period: Period, scope: OrgUnit | None = None, cases: Any = None) -> WomanRows:
+    """:class:`WomanRows` for ``period`` in ``scope`` (None: everywhere), optionally only for
+    ``cases`` (a select of case ids: the women whose stored rows are recomputed)."""
+    facts = _facts(period, scope, cases)
+    key = (facts.c.case_id, facts.c.grp, facts.c.unit_id)
+    women = (
+        select(*key, func.max(facts.c.up).label("connected"),
+               func.min(facts.c.days).label("days"), func.max(facts.c.stage).label("stage"))
+        .group_by(*key)
+        .having(func.max(facts.c.open_need) == 1)  # eligible: a need open in the period
+    )
+    categories = (  # a need open in the period implies she is eligible
+        select(*key, facts.c.category, func.max(facts.c.up).label("connected"))
+        .where(facts.c.open_need == 1)
+        .group_by(*key, facts.c.category)
+    )
+    eligible = women.cte("eligible")
+    partners = (
+        select(*key, facts.c.provider_id, func.max(facts.c.up).label("connected"))
+        .where(facts.c.made == 1, facts.c.case_id.in_(select(eligible.c.case_id)))
+        .group_by(*key, facts.c.provider_id)
+    )
+    return WomanRows(women, categories, partners)
+
+
+def figures_statement(women: Any, categories: Any, partners: Any, *,
+                      breakdowns: bool = True) -> Any:
+    """Every figure of :func:`compute` counted from :class:`WomanRows`-shaped selectables, in
+    ONE statement of rows ``(kind, grp, ikey, skey, n1, n2, n3, n4)``:
 
     * ``unit``: ``ikey`` unit id; eligible, connected, awaiting answer, awaiting uptake;
     * ``days``: target group, ``ikey`` days need → first uptake; ``n1`` women with that value;
     * ``category``: target group, ``skey`` category; eligible with an open need of it, connected;
     * ``partner``: target group, ``ikey`` provider id; eligible referred to it, connected.
     """
-    facts = _facts(period, scope)
-    per_woman = (
-        select(facts.c.case_id, facts.c.grp, facts.c.unit_id,
-               func.max(facts.c.up).label("connected"), func.min(facts.c.days).label("days"),
-               func.max(facts.c.stage).label("stage"))
-        .group_by(facts.c.case_id, facts.c.grp, facts.c.unit_id)
-        .having(func.max(facts.c.open_need) == 1)  # eligible: a need open in the period
-        .cte("per_woman")
-    )
-    open_stage = and_(per_woman.c.connected == 0, per_woman.c.stage > 0)
+    w, c, p = women, categories, partners
+    open_stage = w.c.connected == 0
     null_int, null_str = literal(None, Integer), literal(None, String)
     units = (
-        select(literal("unit").label("kind"), per_woman.c.grp,
-               per_woman.c.unit_id.label("ikey"), null_str.label("skey"),
-               func.count().label("n1"), func.sum(per_woman.c.connected).label("n2"),
-               func.count(case((and_(open_stage, per_woman.c.stage == 1), 1))).label("n3"),
-               func.count(case((and_(open_stage, per_woman.c.stage == 2), 1))).label("n4"))
-        .group_by(per_woman.c.grp, per_woman.c.unit_id)
+        select(literal("unit").label("kind"), w.c.grp, w.c.unit_id.label("ikey"),
+               null_str.label("skey"), func.count().label("n1"),
+               func.sum(w.c.connected).label("n2"),
+               func.count(case((and_(open_stage, w.c.stage == 1), 1))).label("n3"),
+               func.count(case((and_(open_stage, w.c.stage == 2), 1))).label("n4"))
+        .group_by(w.c.grp, w.c.unit_id)
     )
+    if not breakdowns:
+        return units
     days = (
-        select(literal("days"), per_woman.c.grp, per_woman.c.days, null_str,
-               func.count(), null_int, null_int, null_int)
-        .where(per_woman.c.grp == TARGET_GROUP, per_woman.c.days.is_not(None))
-        .group_by(per_woman.c.grp, per_woman.c.days)
-    )
-    connected = case((facts.c.up == 1, facts.c.case_id))
-    categories = (
-        select(literal("category"), facts.c.grp, null_int, facts.c.category,
-               func.count(facts.c.case_id.distinct()), func.count(connected.distinct()),
+        select(literal("days"), w.c.grp, w.c.days, null_str, func.count(), null_int,
                null_int, null_int)
-        .where(facts.c.grp == TARGET_GROUP, facts.c.open_need == 1)
-        .group_by(facts.c.grp, facts.c.category)
+        .where(w.c.grp == TARGET_GROUP, w.c.days.is_not(None))
+        .group_by(w.c.grp, w.c.days)
     )
-    partners = (
-        select(literal("partner"), facts.c.grp, facts.c.provider_id, null_str,
-               func.count(facts.c.case_id.distinct()), func.count(connected.distinct()),
-               null_int, null_int)
-        .where(facts.c.grp == TARGET_GROUP, facts.c.made == 1,
-               facts.c.case_id.in_(select(per_woman.c.case_id)))
-        .group_by(facts.c.grp, facts.c.provider_id)
+    by_category = (
+        select(literal("category"), c.c.grp, null_int, c.c.category, func.count(),
+               func.sum(c.c.connected), null_int, null_int)
+        .where(c.c.grp == TARGET_GROUP)
+        .group_by(c.c.grp, c.c.category)
     )
-    return union_all(units, days, categories, partners) if breakdowns else units
+    by_partner = (
+        select(literal("partner"), p.c.grp, p.c.provider_id, null_str, func.count(),
+               func.sum(p.c.connected), null_int, null_int)
+        .where(p.c.grp == TARGET_GROUP)
+        .group_by(p.c.grp, p.c.provider_id)
+    )
+    return union_all(units, days, by_category, by_partner)
+
+
+def dashboard_statement(period: Period, scope: OrgUnit | None, *,
+                        breakdowns: bool = True) -> Any:
+    """:func:`figures_statement` straight from the case tables: one statement over every
+    case, need and referral in ``scope`` (the reference the stored figures must equal)."""
+    rows = woman_rows(period, scope)
+    return figures_statement(rows.women.cte("per_woman"), rows.categories.cte("per_category"),
+                             rows.partners.cte("per_partner"), breakdowns=breakdowns)
 
 
 def _median(histogram: list[tuple[int, int]]) -> tuple[float | None, int]:
@@ -512,31 +563,42 @@ def _median(histogram: list[tuple[int, int]]) -> tuple[float | None, int]:
     return sum(middle) / len(middle), n
 
 
-def _execute_hashed(stmt: Any) -> list[Any]:
-    """Run a statement over the per-woman facts. On PostgreSQL the planner cannot estimate
-    rows through the CTEs (it guesses a few dozen women for tens of thousands) and picks
-    nested loops that take minutes at province size; for this one statement hash joins are
-    forced and aggregates get enough memory not to spill, then the settings are restored."""
-    session = db.session
-    if session.get_bind().dialect.name != "postgresql":
-        return list(session.execute(stmt).all())
-    session.execute(text("SET LOCAL enable_nestloop = off"))
-    session.execute(text("SET LOCAL work_mem = '64MB'"))
-    rows = list(session.execute(stmt).all())  # on error the rollback undoes the SET LOCALs
-    session.execute(text("RESET enable_nestloop"))
-    session.execute(text("RESET work_mem"))
-    return rows
+def figure_rows(scope: OrgUnit, period: Period, *, breakdowns: bool = True,
+                stored: bool = True) -> list[Any]:
+    """The rows of :func:`figures_statement` for ``scope``'s subtree and ``period``.
+
+    ``stored`` (the default): counted from the period's stored per-woman rows, brought up to
+    date first (``casework/indicator_store.py``); otherwise straight from the case tables
+    (:func:`dashboard_statement`, the reference the stored figures are tested against)."""
+    if not stored:
+        return list(indicator_store.execute_hashed(
+            db.session, dashboard_statement(period, scope, breakdowns=breakdowns)).all())
+    subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(scope.path, autoescape=True))
+
+    def rows_for(cases: Any) -> WomanRows:
+        return woman_rows(period, None, cases)
+
+    def figures(period_id: int) -> Any:
+        def stored_rows(model: Any) -> Any:
+            return (select(model).where(model.period_id == period_id,
+                                        model.unit_id.in_(subtree)).subquery())
+        return figures_statement(stored_rows(IndicatorWoman),
+                                 stored_rows(IndicatorWomanCategory),
+                                 stored_rows(IndicatorWomanPartner), breakdowns=breakdowns)
+
+    return indicator_store.stored_figures(period.start, period.end, rows_for, figures)
 
 
-def compute(scope: OrgUnit, period: Period, *, breakdowns: bool = True) -> Indicator:
+def compute(scope: OrgUnit, period: Period, *, breakdowns: bool = True,
+            stored: bool = True) -> Indicator:
     """Every figure of the dashboard and the report for ``scope``'s subtree and ``period``:
-    one statement (:func:`dashboard_statement`) plus the (few hundred) org units."""
+    one statement (:func:`figure_rows`) plus the (few hundred) org units."""
     session = db.session
     units = {u.id: u for u in session.scalars(
         select(OrgUnit).where(OrgUnit.path.startswith(scope.path, autoescape=True)))}
     children = sorted((u for u in units.values() if u.parent_id == scope.id),
                       key=lambda u: u.name)
-    rows = _execute_hashed(dashboard_statement(period, scope, breakdowns=breakdowns))
+    rows = figure_rows(scope, period, breakdowns=breakdowns, stored=stored)
     by_group: dict[str, list[Any]] = {}
     histogram: list[tuple[int, int]] = []
     categories: list[Breakdown] = []
@@ -573,12 +635,13 @@ class _UnitCounts:
     awaiting_uptake: int
 
 
-def totals(scope: OrgUnit, period: Period, group: str = TARGET_GROUP) -> Figures:
+def totals(scope: OrgUnit, period: Period, group: str = TARGET_GROUP, *,
+           stored: bool = True) -> Figures:
     """Only the scope's total for one group (trend charts, tests): the unit rows of
-    :func:`dashboard_statement`."""
+    :func:`figure_rows`."""
     total = Figures()
-    for _kind, grp, _unit, _skey, n1, n2, n3, n4 in _execute_hashed(
-            dashboard_statement(period, scope, breakdowns=False)):
+    for _kind, grp, _unit, _skey, n1, n2, n3, n4 in figure_rows(
+            scope, period, breakdowns=False, stored=stored):
         if grp == group:
             total.add(Figures(n1, int(n2 or 0), n3, n4))
     return total

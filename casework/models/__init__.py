@@ -5,6 +5,7 @@ from casework.models import (  # noqa: F401
     case,  # case records
     consent,
     imports,  # imports of existing records
+    indicator,  # stored target-5 figures
     need,
     notification,  # referral network
     org,
