@@ -15,12 +15,14 @@ from casework.extensions import db
 demo_cli = AppGroup("demo", help="Demo data for a local machine.")
 users_cli = AppGroup("users", help="Accounts.")
 i18n_cli = AppGroup("i18n", help="Translation catalogues.")
+indicators_cli = AppGroup("indicators", help="Stored target-5 figures.")
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(i18n_cli)
+    app.cli.add_command(indicators_cli)
 
 
 @demo_cli.command("load")
@@ -133,3 +135,24 @@ def i18n_compile() -> None:
 
     for path in compile_catalogues():
         click.echo(f"wrote {path}", file=sys.stderr)
+
+
+@indicators_cli.command("refresh")
+@click.option("--rebuild", is_flag=True, help="Rebuild every stored period from the case tables.")
+def indicators_refresh(rebuild: bool) -> None:
+    """Build or bring up to date the figures of every half-year, year and the cumulative
+    period as of today (run nightly, so no supervisor waits for a build)."""
+    import time
+
+    from casework import indicator_store, indicators
+    from casework.services.effective_dates import today
+
+    if rebuild:
+        indicator_store.mark_all_stale()
+        db.session.commit()
+
+    for period in indicators.usual_periods(today()):
+        started = time.perf_counter()
+        indicators.keep_stored(period)
+        click.echo(f"  {period.key:<16} {time.perf_counter() - started:6.1f} s")
+    indicator_store.tidy()

@@ -575,7 +575,7 @@ def figure_rows(scope: OrgUnit, period: Period, *, breakdowns: bool = True,
             db.session, dashboard_statement(period, scope, breakdowns=breakdowns)).all())
     subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(scope.path, autoescape=True))
 
-    def rows_for(cases: Any) -> WomanRows:
+    def rows_for(cases: Any) -> WomanRows:  # every woman: the stored rows serve every scope
         return woman_rows(period, None, cases)
 
     def figures(period_id: int) -> Any:
@@ -645,6 +645,27 @@ def totals(scope: OrgUnit, period: Period, group: str = TARGET_GROUP, *,
         if grp == group:
             total.add(Figures(n1, int(n2 or 0), n3, n4))
     return total
+
+
+def usual_periods(as_of: date) -> list[Period]:
+    """The periods dashboards and reports ask for as of a day: every half-year (the trend),
+    every year and the cumulative period."""
+    periods = {(p.start, p.end): p for p in half_years(as_of)}
+    for year in range(PLAN_START.year, as_of.year + 1):
+        period = parse_period(str(year), as_of)
+        periods.setdefault((period.start, period.end), period)
+    cumulative = parse_period("cum", as_of)
+    periods.setdefault((cumulative.start, cumulative.end), cumulative)
+    return list(periods.values())
+
+
+def keep_stored(period: Period) -> None:
+    """Build or refresh the stored figures of ``period`` (what a first read would do)."""
+    def rows_for(cases: Any) -> WomanRows:
+        return woman_rows(period, None, cases)
+
+    with indicator_store.own_session() as session:
+        indicator_store.current_period(session, period.start, period.end, rows_for)
 
 
 def trend(scope: OrgUnit, until: date) -> list[tuple[Period, Figures]]:

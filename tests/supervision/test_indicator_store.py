@@ -186,6 +186,28 @@ def test_stored_rows_hold_codes_and_counts_only():
         assert set(model.__table__.columns.keys()) <= allowed, model.__tablename__
 
 
+def test_a_watermark_ahead_of_the_database_rebuilds_the_period(scenario):
+    """A dump restored elsewhere starts transaction ids again: the stored rows are rebuilt."""
+    _current(scenario.org)
+    built = db.session.scalar(sa.select(IndicatorPeriod.built_at))
+    db.session.execute(sa.update(IndicatorPeriod).values(watermark=2**62))
+    db.session.commit()
+    assert _pair(_current(scenario.org)) == (10, 4)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(IndicatorPeriod.built_at)) > built
+    assert db.session.scalar(sa.select(IndicatorPeriod.watermark)) < 2**62
+
+
+def test_the_nightly_command_builds_the_usual_periods(app, scenario):
+    result = app.test_cli_runner().invoke(args=["indicators", "refresh", "--rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "2024H1" in result.output
+    from casework.services.effective_dates import today
+
+    assert _stored_periods() == len(indicators.usual_periods(today()))
+    assert _pair(_current(scenario.org)) == (10, 4)
+
+
 @pytest.mark.postgres_only
 def test_a_writer_still_running_during_a_refresh_is_caught_up_later(scenario):
     """A transaction that began before a refresh and commits after it: the refresh's
