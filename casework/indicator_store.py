@@ -27,8 +27,12 @@ transaction ids started again). Periods unread for :data:`UNUSED_AFTER`, or beyo
 stored period has seen are pruned. ``flask indicators refresh`` builds the usual periods
 ahead (nightly, so the first supervisor of the day does not wait for a build).
 
-Figures are read in a short transaction of their own (``stored_figures``), committed at once:
-what is built is kept even when the request itself only reads.
+Figures are read in short transactions of their own (``stored_figures``): a read finding its
+period current writes and locks nothing; otherwise the period's row is locked while it is
+brought up to date and committed before the figures are counted, so what is built is kept
+even when the request itself only reads. Callers must not hold uncommitted writes to the
+watched tables (on SQLite the refresh would wait for their write lock): the supervision
+views and ``report_data`` compute before they write.
 """
 
 from __future__ import annotations
@@ -94,10 +98,13 @@ def _watermark_now(session: Session) -> int:
     if _is_postgres(session):
         return int(session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text"
                                         "::bigint")))
-    return int(session.scalar(select(func.coalesce(func.max(IndicatorChange.id), 0))))
+    # The highest id ever issued (pruning empties the table; the sequence stays).
+    return int(session.scalar(text(
+        "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'indicator_changes'"))
+        or 0)
 
 
-def _changed_since(session: Session, watermark: int) -> list[Any]:
+def _changed_since(session: Session, watermark: int, limit: int | None = None) -> list[Any]:
     """The women changed since ``watermark``, at most REBUILD_ABOVE + 1 of them (fetched once:
     the rows deleted and the rows recomputed must be for the same women)."""
     if _is_postgres(session):
@@ -105,7 +112,7 @@ def _changed_since(session: Session, watermark: int) -> list[Any]:
     else:
         newer = IndicatorChange.id > watermark
     return list(session.scalars(select(IndicatorChange.case_id).where(newer).distinct()
-                                .limit(REBUILD_ABOVE + 1)))
+                                .limit(limit or REBUILD_ABOVE + 1)))
 
 
 def execute_hashed(session: Session, stmt: Any) -> Any:
@@ -183,14 +190,34 @@ def _new_period(session: Session, start: date, end: date) -> None:
         used_at=now).on_conflict_do_nothing())
 
 
+def _up_to_date(session: Session, start: date, end: date) -> int | None:
+    """The period's id when it is stored, current and recently marked read: nothing to write,
+    so nothing is locked (most reads)."""
+    period = session.execute(select(IndicatorPeriod.id, IndicatorPeriod.watermark,
+                                    IndicatorPeriod.used_at).where(
+        IndicatorPeriod.period_start == start, IndicatorPeriod.period_end == end)).first()
+    if period is None or period.watermark < 0 or utcnow() - period.used_at > USE_RESOLUTION:
+        return None
+    if _watermark_now(session) < period.watermark:
+        return None
+    if _changed_since(session, period.watermark, limit=1):
+        return None
+    return int(period.id)
+
+
 def current_period(session: Session, start: date, end: date, rows_for: RowsFor) -> int:
     """The id of the stored period ``[start, end]``, built or brought up to date now."""
+    current = _up_to_date(session, start, end)
+    if current is not None:
+        return current
     if _is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": _BUILD_LOCK})
-    _new_period(session, start, end)
-    period = session.scalars(select(IndicatorPeriod).where(
-        IndicatorPeriod.period_start == start, IndicatorPeriod.period_end == end)
-        .with_for_update()).one()
+    period = None
+    while period is None:  # evicted between the insert and the lock: insert again
+        _new_period(session, start, end)
+        period = session.scalars(select(IndicatorPeriod).where(
+            IndicatorPeriod.period_start == start, IndicatorPeriod.period_end == end)
+            .with_for_update()).one_or_none()
     if period.watermark < 0:
         _build(session, period, rows_for)
         _evict(session, keep=period.id)
@@ -211,10 +238,9 @@ def _evict(session: Session, *, keep: int) -> None:
         IndicatorPeriod.id != keep,
         (IndicatorPeriod.used_at < utcnow() - UNUSED_AFTER)
         | IndicatorPeriod.id.not_in(recent.scalar_subquery()))
-    ids = list(session.scalars(stale))
-    if ids:
-        for model, _columns in _TABLES:
-            session.execute(delete(model).where(model.period_id.in_(ids)))
+    # A period being read right now is locked: skip it (it was just used anyway).
+    ids = list(session.scalars(stale.with_for_update(skip_locked=True)))
+    if ids:  # its stored rows go with it (ON DELETE CASCADE)
         session.execute(delete(IndicatorPeriod).where(IndicatorPeriod.id.in_(ids)))
     _prune(session)
 
@@ -242,6 +268,8 @@ def stored_figures(start: date, end: date, rows_for: RowsFor,
     transaction of its own."""
     with own_session() as session:
         period_id = current_period(session, start, end, rows_for)
+    # Committed: the lock (if any) is released before the figures are counted.
+    with own_session() as session:
         return list(session.execute(figures(period_id)).all())
 
 

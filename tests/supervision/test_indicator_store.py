@@ -76,6 +76,34 @@ def test_a_new_need_counts_at_the_next_read(scenario, make_need):
     assert _pair(_current(scenario.org)) == (11, 4)
 
 
+def test_a_read_recomputes_only_the_changed_women_without_rebuilding(scenario, make_need):
+    _current(scenario.org)
+    built = db.session.scalar(sa.select(IndicatorPeriod.built_at))
+    _current(scenario.org)  # nothing changed
+    make_need(scenario.b, "loans", identified_on=date(2024, 3, 1))
+    _current(scenario.org)  # one woman changed, and the change log was pruned since
+    make_need(scenario.q, "loans", identified_on=date(2024, 3, 1))
+    assert _pair(_current(scenario.org)) == (12, 4)
+    db.session.expire_all()
+    period = db.session.scalars(sa.select(IndicatorPeriod)).one()
+    assert period.built_at == built
+    assert period.refreshed_at > built
+
+
+def test_the_change_log_triggers_are_installed_on_every_watched_table(app):
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        query = ("SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                 "WHERE t.tgname = 'indicator_changes'")
+    else:
+        query = ("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+                 "AND name LIKE 'indicator_changes_%'")
+    tables = db.session.scalars(sa.text(query)).all()
+    watched = {"cases", "case_episodes", "case_custody", "needs", "referrals"}
+    assert set(tables) == watched
+    assert len(tables) == (5 if dialect == "postgresql" else 15)
+
+
 def test_an_uptake_confirmed_after_the_first_read_counts(scenario):
     assert _pair(_current(scenario.org)) == (10, 4)
     referral = _referral(scenario.l)
