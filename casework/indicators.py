@@ -17,10 +17,12 @@ subtree by materialised path):
   unit if none does). She is one row per period, so counts per unit add up over a subtree.
 
 Erased women keep their rows (only keys are destroyed), so they stay counted: nothing here
-reads an encrypted column. ONE statement (:func:`dashboard_statement`) computes the per-woman
-facts once and returns the counts of every unit for every group, the category and partner
-breakdowns and the days histogram the median is read from; rolling the (at most a few hundred)
-unit rows up a subtree is done in Python, never a loop over cases.
+reads an encrypted column. The facts reduce to per-woman rows (:class:`WomanRows`), and ONE
+statement (:func:`figures_statement`) counts them into every unit's figures for every group,
+the category and partner breakdowns and the days histogram the median is read from: from the
+rows stored per period (``casework/indicator_store.py``, what the pages read) or straight from
+the case tables (:func:`dashboard_statement`, the reference). Rolling the (at most a few
+hundred) unit rows up a subtree is done in Python, never a loop over cases.
 """
 
 from __future__ import annotations
