@@ -62,3 +62,47 @@ def test_defaults_are_the_documented_ones():
 def test_settings_never_show_secrets_in_repr():
     settings = Settings.from_env({"CASEWORK_SECRET_KEY": "super-secret-value-1234567890"})
     assert "super-secret-value" not in repr(settings)
+
+
+def test_passwords_are_hashed_at_production_cost_outside_the_testing_configuration(
+    key_file, tmp_path
+):
+    """The suite's cheap argon2 profile is for ``CASEWORK_ENV=testing`` only."""
+    from argon2 import extract_parameters
+
+    from casework.crypto.passwords import hash_password, verify_password
+
+    key_file.chmod(0o600)
+    production = create_app(
+        {
+            "CASEWORK_ENV": "production",
+            "CASEWORK_SECRET_KEY": "Zq8vR2mX4kL9pT6wB1nC7yH3jF5dG0sA-uE_iO8rK2t",
+            "CASEWORK_KEY_FILE": str(key_file),
+            "CASEWORK_INSTANCE_PATH": str(tmp_path),
+            "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite3",
+        }
+    )
+    with production.app_context():
+        strong = hash_password("correct horse battery staple")
+    params = extract_parameters(strong)
+    assert (params.type.name, params.memory_cost, params.time_cost, params.parallelism) == (
+        "ID",
+        65536,
+        3,
+        4,
+    )
+    testing = create_app(
+        {
+            "CASEWORK_ENV": "testing",
+            "CASEWORK_KEY_FILE": str(key_file),
+            "CASEWORK_INSTANCE_PATH": str(tmp_path),
+            "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path}/t.sqlite3",
+        }
+    )
+    with testing.app_context():
+        cheap = hash_password("correct horse battery staple")
+        # A production hash still verifies under the testing profile: only the cost differs.
+        assert verify_password(strong, "correct horse battery staple")
+    assert extract_parameters(cheap).memory_cost < params.memory_cost
+    with production.app_context():
+        assert verify_password(cheap, "correct horse battery staple")

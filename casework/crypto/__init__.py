@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from casework.crypto import primitives
+from casework.crypto import passwords, primitives
 from casework.crypto.blind_index import (
     BlindIndex,
     candidates,
@@ -101,6 +101,7 @@ def init_app(app: Flask) -> None:
     app.teardown_request(clear_key_cache)
     app.teardown_appcontext(clear_key_cache)
     install_orm_hooks()
+    passwords.init_app(app)
 
     from casework.crypto.cli import erase_subject_command, keys_cli
 

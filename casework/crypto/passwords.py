@@ -1,35 +1,74 @@
-"""Password hashing (argon2id) and opaque token hashing for sessions and recovery codes."""
+"""Password hashing (argon2id) and opaque token hashing for sessions and recovery codes.
+
+The argon2id cost is the library's default (64 MiB, t=3, p=4: stronger than OWASP's minimum) in
+development and production. The testing configuration alone uses a cheap profile, so that the
+suite does not spend most of its time hashing test passwords; ``init_app`` picks the profile.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import Flask, current_app, has_app_context
 
-# OWASP-recommended argon2id parameters (m=19 MiB, t=2, p=1) are the library defaults' order of
-# magnitude; we keep the library defaults (argon2id, 64 MiB, t=3, p=4) which are stronger.
-_hasher = PasswordHasher()
-# A hash to verify against when the user does not exist, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+EXTENSION = "casework.password_hasher"
+
+
+@dataclass(frozen=True)
+class _Profile:
+    hasher: PasswordHasher
+    # A hash to verify against when the user does not exist, so both paths cost the same time.
+    dummy_hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dummy_hash", self.hasher.hash(secrets.token_urlsafe(16)))
+
+
+PRODUCTION = _Profile(PasswordHasher())
+# Testing only: the same algorithm and format at the lowest cost argon2 accepts.
+_TESTING: _Profile | None = None
+
+
+def init_app(app: Flask) -> None:
+    """Use the cheap profile when the app runs with ``CASEWORK_ENV=testing``, else production's."""
+    global _TESTING
+    if app.config.get("CASEWORK_ENV") == "testing":
+        if _TESTING is None:
+            _TESTING = _Profile(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        app.extensions[EXTENSION] = _TESTING
+    else:
+        app.extensions[EXTENSION] = PRODUCTION
+
+
+def _profile() -> _Profile:
+    if has_app_context():
+        return current_app.extensions.get(EXTENSION, PRODUCTION)  # type: ignore[no-any-return]
+    return PRODUCTION
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password`` in PHC string format."""
-    return _hasher.hash(password)
+    return _profile().hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; a missing hash still spends the time of a real check."""
+    profile = _profile()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            profile.hasher.verify(password_hash or profile.dummy_hash, password)
+            and password_hash is not None
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _profile().hasher.check_needs_rehash(password_hash)
 
 
 def new_token(nbytes: int = 32) -> str:
