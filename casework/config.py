@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from zxcvbn import zxcvbn
+
 ENVIRONMENTS = ("development", "testing", "production")
 LANGUAGES = ("vi", "en")
 ROLES = ("admin", "supervisor", "caseworker", "partner")
@@ -19,6 +21,11 @@ ROLES = ("admin", "supervisor", "caseworker", "partner")
 KNOWN_WEAK_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "development-only"})
 DEV_SECRET_KEY = "development-only"  # noqa: S105 - refused by validate() outside development/testing
 MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 128
+# The command the README and the error message give for a new secret (not a secret itself).
+GENERATE_SECRET_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
+_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "secret", "example", "placeholder",
+                      "password", "development", "replace", "your-", "xxxx")
 
 
 class ConfigError(RuntimeError):
@@ -116,15 +123,14 @@ class Settings:
         unknown = set(self.mfa_required_roles) - set(ROLES)
         if unknown:
             raise ConfigError(f"CASEWORK_MFA_REQUIRED_ROLES has unknown roles: {sorted(unknown)}")
-        weak = (
-            self.secret_key in KNOWN_WEAK_SECRETS or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
-        )
-        if self.env == "production" and weak:
-            raise ConfigError(
-                "CASEWORK_SECRET_KEY is missing or weak. Set it to a random value of at least "
-                f"{MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
-                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
-            )
+        if self.env == "production":
+            problem = secret_weakness(self.secret_key)
+            if problem:
+                raise ConfigError(
+                    f"CASEWORK_SECRET_KEY {problem}. Set it to a random value of at least "
+                    f"{MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
+                    f"`{GENERATE_SECRET_COMMAND}`."
+                )
 
     def flask_config(self) -> dict[str, Any]:
         """The Flask/extension config mapping derived from these settings."""
@@ -151,3 +157,27 @@ class Settings:
         for f in fields(self):
             cfg[f"CASEWORK_{f.name.upper()}"] = getattr(self, f.name)
         return cfg
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why ``secret`` is unfit to sign sessions in production, or None when it is fit.
+
+    Refused: missing, shorter than 32 characters, a known placeholder or containing one
+    ("changeme", "secret", "example"...), or below 128 bits of entropy as zxcvbn estimates it
+    (which catches repetition such as forty "a"s or "changeme" repeated, keyboard walks,
+    sequences and dictionary words).
+    """
+    if secret in KNOWN_WEAK_SECRETS:
+        return "is missing or a known placeholder"
+    if len(secret) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    lowered = secret.lower()
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return "looks like a placeholder"
+    bits = zxcvbn(secret, max_length=256)["guesses_log10"] * 3.3219280948873626  # log2(10)
+    if bits < MIN_SECRET_KEY_BITS:
+        return (
+            f"is too predictable (about {int(bits)} bits of estimated entropy; "
+            f"at least {MIN_SECRET_KEY_BITS} are needed)"
+        )
+    return None

@@ -30,6 +30,8 @@ from casework.i18n import compile_catalogues
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL", "").strip()
 TEST_PASSWORD = "correct horse battery staple"
 TEST_TOTP_SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+# A secret strong enough for production settings (made fresh each run, as an operator would).
+PRODUCTION_SECRET = secrets.token_urlsafe(48)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

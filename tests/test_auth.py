@@ -12,7 +12,7 @@ from casework.db import utcnow
 from casework.extensions import db
 from casework.models.user import LoginSession
 from casework.services import mfa
-from tests.conftest import TEST_PASSWORD, TEST_TOTP_SEED, next_totp_code
+from tests.conftest import PRODUCTION_SECRET, TEST_PASSWORD, TEST_TOTP_SEED, next_totp_code
 
 NEUTRAL_VI = "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị khóa."
 
@@ -96,7 +96,7 @@ def test_session_cookie_flags(client, make_user, login):
 
 
 def test_secure_cookie_outside_development(make_app):
-    app = make_app(env="production", secret_key="p" * 48)
+    app = make_app(env="production", secret_key=PRODUCTION_SECRET)
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

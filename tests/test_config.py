@@ -6,10 +6,26 @@ import pytest
 
 from casework import create_app
 from casework.config import ConfigError, Settings
+from tests.conftest import PRODUCTION_SECRET
 
 
-@pytest.mark.parametrize("secret", [None, "", "dev", "changeme", "short-but-not-default"])
-def test_production_refuses_a_missing_or_weak_secret_key(secret, key_file, tmp_path):
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        (None, "missing"),
+        ("", "missing"),
+        ("dev", "missing"),
+        ("changeme", "missing"),
+        ("short-but-not-default", "shorter than 32"),
+        ("a" * 40, "too predictable"),
+        ("changeme" * 5, "placeholder"),
+        ("s" * 48, "too predictable"),
+        ("abcdefghijklmnopqrstuvwxyz0123456789abcdef", "too predictable"),
+        ("qwertyuiopasdfghjklzxcvbnm1234567890qwerty", "too predictable"),
+        ("your-secret-key-goes-here-please-1234567890", "placeholder"),
+    ],
+)
+def test_production_refuses_a_missing_or_weak_secret_key(secret, reason, key_file, tmp_path):
     env = {
         "CASEWORK_ENV": "production",
         "CASEWORK_KEY_FILE": str(key_file),
@@ -17,8 +33,11 @@ def test_production_refuses_a_missing_or_weak_secret_key(secret, key_file, tmp_p
     }
     if secret is not None:
         env["CASEWORK_SECRET_KEY"] = secret
-    with pytest.raises(ConfigError, match="CASEWORK_SECRET_KEY"):
+    with pytest.raises(ConfigError, match="CASEWORK_SECRET_KEY") as refused:
         create_app(env)
+    message = str(refused.value)
+    assert reason in message
+    assert "secrets.token_urlsafe(48)" in message, "the error says how to generate a secret"
 
 
 def test_production_starts_with_a_strong_secret(key_file, tmp_path):
@@ -26,7 +45,7 @@ def test_production_starts_with_a_strong_secret(key_file, tmp_path):
     app = create_app(
         {
             "CASEWORK_ENV": "production",
-            "CASEWORK_SECRET_KEY": "s" * 48,
+            "CASEWORK_SECRET_KEY": PRODUCTION_SECRET,
             "CASEWORK_KEY_FILE": str(key_file),
             "CASEWORK_INSTANCE_PATH": str(tmp_path),
             "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
@@ -76,7 +95,7 @@ def test_passwords_are_hashed_at_production_cost_outside_the_testing_configurati
     production = create_app(
         {
             "CASEWORK_ENV": "production",
-            "CASEWORK_SECRET_KEY": "Zq8vR2mX4kL9pT6wB1nC7yH3jF5dG0sA-uE_iO8rK2t",
+            "CASEWORK_SECRET_KEY": PRODUCTION_SECRET,
             "CASEWORK_KEY_FILE": str(key_file),
             "CASEWORK_INSTANCE_PATH": str(tmp_path),
             "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite3",

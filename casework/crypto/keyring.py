@@ -126,6 +126,12 @@ def _weakness(secret: bytes) -> str | None:
     # 32 random bytes have about 30 distinct values; fewer than 16 means a pattern or a typo.
     if len(set(secret)) < 16:
         return "is not random (too few distinct bytes)"
+    if any(secret == (secret[:period] * KEY_BYTES)[:KEY_BYTES] for period in range(1, 17)):
+        return "is not random (a repeated pattern)"
+    # 32 random bytes are all printable ASCII about once in 10^14 tries: this is typed text (a
+    # passphrase or a placeholder base64-encoded by hand), not a key.
+    if all(0x20 <= byte < 0x7F for byte in secret):
+        return "is typed text, not random bytes"
     return None
 
 

@@ -16,8 +16,9 @@ from casework.crypto import KeyRingError, app_open, app_seal, hash_token, mac, v
 from casework.crypto.context import get_keyring
 from casework.crypto.errors import DecryptionError
 from casework.crypto.keyring import create_key_file, load_keyring
+from tests.conftest import PRODUCTION_SECRET
 
-PRODUCTION = {"env": "production", "secret_key": "p" * 48}
+PRODUCTION = {"env": "production", "secret_key": PRODUCTION_SECRET}
 
 
 def _edit(path: Path, change: Callable[[dict], None]) -> None:
@@ -68,6 +69,8 @@ def test_production_starts_with_a_good_key_file(make_app: Callable[..., Flask],
     ("short", _set_key(0, os.urandom(16)), "16 bytes"),
     ("all-zero", _set_key(0, bytes(32)), "all zeros"),
     ("weak", _set_key(1, b"ab" * 16), "not random"),
+    ("repeated pattern", _set_key(1, bytes(range(16)) * 2), "repeated pattern"),
+    ("typed text", _set_key(2, b"my very own secret key, honest!!"), "typed text"),
     ("duplicate", _duplicate_version, r"duplicate \w+ key version 1"),
 ])
 def test_production_refuses_bad_keys(make_app: Callable[..., Flask], prod_keys: Path,

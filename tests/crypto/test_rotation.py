@@ -21,6 +21,7 @@ from casework.crypto.models import BlindIndexEntry, Subject
 from casework.extensions import db
 from casework.models.audit import AuditEvent
 from casework.services import keys
+from tests.conftest import PRODUCTION_SECRET
 
 ENC_COLUMNS = ("full_name_enc", "date_of_birth_enc", "phone_enc", "national_id_enc", "story_enc")
 
@@ -112,7 +113,8 @@ def test_rewrap_killed_by_a_signal_resumes(rotating: Any, database_url: str,
     env = {**os.environ, "FLASK_APP": "casework:create_app", "CASEWORK_ENV": "testing",
            "CASEWORK_DATABASE_URL": database_url,
            "CASEWORK_KEY_FILE": str(get_keyring().path),
-           "CASEWORK_SECRET_KEY": "t" * 48, "CASEWORK_INSTANCE_PATH": str(tmp_path / "inst")}
+           "CASEWORK_SECRET_KEY": PRODUCTION_SECRET,
+           "CASEWORK_INSTANCE_PATH": str(tmp_path / "inst")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "keys", "rewrap", "--reason", "killed", "--batch", "1"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
