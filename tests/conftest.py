@@ -328,6 +328,16 @@ def next_totp_code(user: Any) -> str:
         time.sleep(totp.STEP_SECONDS - time.time() % totp.STEP_SECONDS + 0.05)
 
 
+SEED_ON_PAGE_RE = re.compile(r"<code>([A-Z2-7]{16,})</code>")
+
+
+def seed_on_page(html: str) -> str:
+    """The new authenticator key an enrolment page shows (as a person would type it)."""
+    match = SEED_ON_PAGE_RE.search(html)
+    assert match, "no authenticator key on the page"
+    return match.group(1)
+
+
 @pytest.fixture
 def login() -> Callable[..., Any]:
     """Log ``user`` in through the real login form (and the second step when enrolled)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,13 @@ from casework.db import utcnow
 from casework.extensions import db
 from casework.models.user import LoginSession
 from casework.services import mfa
-from tests.conftest import PRODUCTION_SECRET, TEST_PASSWORD, TEST_TOTP_SEED, next_totp_code
+from tests.conftest import (
+    PRODUCTION_SECRET,
+    TEST_PASSWORD,
+    TEST_TOTP_SEED,
+    next_totp_code,
+    seed_on_page,
+)
 
 NEUTRAL_VI = "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị khóa."
 
@@ -202,11 +209,7 @@ def test_admin_must_enrol_before_first_login_completes(client, make_user):
     assert client.get("/account").status_code == 302  # not logged in yet
     page = client.get("/login/enrol").get_data(as_text=True)
     assert 'src="data:image/png;base64,' in page  # QR drawn on the server
-    with client.session_transaction() as s:
-        seed = mfa.open_pending(s["enrol_seed"], admin, "enrol_seed")
-    assert seed is not None
-    import time
-
+    seed = seed_on_page(page)
     response = client.submit(
         "/login/enrol", {"code": totp.code_at(seed, time.time())}, page="/login"
     )
@@ -243,7 +246,8 @@ def test_wrong_codes_restart_the_login(client, make_user):
 
 def test_recovery_code_works_once(app, make_user):
     admin = make_user("admin")
-    codes = mfa.enrol(admin, TEST_TOTP_SEED, next_totp_code(admin), keep_session_key=None)
+    code = next_totp_code(admin)
+    codes = mfa.enrol(admin, TEST_TOTP_SEED, code, keep_session_key=None, current_code=code)
     db.session.commit()
     for expected in (302, 200):
         client = app.test_client()
@@ -252,19 +256,17 @@ def test_recovery_code_works_once(app, make_user):
 
 
 def test_replacing_the_authenticator_ends_other_sessions(app, make_user, login):
-    import time
-
     from casework.crypto import totp
 
     user = make_user("caseworker", enrol_mfa=True)
     first, second = app.test_client(), app.test_client()
     login(first, user)
     login(second, user)
-    first.get("/account/two-factor")
-    with first.session_transaction() as s:
-        seed = mfa.open_pending(s["enrol_seed"], user, "enrol_seed")
+    seed = seed_on_page(first.get("/account/two-factor").get_data(as_text=True))
     response = first.submit(
-        "/account/two-factor", {"code": totp.code_at(seed, time.time())}, page="/account"
+        "/account/two-factor",
+        {"current_code": next_totp_code(user), "code": totp.code_at(seed, time.time())},
+        page="/account",
     )
     assert response.status_code == 302
     assert first.get("/account").status_code == 200
@@ -285,13 +287,15 @@ def test_wrong_second_factor_codes_lock_the_account(app, make_user):
     assert NEUTRAL_VI in response.get_data(as_text=True)
 
 
-def test_the_enrolment_seed_is_not_readable_in_the_cookie(client, make_user):
-    admin = make_user("admin", enrol_mfa=False)
-    _login_form(client, admin.username, TEST_PASSWORD)
-    client.get("/login/enrol")
+def test_the_enrolment_seed_is_not_readable_in_the_cookie(app, make_user, login):
+    """Enrolling from the account page: the new seed waits in the cookie, sealed to the user."""
+    client = app.test_client()
+    user = make_user("caseworker", enrol_mfa=False)
+    login(client, user)
+    client.get("/account/two-factor")
     with client.session_transaction() as s:
         token = s["enrol_seed"]
-        seed = mfa.open_pending(token, admin, "enrol_seed")
+        seed = mfa.open_pending(token, user, "enrol_seed")
     assert seed
     assert seed not in token
-    assert mfa.open_pending(token, make_user("admin", enrol_mfa=False), "enrol_seed") is None
+    assert mfa.open_pending(token, make_user("caseworker", enrol_mfa=False), "enrol_seed") is None

@@ -112,3 +112,30 @@ class LoginSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(40))
 
     user: Mapped[User] = relationship()
+
+
+class PendingLogin(Base):
+    """A login between the password and the second step, kept on the server.
+
+    The browser's cookie holds only a random key (its SHA-256 is stored here), so that whoever
+    holds the Flask secret and can sign a cookie still cannot name a user to log in as. The row
+    records which second step the login needs (``verify`` a code, or ``enrol`` a first
+    authenticator), the wrong tries so far, and the new seed being enrolled (sealed).
+    """
+
+    __tablename__ = "pending_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    second_step: Mapped[str] = mapped_column(String(10))
+    next_url: Mapped[str | None] = mapped_column(String(2048))
+    tries: Mapped[int] = mapped_column(default=0)
+    enrol_seed_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("second_step IN ('verify', 'enrol')", name="second_step_known"),
+    )

@@ -14,7 +14,7 @@ from casework.crypto.passwords import hash_password, verify_password
 from casework.db import utcnow
 from casework.extensions import db
 from casework.models.user import RecoveryCode, User
-from casework.services import accounts, sessions
+from casework.services import accounts, login_state, sessions
 from casework.services.errors import DomainError
 
 
@@ -32,11 +32,26 @@ def seed_of(user: User) -> str | None:
     return app_open(user.totp_seed_sealed, _context(user)).decode("ascii")
 
 
-def enrol(user: User, seed: str, code: str, *, keep_session_key: str | None) -> list[str]:
+def enrol(
+    user: User,
+    seed: str,
+    code: str,
+    *,
+    keep_session_key: str | None,
+    current_code: str | None = None,
+) -> list[str]:
     """Store ``seed`` once ``code`` proves the authenticator has it; return new recovery codes.
 
-    Any earlier seed and recovery codes are replaced and every other session of the user ends.
+    An account that already has a factor must prove it first with ``current_code`` (a code from
+    the current authenticator or a recovery code): a password alone never replaces a factor.
+    The earlier seed and recovery codes are replaced and every other session of the user ends.
     """
+    replacing = user.mfa_enrolled
+    if replacing and not (current_code and verify_code(user, current_code)):
+        raise DomainError(
+            _l("Enter a code from your current authenticator app, or a recovery code."),
+            "current_code",
+        )
     step = totp.verify(seed, code, last_step=None)
     if step is None:
         raise DomainError(_l("The code is wrong or has expired. Try the newest code."), "code")
@@ -44,7 +59,13 @@ def enrol(user: User, seed: str, code: str, *, keep_session_key: str | None) -> 
     user.totp_last_step = step
     codes = _replace_recovery_codes(user)
     sessions.end_all(user, reason="mfa_changed", except_key=keep_session_key)
-    audit.record("mfa.enrolled", target_type="user", target_id=str(user.id), actor=user)
+    audit.record(
+        "mfa.enrolled",
+        target_type="user",
+        target_id=str(user.id),
+        actor=user,
+        details={"replaced": replacing},
+    )
     return codes
 
 
@@ -118,6 +139,7 @@ def reset(user: User, *, actor: User) -> None:
     user.totp_last_step = None
     user.recovery_codes.clear()
     sessions.end_all(user, reason="mfa_reset")
+    login_state.forget_user(user)
     audit.record("mfa.reset", target_type="user", target_id=str(user.id), actor=actor)
 
 

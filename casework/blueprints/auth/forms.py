@@ -33,6 +33,12 @@ class CodeForm(FlaskForm):
 
 
 class EnrolForm(FlaskForm):
+    # Only when replacing a factor: removed from the form for an account that has none.
+    current_code = StringField(
+        _l("Code from your current authenticator app, or a recovery code"),
+        validators=[DataRequired(REQUIRED), Length(max=20, message=_l("At most 20 characters."))],
+        render_kw={"autocomplete": "off", "inputmode": "text", "autocapitalize": "none"},
+    )
     code = StringField(
         _l("6-digit code shown by the app"),
         validators=[DataRequired(REQUIRED), Length(max=20, message=_l("At most 20 characters."))],

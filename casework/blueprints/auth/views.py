@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -13,13 +12,13 @@ from casework.blueprints.auth import bp
 from casework.blueprints.auth.forms import ChangePasswordForm, CodeForm, EnrolForm, LoginForm
 from casework.crypto import totp
 from casework.extensions import db, limiter
-from casework.models.user import User
-from casework.services import accounts, mfa, sessions
+from casework.models.user import PendingLogin, User
+from casework.services import accounts, login_state, mfa, sessions
 from casework.services.errors import DomainError
 from casework.urls import safe_next
 
-PENDING_SECONDS = 300  # between the password and the second factor
-PENDING_MAX_TRIES = 5
+SECOND_STEP_ENDPOINTS = {"verify": "auth.verify_code", "enrol": "auth.enrol_pending"}
+LOGIN_KEY = "login_key"  # the cookie's only trace of a login in progress: a random key
 
 
 def _login_limit() -> str:
@@ -43,31 +42,34 @@ def login():  # type: ignore[no-untyped-def]
             form.password.errors = [str(refused.message)]
             return render_template("auth/login.html", form=form), 200
         target = safe_next(form.next.data)
-        if user.mfa_enrolled:
-            return _begin_second_step(user, target, "auth.verify_code")
-        if mfa.required_for(user):
-            return _begin_second_step(user, target, "auth.enrol_pending")
-        return _finish_login(user, target, mfa_verified=False)
+        step = login_state.second_step_for(user, mfa_required=mfa.required_for(user))
+        if step is None:
+            return _finish_login(user, target, mfa_verified=False)
+        key = login_state.begin(user, step, target)
+        db.session.commit()
+        _clear_session_keeping_language()
+        session[LOGIN_KEY] = key
+        return redirect(url_for(SECOND_STEP_ENDPOINTS[step]))
     return render_template("auth/login.html", form=form)
 
 
-def _begin_second_step(user: User, target: str | None, endpoint: str) -> Any:
-    db.session.commit()
+def _clear_session_keeping_language() -> None:
+    language = session.get("language")
     session.clear()
-    session["pending_login"] = {"uid": user.id, "at": time.time(), "next": target, "tries": 0}
-    return redirect(url_for(endpoint))
+    if language:
+        session["language"] = language
 
 
-def _pending_user() -> User | None:
-    pending = session.get("pending_login")
-    if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
-        session.pop("pending_login", None)
-        return None
-    user = db.session.get(User, pending.get("uid"))
-    if user is None or not user.active:
-        session.pop("pending_login", None)
-        return None
-    return user
+def _pending(step: login_state.SecondStep) -> PendingLogin | None:
+    pending = login_state.find(session.get(LOGIN_KEY), step)
+    db.session.commit()  # keeps the end of an expired login in progress
+    return pending
+
+
+def _login_expired() -> Any:
+    session.pop(LOGIN_KEY, None)
+    flash(_("Your login took too long. Log in again."), "warning")
+    return redirect(url_for("auth.login"))
 
 
 def _finish_login(user: User, target: str | None, *, mfa_verified: bool) -> Any:
@@ -98,25 +100,26 @@ def _finish_login(user: User, target: str | None, *, mfa_verified: bool) -> Any:
 @public
 @limiter.limit(_login_limit, methods=["POST"])
 def verify_code():  # type: ignore[no-untyped-def]
-    user = _pending_user()
-    if user is None:
-        flash(_("Your login took too long. Log in again."), "warning")
-        return redirect(url_for("auth.login"))
+    pending = _pending("verify")
+    if pending is None:
+        return _login_expired()
+    user = pending.user
     form = CodeForm()
     if accounts.is_locked(user):
-        session.pop("pending_login", None)
+        login_state.finish(pending)
+        db.session.commit()
+        session.pop(LOGIN_KEY, None)
         flash(str(accounts.NEUTRAL_LOGIN_MESSAGE), "error")
         return redirect(url_for("auth.login"))
     if form.validate_on_submit():
         if mfa.verify_code(user, form.code.data or ""):
-            target = session["pending_login"].get("next")
+            target = pending.next_url
+            login_state.finish(pending)
             return _finish_login(user, target, mfa_verified=True)
+        exhausted = login_state.wrong_code(pending)
         db.session.commit()
-        pending = session["pending_login"]
-        pending["tries"] = int(pending.get("tries", 0)) + 1
-        session["pending_login"] = pending
-        if pending["tries"] >= PENDING_MAX_TRIES:
-            session.pop("pending_login", None)
+        if exhausted:
+            session.pop(LOGIN_KEY, None)
             flash(_("Too many wrong codes. Log in again."), "warning")
             return redirect(url_for("auth.login"))
         form.code.errors = [_("The code is wrong, expired or already used.")]
@@ -127,23 +130,43 @@ def verify_code():  # type: ignore[no-untyped-def]
 @public
 @limiter.limit(_login_limit, methods=["POST"])
 def enrol_pending():  # type: ignore[no-untyped-def]
-    """First login of a role that must use two factors: set up the authenticator first."""
-    user = _pending_user()
-    if user is None:
-        flash(_("Your login took too long. Log in again."), "warning")
-        return redirect(url_for("auth.login"))
-    return _enrolment(user, pending=True)
+    """First login of a role that must use two factors and has none yet: set one up first.
+
+    Only a login whose password step found no factor reaches this page (``login_state.find``);
+    a login waiting for a code, or an account enrolled meanwhile, is sent back to log in.
+    """
+    pending = _pending("enrol")
+    if pending is None:
+        return _login_expired()
+    user = pending.user
+    form = _enrol_form(user)
+    seed = login_state.enrol_seed(pending)
+    if request.method == "GET" or not seed:
+        seed = totp.new_seed()
+        login_state.keep_enrol_seed(pending, seed)
+        db.session.commit()
+    if form.validate_on_submit():
+        try:
+            codes = mfa.enrol(user, seed, form.code.data or "", keep_session_key=None)
+        except DomainError as error:
+            form.code.errors = [str(error.message)]
+        else:
+            login_state.finish(pending)
+            _finish_login(user, None, mfa_verified=True)  # shows the codes before going on
+            return _show_recovery_codes_once(user, codes)
+    return _enrolment_page(form, user, seed, pending=True)
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @requires(Permission.USE_ACCOUNT)
 def enrol():  # type: ignore[no-untyped-def]
-    """Turn on, or replace, one's own authenticator (ends one's other sessions)."""
-    return _enrolment(current_user, pending=False)
+    """Turn on one's own authenticator, or replace it with proof of the current one.
 
-
-def _enrolment(user: User, *, pending: bool) -> Any:
-    form = EnrolForm()
+    Replacing ends one's other sessions. The new seed waits in the cookie between the two
+    requests, sealed with the app key and bound to the user (the Flask secret cannot open it).
+    """
+    user = current_user
+    form = _enrol_form(user)
     seed = mfa.open_pending(session.get("enrol_seed"), user, "enrol_seed")
     if request.method == "GET" or not seed:
         seed = totp.new_seed()
@@ -154,24 +177,37 @@ def _enrolment(user: User, *, pending: bool) -> Any:
                 user,
                 seed,
                 form.code.data or "",
-                keep_session_key=None if pending else user.current_session_key,
+                keep_session_key=user.current_session_key,
+                current_code=form.current_code.data if "current_code" in form else None,
             )
         except DomainError as error:
-            form.code.errors = [str(error.message)]
+            db.session.commit()  # keep the failed attempt's count and audit event
+            getattr(form, error.field or "code").errors = [str(error.message)]
         else:
             session.pop("enrol_seed", None)
-            if pending:
-                _finish_login(user, None, mfa_verified=True)  # shows the codes before going on
-            else:
-                db.session.commit()
-            session["recovery_codes_once"] = mfa.seal_pending(
-                "\n".join(codes), user, "recovery_codes"
-            )
-            return redirect(url_for("auth.recovery_codes"))
+            db.session.commit()
+            return _show_recovery_codes_once(user, codes)
+    return _enrolment_page(form, user, seed, pending=False)
+
+
+def _enrol_form(user: User) -> EnrolForm:
+    """The enrolment form; it asks for the current factor only when there is one to replace."""
+    form = EnrolForm()
+    if not user.mfa_enrolled:
+        del form.current_code
+    return form
+
+
+def _enrolment_page(form: EnrolForm, user: User, seed: str, *, pending: bool) -> Any:
     uri = totp.provisioning_uri(seed, user.username)
     return render_template(
         "auth/enrol.html", form=form, qr=totp.qr_data_uri(uri), seed=seed, pending=pending
     )
+
+
+def _show_recovery_codes_once(user: User, codes: list[str]) -> Any:
+    session["recovery_codes_once"] = mfa.seal_pending("\n".join(codes), user, "recovery_codes")
+    return redirect(url_for("auth.recovery_codes"))
 
 
 @bp.get("/account/recovery-codes")
