@@ -12,15 +12,17 @@ from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from casework import domain
 from casework.authz import (
     Permission,
     case_accepts_entries,
+    case_in_scope,
+    deny,
     has_permission,
     load_case_or_404,
     requires,
@@ -28,6 +30,7 @@ from casework.authz import (
 )
 from casework.blueprints.cases import bp
 from casework.blueprints.cases import forms as f
+from casework.blueprints.work import Work, unit_of_work
 from casework.extensions import db, limiter
 from casework.forms import options
 from casework.models.case import Case
@@ -45,8 +48,11 @@ from casework.services import (
     timeline,
 )
 from casework.services.effective_dates import local_date, today
-from casework.services.errors import DomainError, StaleObjectError
+from casework.services.errors import DomainError
 from casework.services.org_units import units_in_scope
+
+STALE_EDIT = _l("Someone else saved this case while you were editing. Your changes are below: "
+                 "check them against the saved record and save again.")
 
 
 def _user_key() -> str:
@@ -55,15 +61,6 @@ def _user_key() -> str:
 
 def _search_limit() -> str:
     return str(current_app.config.get("CASEWORK_SEARCH_RATE_LIMIT", "30 per minute"))
-
-
-def _apply_error(form: Any, error: DomainError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        flash(str(error.message), "error")
 
 
 def _render(template: str, status: int = 200, **context: Any) -> Any:
@@ -87,17 +84,9 @@ def _closed_to_entries(case: Case) -> Any:
     return _to_case(case)
 
 
-def _stale(template: str, form: Any, case: Case, message: Any) -> Any:
-    db.session.rollback()
-    flash(str(message), "error")
-    return _render(template, 409, form=form, case=case, stale=True)
-
-
 def _child(model: Any, case: Case, child_id: uuid.UUID) -> Any:
     row = db.session.get(model, child_id)
     if row is None or row.case_id != case.id:
-        from casework.authz import deny
-
         deny("case_child_mismatch")
     return row
 
@@ -145,14 +134,10 @@ def index():  # type: ignore[no-untyped-def]
             if year_text and year is None:
                 form.birth_year.errors = [_("Enter a year.")]
             else:
-                try:
+                with unit_of_work(form):
                     kind, results = case_search.search(
                         visible, case_search.SearchTerms(form.q.data, form.name.data, year),
                         actor=current_user)
-                except DomainError as error:
-                    _apply_error(form, error)
-                else:
-                    db.session.commit()
         return _render("index.html", 400 if form.errors else 200, form=form, cases=results,
                        searched=True, kind=kind)
     recent = list(db.session.scalars(
@@ -184,24 +169,21 @@ def new():  # type: ignore[no-untyped-def]
         form.intake_date.data = today()
         form.org_unit.data = current_user.org_unit_id
     duplicates: list[str] = []
+    work = Work()
     if form.validate_on_submit():
         unit = db.session.get(OrgUnit, form.org_unit.data)
         data = _case_input(form)
-        try:
-            values = data.clean()
-            duplicates = cases.possible_duplicates(values, actor=current_user)
-            if duplicates and not form.confirm_duplicate.data:
-                db.session.commit()  # keep the audit of the check
-                return _render("new.html", 409, form=form, duplicates=duplicates)
-            case = cases.open_case(data, unit=unit, actor=current_user)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        case = None
+        with unit_of_work(form) as work:  # the duplicate check's audit is kept either way
+            duplicates = cases.possible_duplicates(data.clean(), actor=current_user)
+            if not duplicates or form.confirm_duplicate.data:
+                case = cases.open_case(data, unit=unit, actor=current_user)
+        if case is not None and work.done:
             flash(_("Case %(number)s opened.", number=case.case_number), "success")
             return _to_case(case)
-    status = 400 if request.method == "POST" else 200
-    return _render("new.html", status, form=form, duplicates=duplicates)
+        if work.done:
+            return _render("new.html", 409, form=form, duplicates=duplicates)
+    return _render("new.html", work.status, form=form, duplicates=duplicates)
 
 
 @bp.route("/<uuid:case_id>/edit", methods=["GET", "POST"])
@@ -217,36 +199,30 @@ def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.version.data = str(case.version)
     duplicates: list[str] = []
+    work = Work()
     if form.validate_on_submit():
         data = _case_input(form)
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        try:
+        saved = False
+        with unit_of_work(form, stale_message=STALE_EDIT) as work:
             values = data.clean()
             identity_changed = any(values[k] != getattr(case, k)
                                    for k in ("national_id", "phone", "full_name",
                                              "date_of_birth"))
             if identity_changed:
                 duplicates = cases.possible_duplicates(values, exclude=case, actor=current_user)
-            if duplicates and not form.confirm_duplicate.data:
-                db.session.commit()
-                return _render("edit.html", 409, form=form, case=case, duplicates=duplicates)
-            cases.update_case(case, data, expected_version=version, actor=current_user)
-            db.session.commit()
-        except StaleObjectError as error:
-            _apply_error(form, error)
-            return _render("edit.html", 409, form=form, case=case, duplicates=[], stale=True)
-        except StaleDataError:
-            db.session.rollback()
-            flash(_("Someone else saved this case while you were editing. Your changes are "
-                    "below: check them against the saved record and save again."), "error")
-            return _render("edit.html", 409, form=form, case=case, duplicates=[], stale=True)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
+            if not duplicates or form.confirm_duplicate.data:
+                cases.update_case(case, data, expected_version=version, actor=current_user)
+                saved = True
+        if work.done and saved:
             flash(_("Corrections saved."), "success")
             return _to_case(case)
-    status = 400 if request.method == "POST" else 200
-    return _render("edit.html", status, form=form, case=case, duplicates=duplicates)
+        if work.done:
+            return _render("edit.html", 409, form=form, case=case, duplicates=duplicates)
+        if work.stale:
+            duplicates = []
+    return _render("edit.html", work.status, form=form, case=case, duplicates=duplicates,
+                   stale=work.stale)
 
 
 # --- The case page ---------------------------------------------------------------------------
@@ -280,22 +256,14 @@ def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
         form.on.data = today()
     if request.method == "GET" and hasattr(form, "version"):
         form.version.data = str(case.version)
+    work = Work()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form, stale_message=case_lifecycle.STALE_CASE) as work:
             action(case, form)
-            db.session.flush()
-        except StaleObjectError as error:
-            return _stale(template, form, case, error.message)
-        except StaleDataError:
-            return _stale(template, form, case, case_lifecycle.STALE_CASE)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             flash(success, "success")
             return _to_case(case, anchor)
-    status = 400 if request.method == "POST" else 200
-    return _render(template, status, form=form, case=case)
+    return _render(template, work.status, form=form, case=case, stale=work.stale)
 
 
 @bp.route("/<uuid:case_id>/consents/new", methods=["GET", "POST"])
@@ -325,13 +293,9 @@ def withdraw_consent(case_id: uuid.UUID, consent_id: uuid.UUID):  # type: ignore
     if not _editable(case):
         return _closed_to_entries(case)
     if f.ConfirmForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             consents.withdraw_consent(consent, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Consent withdrawn. It no longer applies from today."), "success")
     return _to_case(case, "#consents")
 
@@ -343,9 +307,9 @@ def consent_form(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     from casework import audit
 
     case = load_case_or_404(current_user, case_id)
-    audit.record("case.consent_form_printed", target_type="case", target_id=case.id,
-                 actor=current_user)
-    db.session.commit()
+    with unit_of_work():
+        audit.record("case.consent_form_printed", target_type="case", target_id=case.id,
+                     actor=current_user)
     return _render("consent_form.html", case=case, today=today(),
                    version=consents.CURRENT_TEXT_VERSION)
 
@@ -375,22 +339,14 @@ def need_status(case_id: uuid.UUID, need_id: uuid.UUID):  # type: ignore[no-unty
     if not _editable(case):
         return _closed_to_entries(case)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(stale_message=needs.STALE_NEED) as work:
             needs.set_status(need, form.status.data, on=form.on.data, actor=current_user,
                              backdate_reason=form.backdate_reason.data,
                              expected_version=f.version_of(form))
-            db.session.flush()
-        except (StaleObjectError, StaleDataError):
-            db.session.rollback()
-            flash(str(needs.STALE_NEED), "error")
+        if work.stale:
             return _to_case(case, "#needs"), 409
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Need status changed."), "success")
-            return _to_case(case, "#needs")
     else:
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "error")
@@ -427,13 +383,9 @@ def complete_follow_up(case_id: uuid.UUID, task_id: uuid.UUID):  # type: ignore[
     if not _editable(case):
         return _closed_to_entries(case)
     if f.ConfirmForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             timeline.complete_follow_up(task, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Follow-up done."), "success")
     return _to_case(case, "#follow-ups")
 
@@ -454,30 +406,20 @@ def transfer(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.on.data = today()
         form.version.data = str(case.version)
+    work = Work()
     if form.validate_on_submit():
         target = db.session.get(OrgUnit, form.to_unit.data)
-        try:
+        with unit_of_work(form, stale_message=case_lifecycle.STALE_CASE) as work:
             case_lifecycle.transfer_case(case, target, on=form.on.data, actor=current_user,
                                          backdate_reason=form.backdate_reason.data,
                                          expected_version=f.version_of(form))
-            db.session.flush()
-        except StaleObjectError as error:
-            return _stale("transfer.html", form, case, error.message)
-        except StaleDataError:
-            return _stale("transfer.html", form, case, case_lifecycle.STALE_CASE)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Case %(number)s transferred to %(unit)s.", number=case.case_number,
                     unit=target.name if target else ""), "success")
-            from casework.authz import case_in_scope
-
             if case_in_scope(current_user, case):
                 return _to_case(case)
             return redirect(url_for("cases.worklist"))
-    status = 400 if request.method == "POST" else 200
-    return _render("transfer.html", status, form=form, case=case)
+    return _render("transfer.html", work.status, form=form, case=case, stale=work.stale)
 
 
 @bp.route("/<uuid:case_id>/close", methods=["GET", "POST"])
@@ -508,22 +450,19 @@ def merge(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """A supervisor merges a duplicate (by case number, within scope) into this case."""
     case = load_case_or_404(current_user, case_id)
     form = f.MergeForm()
+    work = Work()
     if form.validate_on_submit():
         number = (form.other.data or "").strip().upper()
         other = db.session.scalar(visible_cases(current_user).where(
             func.upper(Case.case_number) == number))
-        try:
+        with unit_of_work(form) as work:
             if other is None:
                 raise DomainError(_("No case with this number in your area."), "other")
             case_lifecycle.merge_cases(case, other, actor=current_user)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Case %(number)s merged into this case.", number=number), "success")
             return _to_case(case)
-    status = 400 if request.method == "POST" else 200
-    return _render("merge.html", status, form=form, case=case)
+    return _render("merge.html", work.status, form=form, case=case)
 
 
 # --- Her rights ------------------------------------------------------------------------------
@@ -533,8 +472,8 @@ def merge(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def data_print(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Everything held about her, as a page to print for her."""
     case = load_case_or_404(current_user, case_id)
-    data = subject_rights.export_data(case, actor=current_user, fmt="print")
-    db.session.commit()
+    with unit_of_work():
+        data = subject_rights.export_data(case, actor=current_user, fmt="print")
     return _render("data.html", case=case, data=data, today=today())
 
 
@@ -542,8 +481,8 @@ def data_print(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @requires(Permission.VIEW_CASES)
 def data_download(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     case = load_case_or_404(current_user, case_id)
-    data = subject_rights.export_data(case, actor=current_user, fmt="json")
-    db.session.commit()
+    with unit_of_work():
+        data = subject_rights.export_data(case, actor=current_user, fmt="json")
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{case.case_number}.json"'})
@@ -554,20 +493,17 @@ def data_download(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def erase(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     case = load_case_or_404(current_user, case_id)
     form = f.EraseForm()
+    work = Work()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             receipt = subject_rights.erase_case(case, actor=current_user,
                                                 reason=form.reason.data)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Her data was erased. The erasure is complete on %(day)s, when the last "
                     "backup holding it expires.",
                     day=local_date(receipt.complete_at).strftime("%d/%m/%Y")), "success")
             return _to_case(case)
-    status = 400 if request.method == "POST" else 200
-    return _render("erase.html", status, form=form, case=case,
+    return _render("erase.html", work.status, form=form, case=case,
                    erasure=subject_rights.erasure_state(case))
 
 
