@@ -53,17 +53,23 @@ class Work:
         return 400 if request.method == "POST" else 200
 
 
-def show_error(form: Any, error: DomainError) -> None:
-    """Put a refusal's message on the form field it names, or in a flash message."""
+def show_error(form: Any, error: DomainError, *, also_flash: bool = False) -> None:
+    """Put a refusal's message on the form field it names, else (or ``also_flash``) flash it.
+
+    Pages that hold several forms (a referral's actions) flash it too, so that the message is
+    seen at the top whichever form it belongs to.
+    """
     field = getattr(form, error.field, None) if (form is not None and error.field) else None
     if field is not None:
         field.errors = [*field.errors, str(error.message)]
-    else:
+    if field is None or also_flash:
         flash(str(error.message), "error")
 
 
 @contextmanager
-def unit_of_work(form: Any = None, *, stale_message: Any = STALE_RECORD) -> Iterator[Work]:
+def unit_of_work(
+    form: Any = None, *, stale_message: Any = STALE_RECORD, also_flash: bool = False
+) -> Iterator[Work]:
     """Commit what the block writes, once; map a refusal to the form and a stale write to 409."""
     work = Work()
     try:
@@ -82,7 +88,7 @@ def unit_of_work(form: Any = None, *, stale_message: Any = STALE_RECORD) -> Iter
     except DomainError as error:
         db.session.rollback()
         work.error = error
-        show_error(form, error)
+        show_error(form, error, also_flash=also_flash)
         return
     db.session.commit()
     work.done = True

@@ -25,6 +25,7 @@ from casework.authz import (
 )
 from casework.blueprints.partner import bp
 from casework.blueprints.referrals.forms import ActionForm, ConfirmForm, version_of
+from casework.blueprints.work import unit_of_work
 from casework.domain import REFERRAL_STATUSES, SERVICE_CATEGORIES
 from casework.extensions import db
 from casework.forms import options
@@ -32,7 +33,6 @@ from casework.models.referral import Referral
 from casework.services import notifications, referrals
 from casework.services import referral_flow as flow
 from casework.services.effective_dates import today
-from casework.services.errors import DomainError, StaleObjectError
 
 INBOX_GROUPS = ("overdue", "new", "accepted", "in_service")
 
@@ -83,16 +83,16 @@ def _forms(referral: Referral) -> dict[str, ActionForm]:
 
 def _render(referral: Referral, *, forms: dict[str, ActionForm] | None = None,
             status: int = 200) -> Any:
-    shown = referrals.partner_copy(referral)
-    audit.record("referral.partner_viewed", target_type="referral", target_id=referral.id,
-                 fields=tuple(shown), details={"status": referral.status})
-    page = render_template(
-        "partner/referral.html", referral=referral, shown=shown,
-        share_options=referrals.SHARE_OPTIONS, forms={**_forms(referral), **(forms or {})},
-        actions=referrals.available_actions(referral, current_user),
-        overdue=referrals.is_overdue(referral), statuses=REFERRAL_STATUSES,
-        categories=SERVICE_CATEGORIES)
-    db.session.commit()
+    with unit_of_work():
+        shown = referrals.partner_copy(referral)
+        audit.record("referral.partner_viewed", target_type="referral", target_id=referral.id,
+                     fields=tuple(shown), details={"status": referral.status})
+        page = render_template(
+            "partner/referral.html", referral=referral, shown=shown,
+            share_options=referrals.SHARE_OPTIONS, forms={**_forms(referral), **(forms or {})},
+            actions=referrals.available_actions(referral, current_user),
+            overdue=referrals.is_overdue(referral), statuses=REFERRAL_STATUSES,
+            categories=SERVICE_CATEGORIES)
     return page, status
 
 
@@ -117,21 +117,14 @@ def act(referral_id: uuid.UUID, action: str):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         flash(_("Please correct the fields marked below."), "error")
         return _render(item, forms={action: form}, status=400)
-    try:
+    with unit_of_work(form, also_flash=True) as work:
         referrals.act(item, action, referrals.ActionInput(
             effective_date=form.effective_date.data, reason_code=form.reason_code.data or None,
             outcome_code=form.outcome_code.data or None, note=form.note.data),
             actor=current_user, version=version_of(form))
-    except DomainError as error:
-        db.session.rollback()
-        field = getattr(form, error.field, None) if error.field else None
-        if field is not None:
-            field.errors = [*field.errors, str(error.message)]
-        flash(str(error.message), "error")
+    if not work.done:
         item = load_partner_referral_or_404(current_user, referral_id)
-        return _render(item, forms={action: form},
-                       status=409 if isinstance(error, StaleObjectError) else 400)
-    db.session.commit()
+        return _render(item, forms={action: form}, status=work.status)
     flash(_("Saved. The caseworker has been notified."), "success")
     if item.status not in PARTNER_VISIBLE_STATUSES:  # ended: her data leaves the portal now
         flash(_("This referral is closed and no longer shown here."), "info")
@@ -153,6 +146,6 @@ def performance():  # type: ignore[no-untyped-def]
 @requires(Permission.PARTNER_PORTAL)
 def notices_read():  # type: ignore[no-untyped-def]
     if ConfirmForm().validate_on_submit():
-        notifications.mark_all_read(current_user)
-        db.session.commit()
+        with unit_of_work():
+            notifications.mark_all_read(current_user)
     return redirect(url_for("partner.inbox"))

@@ -33,6 +33,7 @@ from casework.blueprints.referrals.forms import (
     SendForm,
     version_of,
 )
+from casework.blueprints.work import Work, unit_of_work
 from casework.domain import REFERRAL_STATUSES, SERVICE_CATEGORIES
 from casework.extensions import db
 from casework.forms import options
@@ -43,17 +44,7 @@ from casework.services import notifications, org_units, providers, referrals
 from casework.services import referral_flow as flow
 from casework.services.cases import CLOSED_TO_ENTRIES
 from casework.services.effective_dates import today
-from casework.services.errors import DomainError, StaleObjectError
-
-
-def _fail(form: Any, error: DomainError) -> int:
-    """Roll back, put the message on its field (or flash it); the HTTP status to answer."""
-    db.session.rollback()
-    field = getattr(form, error.field, None) if (form is not None and error.field) else None
-    if field is not None:
-        field.errors = [*field.errors, str(error.message)]
-    flash(str(error.message), "error")
-    return 409 if isinstance(error, StaleObjectError) else 400
+from casework.services.errors import DomainError
 
 
 def _unit_choices() -> list[tuple[int, str]]:
@@ -110,19 +101,14 @@ def _provider_input(form: ProviderForm) -> providers.ProviderInput:
 @requires(Permission.MANAGE_PROVIDERS)
 def new_provider():  # type: ignore[no-untyped-def]
     form = _provider_form(ProviderForm())
-    status = 200
+    work = Work()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             item = providers.create_provider(_provider_input(form), actor=current_user)
-        except DomainError as error:
-            status = _fail(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Partner added to the directory."), "success")
             return redirect(url_for("referrals.provider", provider_id=item.id))
-    elif request.method == "POST":
-        status = 400
-    return render_template("referrals/provider_form.html", form=form, provider=None), status
+    return render_template("referrals/provider_form.html", form=form, provider=None), work.status
 
 
 @bp.route("/providers/<id:provider_id>/edit", methods=["GET", "POST"])
@@ -135,19 +121,14 @@ def edit_provider(provider_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.categories.data = item.categories
         form.areas.data = item.area_unit_ids
-    status = 200
+    work = Work()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             providers.update_provider(item, _provider_input(form), actor=current_user)
-        except DomainError as error:
-            status = _fail(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Partner details saved."), "success")
             return redirect(url_for("referrals.provider", provider_id=item.id))
-    elif request.method == "POST":
-        status = 400
-    return render_template("referrals/provider_form.html", form=form, provider=item), status
+    return render_template("referrals/provider_form.html", form=form, provider=item), work.status
 
 
 # --- Referral lists -----------------------------------------------------------------------------
@@ -192,24 +173,18 @@ def new(need_id: uuid.UUID):  # type: ignore[no-untyped-def]
     candidates = providers.search(category=need.category, unit=need.case.org_unit)
     form = NewReferralForm()
     form.provider.choices = options([(p.id, p.name) for p in candidates])
-    status = 200
+    work = Work()
     if form.validate_on_submit():
         chosen = next((p for p in candidates if p.id == form.provider.data), None)
-        if chosen is None:
-            form.provider.errors = [_("Choose a partner from the list.")]
-            status = 400
-        else:
-            try:
-                referral = referrals.create_draft(need, chosen, actor=current_user)
-            except DomainError as error:
-                status = _fail(form, error)
-            else:
-                db.session.commit()
-                return redirect(url_for("referrals.view", referral_id=referral.id))
-    elif request.method == "POST":
-        status = 400
+        with unit_of_work(form) as work:
+            if chosen is None:
+                raise DomainError(_("Choose a partner from the list."), "provider")
+            referral = referrals.create_draft(need, chosen, actor=current_user)
+        if work.done:
+            return redirect(url_for("referrals.view", referral_id=referral.id))
     return render_template("referrals/new.html", form=form, need=need, providers=candidates,
-                           categories=SERVICE_CATEGORIES, case_url=case_url(need.case)), status
+                           categories=SERVICE_CATEGORIES, case_url=case_url(need.case)), \
+        work.status
 
 
 def _send_form(referral: Referral, form: SendForm | None = None) -> SendForm:
@@ -274,15 +249,13 @@ def send(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         flash(_("Please correct the fields marked below."), "error")
         return _render_view(referral, send_form=form, status=400)
-    try:
+    with unit_of_work(form, also_flash=True) as work:
         referrals.send(referral, actor=current_user, version=version_of(form),
                        fields=list(form.share.data or []), referred_on=form.effective_date.data,
                        partner_note=form.partner_note.data, note=form.note.data)
-    except DomainError as error:
-        status = _fail(form, error)
+    if not work.done:
         referral = load_referral_or_404(current_user, referral_id)
-        return _render_view(referral, send_form=form, status=status)
-    db.session.commit()
+        return _render_view(referral, send_form=form, status=work.status)
     flash(_("Referral sent. The partner has been notified."), "success")
     return redirect(url_for("referrals.view", referral_id=referral_id))
 
@@ -297,13 +270,11 @@ def cancel(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         flash(_("Please correct the fields marked below."), "error")
         return _render_view(referral, status=400)
-    try:
+    with unit_of_work() as work:
         referrals.act(referral, "cancel", _action_input(form), actor=current_user,
                       version=version_of(form))
-    except DomainError as error:
-        status = _fail(None, error)
-        return _render_view(load_referral_or_404(current_user, referral_id), status=status)
-    db.session.commit()
+    if not work.done:
+        return _render_view(load_referral_or_404(current_user, referral_id), status=work.status)
     flash(_("Referral cancelled."), "success")
     return redirect(url_for("referrals.view", referral_id=referral_id))
 
@@ -325,13 +296,11 @@ def review(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit() or action is None:
         flash(_("Choose whether you agree with the decline."), "error")
         return _render_view(referral, status=400)
-    try:
+    with unit_of_work() as work:
         referrals.act(referral, action, referrals.ActionInput(note=form.note.data),
                       actor=current_user, version=version_of(form))
-    except DomainError as error:
-        status = _fail(None, error)
-        return _render_view(load_referral_or_404(current_user, referral_id), status=status)
-    db.session.commit()
+    if not work.done:
+        return _render_view(load_referral_or_404(current_user, referral_id), status=work.status)
     flash(_("Review recorded. The caseworker has been notified."), "success")
     return redirect(url_for("referrals.view", referral_id=referral_id))
 
@@ -373,8 +342,8 @@ def notices():  # type: ignore[no-untyped-def]
 @requires(Permission.VIEW_PROVIDERS)
 def notices_read():  # type: ignore[no-untyped-def]
     if ConfirmForm().validate_on_submit():
-        notifications.mark_all_read(current_user)
-        db.session.commit()
+        with unit_of_work():
+            notifications.mark_all_read(current_user)
     return redirect(url_for("referrals.notices"))
 
 
