@@ -223,6 +223,17 @@ def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) 
     return case
 
 
+def merge_survivor_in_scope(user: User | Any, case: Any) -> Any:
+    """The case ``case`` was merged into, when ``user`` may see it; else None (not revealed)."""
+    from casework.extensions import db
+    from casework.models.case import Case
+
+    if case.merged_into_id is None:
+        return None
+    survivor = db.session.get(Case, case.merged_into_id)
+    return survivor if survivor is not None and case_in_scope(user, survivor) else None
+
+
 def case_accepts_entries(case: Any) -> bool:
     """False for a case kept only for history: merged into another, or her data erased.
 
@@ -278,6 +289,22 @@ def load_referral_or_404(user: User | Any, referral_id: Any) -> Any:
     if referral is None or not case_in_scope(user, referral.case):
         deny("referral_out_of_scope")
     return referral
+
+
+def referral_side(user: User | Any, referral: Any) -> str | None:
+    """Which side of the referral loop ``user`` is on for ``referral``, or None.
+
+    Caseworkers and supervisors are on their side when they may read its case (the case's
+    current holder is in their subtree, :func:`case_in_scope`); partner users when they belong
+    to the receiving provider. The sides are :mod:`casework.services.referral_flow`'s.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return None
+    if user.role == "partner":
+        return "partner" if user.provider_id == referral.provider_id else None
+    if user.role in ("caseworker", "supervisor") and case_in_scope(user, referral.case):
+        return str(user.role)
+    return None
 
 
 def load_need_for_referral_or_404(user: User | Any, need_id: Any) -> Any:

@@ -24,6 +24,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import audit
+from casework.authz import referral_side
 from casework.db import utcnow
 from casework.domain import REFERRAL_OPEN_STATUSES
 from casework.extensions import db
@@ -68,25 +69,9 @@ def _refuse(message: Any, field: str | None = None) -> DomainError:
 
 # --- Who is acting ----------------------------------------------------------------------------
 
-def side_of(user: User | Any, referral: Referral) -> str | None:
-    """Which side of the loop ``user`` is on for ``referral`` (a referral_flow side), or None.
-
-    Caseworkers and supervisors must hold the case in their unit's subtree; partner users must
-    belong to the receiving provider.
-    """
-    if not getattr(user, "is_authenticated", False) or not user.active:
-        return None
-    if user.role == "partner":
-        return flow.PARTNER if user.provider_id == referral.provider_id else None
-    if user.role in (flow.CASEWORKER, flow.SUPERVISOR) and user.org_unit is not None:
-        unit = referral.case.org_unit
-        return user.role if unit.is_within(user.org_unit) else None
-    return None
-
-
 def available_actions(referral: Referral, user: User | Any) -> list[flow.Transition]:
     """The actions ``user`` may take on ``referral`` now (what the page offers as buttons)."""
-    side = side_of(user, referral)
+    side = referral_side(user, referral)
     actions = flow.allowed_actions(referral.status, side)
     if referral.review_outcome is not None:
         actions = [t for t in actions if not t.action.startswith("review_")]
@@ -241,7 +226,7 @@ class ActionInput:
 def _guard(referral: Referral, action: str, actor: User, version: int | None) -> flow.Transition:
     require_accepts_entries(referral.case)
     step = flow.transition(action)
-    refusal = flow.refusal(action, referral.status, side_of(actor, referral))
+    refusal = flow.refusal(action, referral.status, referral_side(actor, referral))
     if step is None or refusal is not None:
         raise _refuse(refusal)
     if action.startswith("review_") and referral.review_outcome is not None:

@@ -79,3 +79,26 @@ def test_lists_and_search_show_only_cases_in_scope(client, make_user, login, org
     assert "Một" in page
     assert "Hai" not in page
     assert "Nguyễn" not in page  # lists show the given name only
+
+
+def test_a_merged_case_never_names_a_survivor_held_outside_her_scope(
+        client, make_user, login, org, make_case):
+    """The merged case's page links its survivor only while the reader may see that case."""
+    from casework.extensions import db
+    from casework.services import case_lifecycle
+
+    survivor = make_case(org.c1, case_number="C1-SURVIVOR")
+    duplicate = make_case(org.c2, case_number="C2-DUPLICATE")
+    district = make_user("supervisor", unit=org.d1)
+    case_lifecycle.merge_cases(survivor, duplicate, actor=district)
+    db.session.commit()
+    reader = make_user("caseworker", unit=org.c2)
+    login(client, reader)
+    # Reader of C2 (the duplicate's unit) does not hold C1's survivor.
+    page = client.get(f"/cases/{duplicate.id}").get_data(as_text=True)
+    assert str(survivor.id) not in page  # no link to a case she cannot open
+    assert "gộp vào một hồ sơ do đơn vị ngoài phạm vi" in page
+    other = make_user("caseworker", unit=org.c1, username="cw-c1")
+    client2 = client.application.test_client()
+    login(client2, other)
+    assert client2.get(f"/cases/{duplicate.id}").status_code == 404

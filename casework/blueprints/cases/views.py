@@ -25,6 +25,7 @@ from casework.authz import (
     deny,
     has_permission,
     load_case_or_404,
+    merge_survivor_in_scope,
     requires,
     visible_cases,
 )
@@ -232,7 +233,7 @@ def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def view(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     case = load_case_or_404(current_user, case_id)
     can_edit = has_permission(current_user, Permission.EDIT_CASES)
-    survivor = db.session.get(Case, case.merged_into_id) if case.merged_into_id else None
+    survivor = merge_survivor_in_scope(current_user, case)
     return _render(
         "view.html", case=case, can_edit=can_edit, survivor=survivor,
         erasure=subject_rights.erasure_state(case),
