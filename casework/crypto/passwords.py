@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -18,14 +18,17 @@ from flask import Flask, current_app, has_app_context
 EXTENSION = "casework.password_hasher"
 
 
-@dataclass(frozen=True)
 class _Profile:
-    hasher: PasswordHasher
-    # A hash to verify against when the user does not exist, so both paths cost the same time.
-    dummy_hash: str = field(init=False)
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "dummy_hash", self.hasher.hash(secrets.token_urlsafe(16)))
+    @cached_property
+    def dummy_hash(self) -> str:
+        """A hash to verify against when the user does not exist (both paths cost the same).
+
+        Made on first use, not at import: importing the package does no work.
+        """
+        return self.hasher.hash(secrets.token_urlsafe(16))
 
 
 PRODUCTION = _Profile(PasswordHasher())
