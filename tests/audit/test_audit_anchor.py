@@ -202,3 +202,25 @@ def test_access_log_page_reports_an_emptied_log(make_app: Any, make_user: Any, l
     body = client.post("/supervision/access-log/verify",
                        data={"csrf_token": token}).get_data(as_text=True)
     assert f"Nhật ký đã bị xóa sạch: các sự kiện từ số 1 đến số {anchored}" in body
+
+
+def test_a_torn_last_line_is_not_trusted(app: Flask, cli: Any) -> None:
+    _record(3)
+    assert cli("anchor").exit_code == 0
+    path = audit_anchor.anchor_path(app)
+    with path.open("a") as handle:
+        handle.write('{"seq": 999, "ma')  # a crash in the middle of a write
+    assert audit_anchor.latest_anchor(path)["seq"] == _last_seq()
+    assert cli("verify").exit_code == 0
+
+
+def test_access_log_page_says_when_the_anchor_file_is_unsafe(make_app: Any, make_user: Any,
+                                                             login: Any, org: Any) -> None:
+    app = make_app(audit_anchor_minutes="0")
+    client = app.test_client()
+    login(client, _province_supervisor(make_user, org))
+    client.submit("/supervision/access-log/verify", {}, page="/supervision/access-log")
+    os.chmod(audit_anchor.anchor_path(app), 0o622)  # noqa: S103 - the unsafe mode under test
+    page = client.submit("/supervision/access-log/verify", {}, page="/supervision/access-log")
+    assert page.status_code == 200
+    assert "tệp mốc neo không an toàn" in page.get_data(as_text=True)
