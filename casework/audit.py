@@ -159,14 +159,14 @@ class _Row:
 
 # -- chaining ------------------------------------------------------------------------------
 
-def _stamp(value: datetime) -> str:
+def stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical(e: AuditEvent) -> bytes:
     """The exact bytes the MAC covers (every column but ``mac`` itself)."""
     return json.dumps(
-        [e.seq, _stamp(e.occurred_at), e.actor_user_id, e.actor_role, e.actor_unit_id, e.action,
+        [e.seq, stamp(e.occurred_at), e.actor_user_id, e.actor_role, e.actor_unit_id, e.action,
          e.target_type, e.target_id, e.fields, e.outcome, e.request_id, e.details,
          e.key_version, e.prev_mac],
         separators=(",", ":"), ensure_ascii=True,
@@ -264,22 +264,43 @@ def flush_at_teardown(_exc: BaseException | None = None) -> None:
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """The outcome of a check. ``missing_from``..``missing_to`` name the events an anchor vouches
+    for that the database no longer holds (or holds rewritten); ``problem`` is a short code."""
+
     ok: bool
     count: int
     first_bad_seq: int | None = None
     problem: str = ""
     head_seq: int = 0
     head_mac: str = GENESIS
+    missing_from: int | None = None
+    missing_to: int | None = None
+    anchor_seq: int | None = None
+    anchor_at: str | None = None
+
+
+# Problem codes (the CLI and the access-log page word them).
+ALTERED, MISSING, BROKEN_LINK = "event altered", "missing or inserted event", "chain link broken"
+CUT_TAIL, EMPTIED, REWRITTEN = "cut tail", "emptied", "rolled back or rewritten"
 
 
 def verify(session: Session, *, head: Mapping[str, Any] | None = None,
-           batch: int = 5000) -> VerifyResult:
+           anchors: Iterable[Mapping[str, Any]] = (), batch: int = 5000) -> VerifyResult:
     """Recompute the chain; report the first sequence number that is missing or altered.
 
-    ``head`` (from :func:`export_head`, kept elsewhere) also detects a truncated tail.
+    ``head`` (from :func:`export_head`) and ``anchors`` (heads written outside the database,
+    see ``casework/audit_anchor.py``) also detect a cut tail, an emptied table and a database
+    rolled back or rewritten after an anchor: each is reported with the events it lost.
     """
+    anchored: dict[int, Mapping[str, Any]] = {}
+    for anchor in [*anchors, *([head] if head is not None else [])]:
+        seq = int(anchor.get("seq", 0))
+        if seq > 0:
+            anchored[seq] = anchor
+    top = max(anchored, default=0)
+    top_at = str(anchored[top].get("at") or anchored[top].get("exported_at") or "") if top else None
     expected_seq, prev, count = 1, GENESIS, 0
-    last = 0
+    last = good = 0
     while True:
         rows = session.scalars(
             select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
@@ -288,26 +309,30 @@ def verify(session: Session, *, head: Mapping[str, Any] | None = None,
             break
         for e in rows:
             if e.seq != expected_seq:
-                return VerifyResult(False, count, expected_seq, "missing or inserted event")
+                return VerifyResult(False, count, expected_seq, MISSING)
             if not macs_equal(e.prev_mac, prev):
-                return VerifyResult(False, count, e.seq, "chain link broken (reordered?)")
+                return VerifyResult(False, count, e.seq, BROKEN_LINK)
             try:
-                good = macs_equal(chain_mac(canonical(e), e.key_version), e.mac)
+                good_mac = macs_equal(chain_mac(canonical(e), e.key_version), e.mac)
             except Exception:  # unknown key version or a malformed row
-                good = False
-            if not good:
-                return VerifyResult(False, count, e.seq, "event altered")
+                good_mac = False
+            if not good_mac:
+                return VerifyResult(False, count, e.seq, ALTERED)
+            anchor = anchored.get(e.seq)
+            if anchor is not None:
+                if not macs_equal(e.mac, str(anchor.get("mac", ""))):
+                    # The chain is sound, but not the one anchored: events after the last
+                    # anchor that still matches were replaced (a restored or rewritten database).
+                    return VerifyResult(False, count, good + 1, REWRITTEN, last, prev,
+                                        good + 1, top, top, top_at)
+                good = e.seq
             prev, expected_seq, count, last = e.mac, expected_seq + 1, count + 1, e.seq
         session.expunge_all()
-    if head is not None:
-        head_seq = int(head.get("seq", 0))
-        if head_seq > last:
-            return VerifyResult(False, count, last + 1, "events after the exported head are gone")
-        if head_seq > 0:
-            at = session.get(AuditEvent, head_seq)
-            if at is None or not macs_equal(at.mac, str(head.get("mac", ""))):
-                return VerifyResult(False, count, head_seq, "does not match the exported head")
-    return VerifyResult(True, count, None, "", last, prev)
+    if top > last:
+        return VerifyResult(False, count, last + 1, EMPTIED if last == 0 else CUT_TAIL, last,
+                            prev, last + 1, top, top, top_at)
+    return VerifyResult(True, count, None, "", last, prev, anchor_seq=top or None,
+                        anchor_at=top_at)
 
 
 def export_head(session: Session) -> dict[str, Any]:
@@ -316,7 +341,7 @@ def export_head(session: Session) -> dict[str, Any]:
         select(AuditEvent.seq, AuditEvent.mac).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     seq, mac = (row[0], row[1]) if row else (0, GENESIS)
-    return {"seq": seq, "mac": mac, "exported_at": _stamp(utcnow())}
+    return {"seq": seq, "mac": mac, "exported_at": stamp(utcnow())}
 
 
 def install_hooks() -> None:
@@ -331,6 +356,10 @@ def init_app(app: Flask) -> None:
     install_hooks()
     app.after_request(flush_after_request)
     app.teardown_request(flush_at_teardown)
+
+    from casework import audit_anchor
+
+    audit_anchor.init_app(app)
 
     from casework.audit_cli import audit_cli
 

@@ -1,4 +1,4 @@
-"""`flask audit verify` and `flask audit export-head`."""
+"""`flask audit verify`, `flask audit anchor` (for cron) and `flask audit export-head`."""
 
 from __future__ import annotations
 
@@ -11,21 +11,67 @@ from flask.cli import AppGroup
 audit_cli = AppGroup("audit", help="Check and anchor the audit trail.")
 
 
+def describe(result: object) -> str:
+    """One line for a failed verification, naming the events lost (English, for operators)."""
+    from casework import audit
+
+    r: audit.VerifyResult = result  # type: ignore[assignment]
+    if r.problem in (audit.CUT_TAIL, audit.EMPTIED, audit.REWRITTEN):
+        span = (f"event {r.missing_from}" if r.missing_from == r.missing_to
+                else f"events {r.missing_from}-{r.missing_to}")
+        what = {audit.CUT_TAIL: f"missing (the log ends at {r.head_seq})",
+                audit.EMPTIED: "missing (the log is empty)",
+                audit.REWRITTEN: "no longer match the anchor (database rolled back or rewritten)",
+                }[r.problem]
+        return f"BAD {span} {what}; anchored at {r.anchor_at} up to event {r.anchor_seq}"
+    return f"BAD first bad sequence number {r.first_bad_seq}: {r.problem}"
+
+
 @audit_cli.command("verify")
 @click.option("--head", "head_file", type=click.Path(exists=True, dir_okay=False),
-              help="A head exported earlier, to detect a truncated tail.")
+              help="A head exported earlier, checked as well as the anchor file.")
 def verify_cmd(head_file: str | None) -> None:
-    """Recompute the MAC chain; print OK or the first bad sequence number (exit 1)."""
-    from casework import audit
+    """Recompute the MAC chain and compare it with every anchor; print OK or what is wrong
+    (exit 1). A good chain's head is anchored."""
+    from casework import audit, audit_anchor
     from casework.extensions import db
 
-    head = json.loads(Path(head_file).read_text(encoding="utf-8")) if head_file else None
-    result = audit.verify(db.session(), head=head)
-    if result.ok:
-        click.echo(f"OK {result.count} events, head seq {result.head_seq}")
-        return
-    click.echo(f"BAD first bad sequence number {result.first_bad_seq}: {result.problem}")
-    raise SystemExit(1)
+    path = audit_anchor.anchor_path()
+    try:
+        anchors = audit_anchor.read_anchors(path)
+    except audit_anchor.AnchorError as error:
+        raise click.ClickException(str(error)) from None
+    if head_file:
+        anchors.append(json.loads(Path(head_file).read_text(encoding="utf-8")))
+    result = audit.verify(db.session(), anchors=anchors)
+    if not result.ok:
+        click.echo(describe(result))
+        raise SystemExit(1)
+    try:
+        audit_anchor.write_anchor(db.session(), path, source="verify",
+                                  head=(result.head_seq, result.head_mac))
+    except audit_anchor.AnchorError as error:
+        raise click.ClickException(str(error)) from None
+    anchored = f", anchored up to {result.anchor_seq}" if result.anchor_seq else ", no anchor yet"
+    click.echo(f"OK {result.count} events, head seq {result.head_seq}{anchored}")
+
+
+@audit_cli.command("anchor")
+def anchor_cmd() -> None:
+    """Append the chain head to the anchor file (run from cron, e.g. every 10 minutes)."""
+    from casework import audit_anchor
+    from casework.extensions import db
+
+    path = audit_anchor.anchor_path()
+    try:
+        anchor = audit_anchor.write_anchor(db.session(), path, source="command")
+    except audit_anchor.AnchorError as error:
+        click.echo(f"BAD {error}")
+        raise SystemExit(1) from None
+    if anchor is None:
+        click.echo(f"Unchanged: the head is already anchored in {path}")
+    else:
+        click.echo(f"Anchored seq {anchor['seq']} in {path}")
 
 
 @audit_cli.command("export-head")

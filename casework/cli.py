@@ -24,6 +24,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(i18n_cli)
     app.cli.add_command(indicators_cli)
 
+    from casework.db_roles import roles_cli
+
+    app.cli.add_command(roles_cli)
+
 
 @demo_cli.command("load")
 def demo_load() -> None:

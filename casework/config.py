@@ -62,6 +62,10 @@ class Settings:
     search_rate_limit: str = "30 per minute"
     ratelimit_storage_uri: str = "memory://"
     audit_verify_rate_limit: str = "5 per hour"
+    audit_anchor_path: str = ""  # default: <instance>/audit-anchors.jsonl (audit_anchor.py)
+    audit_anchor_minutes: int = 10  # opportunistic anchors after requests; 0 = only cron/verify
+    set_password_link_hours: int = 72
+    set_password_rate_limit: str = "10 per minute"  # noqa: S105 - a rate, not a password
     import_check_rate_limit: str = "10 per hour"  # import dry runs per user (imports area)
     backup_retention_days: int = 35
     blind_index_population: int = 200_000
@@ -101,6 +105,10 @@ class Settings:
             search_rate_limit=env.get("CASEWORK_SEARCH_RATE_LIMIT", "30 per minute"),
             ratelimit_storage_uri=env.get("CASEWORK_RATELIMIT_STORAGE_URI", "memory://"),
             audit_verify_rate_limit=env.get("CASEWORK_AUDIT_VERIFY_RATE_LIMIT", "5 per hour"),
+            audit_anchor_path=env.get("CASEWORK_AUDIT_ANCHOR_PATH", "").strip(),
+            audit_anchor_minutes=_int(env, "CASEWORK_AUDIT_ANCHOR_MINUTES", 10, minimum=0),
+            set_password_link_hours=_int(env, "CASEWORK_SET_PASSWORD_LINK_HOURS", 72),
+            set_password_rate_limit=env.get("CASEWORK_SET_PASSWORD_RATE_LIMIT", "10 per minute"),
             import_check_rate_limit=env.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"),
             backup_retention_days=_int(env, "CASEWORK_BACKUP_RETENTION_DAYS", 35, minimum=0),
             blind_index_population=_int(env, "CASEWORK_BLIND_INDEX_POPULATION", 200_000),

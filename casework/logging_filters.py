@@ -1,4 +1,5 @@
-"""Log scrubbing: mask Vietnamese phone numbers, 9/12-digit ID numbers and e-mail addresses.
+"""Log scrubbing: mask Vietnamese phone numbers, 9/12-digit ID numbers, e-mail addresses and the
+tokens of one-time links.
 
 The filter rewrites every record that reaches a handler: the formatted message (msg and
 args), the exception text and the stack text. It errs on the side of masking: any run of 9
@@ -21,10 +22,13 @@ PHONE = re.compile(rf"(?<![\d+])(?:(?:\+|00)?84{_SEP}|0)(?:\d{_SEP}){{8,9}}\d(?!
 # 12-digit citizen ID (CCCD) and 9-digit ID card (CMND), plain or in groups of three.
 ID12 = re.compile(rf"(?<!\d)\d{{3}}(?:{_SEP}\d{{3}}){{3}}(?!\d)")
 ID9 = re.compile(rf"(?<!\d)\d{{3}}(?:{_SEP}\d{{3}}){{2}}(?!\d)")
+# One-time links carry a capability in the path (access logs print paths): never logged.
+LINK_TOKEN = re.compile(r"(/account/set-password/)[^\s?#\"']+")
 
 
 def scrub(text: str) -> str:
     """``text`` with e-mail addresses, phone numbers and ID numbers masked."""
+    text = LINK_TOKEN.sub(r"\1[token]", text)
     text = EMAIL.sub("[email]", text)
     text = ID12.sub("[id]", text)
     text = PHONE.sub("[phone]", text)
@@ -68,5 +72,6 @@ def install_log_scrubbing(app: Flask) -> None:
     """
     flt = ScrubFilter()
     for logger in (logging.getLogger(), app.logger, logging.getLogger("werkzeug"),
-                   logging.getLogger("casework")):
+                   logging.getLogger("casework"), logging.getLogger("gunicorn.access"),
+                   logging.getLogger("gunicorn.error")):
         _attach(logger, flt)

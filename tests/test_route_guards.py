@@ -29,10 +29,11 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "auth.logout": (ALL, None),
     "auth.change_password": (ALL, "/account/password"),
     "auth.account": (ALL, "/account"),
+    "auth.set_password": (ALL, None),  # public: the one-time link's owner has no password yet
     "admin.users": (("admin",), "/admin/users"),
     "admin.new_user": (("admin",), "/admin/users/new"),
     "admin.user": (("admin",), None),
-    "admin.reset_password": (("admin",), None),
+    "admin.issue_password_link": (("admin",), None),
     "admin.deactivate_user": (("admin",), None),
     "admin.reactivate_user": (("admin",), None),
     "admin.reset_two_factor": (("admin",), None),
@@ -110,6 +111,7 @@ PUBLIC = {
     "auth.login",
     "auth.verify_code",
     "auth.enrol_pending",
+    "auth.set_password",
 }
 
 

@@ -1,6 +1,7 @@
 """Every model module is imported here so that metadata (and Alembic) sees all tables."""
 
 from casework.models import (  # noqa: F401
+    account_link,  # one-time set-password links
     audit,  # the confidentiality core
     case,  # case records
     consent,

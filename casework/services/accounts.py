@@ -1,4 +1,7 @@
-"""Accounts: create, authenticate (with lock-out), change and reset passwords, (de)activate.
+"""Accounts: create, authenticate (with lock-out), change passwords, (de)activate.
+
+Administrators never choose a password: resets go through set-password links
+(``services/account_links.py``).
 
 Services validate, flush and audit; the calling view commits.
 """
@@ -19,7 +22,7 @@ from casework.extensions import db
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.user import User
-from casework.services import sessions
+from casework.services import account_links, sessions
 from casework.services.errors import DomainError
 from casework.services.passwords import check_password_policy
 
@@ -36,10 +39,13 @@ def get_by_username(username: str) -> User | None:
 
 @dataclass
 class NewUser:
+    """``password`` None (the admin screens): the account has no usable password until its
+    owner sets one through a set-password link (services/account_links.py)."""
+
     username: str
     display_name: str
     role: str
-    password: str
+    password: str | None = None
     org_unit: OrgUnit | None = None
     provider: ServiceProvider | None = None
     email: str | None = None
@@ -71,7 +77,8 @@ def create_user(data: NewUser, *, actor: User | None) -> User:
             raise DomainError(_l("A staff account cannot belong to a provider."), "provider")
         if not data.org_unit.active:
             raise DomainError(_l("This organisation unit is deactivated."), "org_unit")
-    check_password_policy(data.password, username=username)
+    if data.password is not None:
+        check_password_policy(data.password, username=username)
     user = User(
         username=username,
         display_name=data.display_name.strip() or username,
@@ -79,8 +86,9 @@ def create_user(data: NewUser, *, actor: User | None) -> User:
         role=data.role,
         org_unit=data.org_unit,
         provider=data.provider,
-        password_hash=hash_password(data.password),
-        must_change_password=data.must_change_password,
+        password_hash=(hash_password(data.password) if data.password is not None
+                       else account_links.unusable_password_hash()),
+        must_change_password=data.must_change_password and data.password is not None,
     )
     db.session.add(user)
     db.session.flush()
@@ -193,18 +201,6 @@ def change_password(user: User, current: str, new: str, *, keep_session_key: str
     user.must_change_password = False
     sessions.end_all(user, reason="password_changed", except_key=keep_session_key)
     audit.record("user.password_changed", target_type="user", target_id=str(user.id), actor=user)
-
-
-def reset_password(user: User, new: str, *, actor: User) -> None:
-    """An admin sets a temporary password; the user must change it and all sessions end."""
-    check_password_policy(new, username=user.username)
-    user.password_hash = hash_password(new)
-    user.password_changed_at = utcnow()
-    user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
-    sessions.end_all(user, reason="password_reset")
-    audit.record("user.password_reset", target_type="user", target_id=str(user.id), actor=actor)
 
 
 def set_active(user: User, active: bool, *, actor: User) -> None:

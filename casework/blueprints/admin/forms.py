@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from casework.forms import options
@@ -32,6 +32,8 @@ UNIT_KIND_CHOICES = options(
 
 
 class UserForm(FlaskForm):
+    """No password field: the account's owner sets hers through a one-time link."""
+
     username = StringField(
         _l("Username"),
         validators=[DataRequired(REQUIRED), Length(max=64, message=_l("At most 64 characters."))],
@@ -52,22 +54,7 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired(REQUIRED)])
     org_unit = SelectField(_l("Organisation unit (staff)"), coerce=int, validate_choice=True)
     provider = SelectField(_l("Service provider (partners)"), coerce=int, validate_choice=True)
-    password = PasswordField(
-        _l("Temporary password"),
-        validators=[DataRequired(REQUIRED), Length(max=256)],
-        render_kw={"autocomplete": "new-password"},
-        description=_l("At least 10 characters; the user must change it at first login."),
-    )
     submit = SubmitField(_l("Create account"))
-
-
-class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New temporary password"),
-        validators=[DataRequired(REQUIRED), Length(max=256)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    submit = SubmitField(_l("Reset password"))
 
 
 class ConfirmForm(FlaskForm):

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,16 +22,16 @@ from casework.blueprints.admin.forms import (
     ConfirmForm,
     MoveUnitForm,
     RenameUnitForm,
-    ResetPasswordForm,
     UnitForm,
     UserForm,
 )
+from casework.crypto import CryptoError, app_open, app_seal
 from casework.extensions import db
 from casework.forms import options
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.user import User
-from casework.services import accounts, mfa, org_units
+from casework.services import account_links, accounts, mfa, org_units
 from casework.services.errors import DomainError
 
 NONE_CHOICE = (0, _l("— none —"))
@@ -104,48 +105,78 @@ def new_user():  # type: ignore[no-untyped-def]
                     username=form.username.data or "",
                     display_name=form.display_name.data or "",
                     role=form.role.data or "",
-                    password=form.password.data or "",
                     org_unit=unit,
                     provider=provider,
                     email=form.email.data,
                 ),
                 actor=current_user,
             )
+            token = account_links.issue_set_password_link(user, actor=current_user, reset=False)
         except DomainError as error:
             _apply_error(form, error)
         else:
             db.session.commit()
+            _keep_link_for_display(user, token)
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_new.html", form=form)
+
+
+# The link is shown once, on the account's page right after it was issued: sealed (the session
+# cookie is signed, not encrypted) and bound to this admin and this account, then dropped.
+_LINK_KEY = "password_link_once"
+
+
+def _link_context(target: User) -> str:
+    return f"session.password_link:{current_user.id}:{target.id}"
+
+
+def _keep_link_for_display(target: User, token: str) -> None:
+    blob = app_seal(token.encode("ascii"), _link_context(target))
+    session[_LINK_KEY] = base64.urlsafe_b64encode(blob).decode("ascii")
+
+
+def _link_to_display(target: User) -> dict[str, Any] | None:
+    sealed = session.pop(_LINK_KEY, None)
+    if not isinstance(sealed, str):
+        return None
+    try:
+        token = app_open(base64.urlsafe_b64decode(sealed), _link_context(target)).decode("ascii")
+    except (ValueError, CryptoError):
+        return None
+    link = account_links.find_usable(token)
+    if link is None or link.user_id != target.id:
+        return None
+    path = url_for("auth.set_password", token=token)
+    return {"url": f"{current_app.config['CASEWORK_PUBLIC_URL']}{path}",
+            "expires_at": link.expires_at}
 
 
 @bp.get("/users/<id:user_id>")
 @requires(Permission.MANAGE_USERS)
 def user(user_id: int):  # type: ignore[no-untyped-def]
     target = _load_user(user_id)
-    return render_template(
-        "admin/user.html", target=target, reset_form=ResetPasswordForm(), confirm=ConfirmForm()
-    )
+    return render_template("admin/user.html", target=target, confirm=ConfirmForm(),
+                           new_link=_link_to_display(target))
 
 
-@bp.post("/users/<id:user_id>/password")
+@bp.post("/users/<id:user_id>/password-link")
 @requires(Permission.MANAGE_USERS)
-def reset_password(user_id: int):  # type: ignore[no-untyped-def]
+def issue_password_link(user_id: int):  # type: ignore[no-untyped-def]
+    """Reset: the old password stops working, her sessions end, a new one-time link is shown."""
     target = _load_user(user_id)
-    form = ResetPasswordForm()
-    if form.validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         try:
-            accounts.reset_password(target, form.password.data or "", actor=current_user)
+            token = account_links.issue_set_password_link(target, actor=current_user, reset=True)
         except DomainError as error:
-            _apply_error(form, error)
+            db.session.rollback()
+            flash(str(error.message), "error")
         else:
             db.session.commit()
-            flash(_("Password reset. The user must choose a new one at next login."), "success")
-            return redirect(url_for("admin.user", user_id=target.id))
-    return render_template(
-        "admin/user.html", target=target, reset_form=form, confirm=ConfirmForm()
-    ), 400
+            _keep_link_for_display(target, token)
+            flash(_("New set-password link issued. The old password no longer works, earlier "
+                    "links are void and the person has been logged out."), "success")
+    return redirect(url_for("admin.user", user_id=target.id))
 
 
 @bp.post("/users/<id:user_id>/deactivate")

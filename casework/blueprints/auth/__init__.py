@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from casework.blueprints.auth import views  # noqa: E402,F401  (registers the routes)
+from casework.blueprints.auth import set_password, views  # noqa: E402,F401  (registers the routes)

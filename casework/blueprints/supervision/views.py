@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework import audit, indicators
+from casework import audit, audit_anchor, indicators
 from casework.authz import (
     Permission,
     case_in_scope,
@@ -365,9 +365,17 @@ def _log_page(verified: Any = None, status: int = 200) -> Any:
     return render_template(
         "supervision/access_log.html", form=form, events=events, users=users,
         verified=verified, more=more, next_args=next_args, json=json,
+        anchor_time=_anchor_time(verified),
         verify_form=VerifyLogForm() if may_verify_audit_chain(current_user) else None,
         action_label=labels.action_label, object_label=labels.object_label,
         field_label=labels.field_label, outcome_label=labels.outcome_label), status
+
+
+def _anchor_time(verified: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(verified.anchor_at).replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return None
 
 
 @bp.get("/access-log")
@@ -388,9 +396,17 @@ def verify_access_log():  # type: ignore[no-untyped-def]
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("supervision.access_log"))
     with Session(db.engine) as session:  # verify() expunges: keep it off the request's session
-        verified = audit.verify(session)
+        try:
+            verified = audit_anchor.verify_and_anchor(
+                session, audit_anchor.anchor_path(), source="page")
+        except audit_anchor.AnchorError:
+            verified = audit.VerifyResult(False, 0, None, "anchor_unusable")
+    details: dict[str, str | int | bool | None] = {
+        "count": verified.count, "intact": bool(verified.ok)}
+    if not verified.ok:
+        details.update(problem=verified.problem, first_bad=verified.first_bad_seq,
+                       missing_from=verified.missing_from, missing_to=verified.missing_to)
     audit.record("audit_log.verified", target_type="audit_log",
-                 outcome="ok" if verified.ok else "failed",
-                 details={"count": verified.count, "intact": bool(verified.ok)})
+                 outcome="ok" if verified.ok else "failed", details=details)
     db.session.commit()
     return _log_page(verified)
