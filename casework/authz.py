@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
@@ -130,7 +130,7 @@ def requires(*permissions: Permission, allow_pending_password: bool = False) -> 
     return decorator
 
 
-def deny(reason: str) -> None:
+def deny(reason: str) -> NoReturn:
     """Record an authorisation failure and answer 404 (never reveal what exists)."""
     from casework import audit  # local: audit imports models that import this module's users
 
@@ -171,6 +171,40 @@ def can_manage_user(actor: User, target: User) -> bool:
     if target.role == "partner":
         return True
     return target.org_unit is not None and unit_in_scope(actor, target.org_unit)
+
+
+def visible_users(user: User | Any) -> Any:
+    """THE scoped account query (``select(User)``): what :func:`can_manage_user` allows."""
+    from sqlalchemy import false, or_, select
+
+    from casework.services.org_units import subtree_ids
+
+    query = select(User)
+    if not has_permission(user, Permission.MANAGE_USERS) or user.org_unit is None:
+        return query.where(false())
+    return query.where(
+        or_(User.org_unit_id.in_(subtree_ids(user.org_unit)), User.role == "partner")
+    )
+
+
+def load_managed_user_or_404(user: User | Any, user_id: int) -> User:
+    """An account ``user`` manages (:func:`can_manage_user`), else 404."""
+    from casework.extensions import db
+
+    target = db.session.get(User, user_id)
+    if target is None or not can_manage_user(user, target):
+        deny("user_out_of_scope")
+    return target
+
+
+def load_unit_in_scope_or_404(user: User | Any, unit_id: int) -> OrgUnit:
+    """A unit of ``user``'s subtree (:func:`unit_in_scope`), else 404."""
+    from casework.extensions import db
+
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is None or not unit_in_scope(user, unit):
+        deny("unit_out_of_scope")
+    return unit
 
 
 # --- Cases (issue 4) -------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_bad_account_input_is_refused_with_a_message_and_nothing_saved(
     data[field] = value
     before = _user_count()
     response = admin_client.submit("/admin/users/new", data)
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused input, as on every form
     body = response.get_data(as_text=True)
     assert 'role="alert"' in body
     if message:
@@ -286,11 +286,12 @@ def test_duplicate_unit_code_and_bad_kind(admin_client, org):
         "/admin/units/new",
         {"code": "C1", "name": "Trùng", "kind": "commune", "parent": str(org.d1.id)},
     )
+    assert dup.status_code == 400
     assert "Mã này đã được đơn vị khác sử dụng." in dup.get_data(as_text=True)
     bad = admin_client.submit(
         "/admin/units/new", {"code": "C9", "name": "X", "kind": "galaxy", "parent": str(org.d1.id)}
     )
-    assert bad.status_code == 200
+    assert bad.status_code == 400
     assert 'role="alert"' in bad.get_data(as_text=True)
 
 

@@ -68,9 +68,17 @@ def show_error(form: Any, error: DomainError, *, also_flash: bool = False) -> No
 
 @contextmanager
 def unit_of_work(
-    form: Any = None, *, stale_message: Any = STALE_RECORD, also_flash: bool = False
+    form: Any = None,
+    *,
+    stale_message: Any = STALE_RECORD,
+    also_flash: bool = False,
+    reraise: tuple[type[DomainError], ...] = (),
 ) -> Iterator[Work]:
-    """Commit what the block writes, once; map a refusal to the form and a stale write to 409."""
+    """Commit what the block writes, once; map a refusal to the form and a stale write to 409.
+
+    Refusals of the ``reraise`` types are rolled back and raised again, for a view that answers
+    them with a page of their own.
+    """
     work = Work()
     try:
         yield work
@@ -87,6 +95,8 @@ def unit_of_work(
         return
     except DomainError as error:
         db.session.rollback()
+        if isinstance(error, reraise):
+            raise
         work.error = error
         show_error(form, error, also_flash=also_flash)
         return

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from casework.authz import (
     Permission,
-    can_manage_user,
     can_restructure_unit,
     deny,
+    load_managed_user_or_404,
+    load_unit_in_scope_or_404,
     requires,
-    unit_in_scope,
+    visible_users,
 )
 from casework.blueprints.admin import bp
 from casework.blueprints.admin.forms import (
@@ -25,6 +26,7 @@ from casework.blueprints.admin.forms import (
     UnitForm,
     UserForm,
 )
+from casework.blueprints.work import Work, unit_of_work
 from casework.crypto import CryptoError, app_open, app_seal
 from casework.extensions import db
 from casework.forms import options
@@ -32,7 +34,6 @@ from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.user import User
 from casework.services import account_links, accounts, mfa, org_units
-from casework.services.errors import DomainError
 
 NONE_CHOICE = (0, _l("— none —"))
 
@@ -46,26 +47,11 @@ def _unit_choices(units: list[OrgUnit]) -> list[tuple[int, Any]]:
 
 
 def _load_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not can_manage_user(current_user, user):
-        deny("user_out_of_scope")
-    return user  # type: ignore[return-value]
+    return load_managed_user_or_404(current_user, user_id)
 
 
 def _load_unit(unit_id: int) -> OrgUnit:
-    unit = db.session.get(OrgUnit, unit_id)
-    if unit is None or not unit_in_scope(current_user, unit):
-        deny("unit_out_of_scope")
-    return unit  # type: ignore[return-value]
-
-
-def _apply_error(form: Any, error: DomainError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        flash(str(error.message), "error")
+    return load_unit_in_scope_or_404(current_user, unit_id)
 
 
 # --- Accounts --------------------------------------------------------------------------------
@@ -74,11 +60,8 @@ def _apply_error(form: Any, error: DomainError) -> None:
 @bp.get("/users")
 @requires(Permission.MANAGE_USERS)
 def users():  # type: ignore[no-untyped-def]
-    scope = org_units.subtree_ids(current_user.org_unit)
     rows = db.session.scalars(
-        select(User)
-        .where((User.org_unit_id.in_(scope)) | (User.role == "partner"))
-        .order_by(User.active.desc(), User.username)
+        visible_users(current_user).order_by(User.active.desc(), User.username)
     ).all()
     return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
 
@@ -94,12 +77,13 @@ def new_user():  # type: ignore[no-untyped-def]
         .order_by(ServiceProvider.name)
     ).all()
     form.provider.choices = options([NONE_CHOICE, *[(p.id, p.name) for p in providers]])
+    work = Work()
     if form.validate_on_submit():
         unit = db.session.get(OrgUnit, form.org_unit.data) if form.org_unit.data else None
         provider = (
             db.session.get(ServiceProvider, form.provider.data) if form.provider.data else None
         )
-        try:
+        with unit_of_work(form) as work:
             user = accounts.create_user(
                 accounts.NewUser(
                     username=form.username.data or "",
@@ -112,14 +96,11 @@ def new_user():  # type: ignore[no-untyped-def]
                 actor=current_user,
             )
             token = account_links.issue_set_password_link(user, actor=current_user, reset=False)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             _keep_link_for_display(user, token)
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.user", user_id=user.id))
-    return render_template("admin/user_new.html", form=form)
+    return render_template("admin/user_new.html", form=form), work.status
 
 
 # The link is shown once, on the account's page right after it was issued: sealed (the session
@@ -166,13 +147,9 @@ def issue_password_link(user_id: int):  # type: ignore[no-untyped-def]
     """Reset: the old password stops working, her sessions end, a new one-time link is shown."""
     target = _load_user(user_id)
     if ConfirmForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             token = account_links.issue_set_password_link(target, actor=current_user, reset=True)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
+        if work.done:
             _keep_link_for_display(target, token)
             flash(_("New set-password link issued. The old password no longer works, earlier "
                     "links are void and the person has been logged out."), "success")
@@ -194,13 +171,9 @@ def reactivate_user(user_id: int):  # type: ignore[no-untyped-def]
 def _set_user_active(user_id: int, active: bool) -> Any:
     target = _load_user(user_id)
     if ConfirmForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             accounts.set_active(target, active, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Account reactivated.") if active else _("Account deactivated."), "success")
     return redirect(url_for("admin.user", user_id=target.id))
 
@@ -210,8 +183,8 @@ def _set_user_active(user_id: int, active: bool) -> Any:
 def reset_two_factor(user_id: int):  # type: ignore[no-untyped-def]
     target = _load_user(user_id)
     if ConfirmForm().validate_on_submit():
-        mfa.reset(target, actor=current_user)
-        db.session.commit()
+        with unit_of_work():
+            mfa.reset(target, actor=current_user)
         flash(_("Two-factor login reset. The user sets it up again at next login."), "success")
     return redirect(url_for("admin.user", user_id=target.id))
 
@@ -231,9 +204,10 @@ def units():  # type: ignore[no-untyped-def]
 def new_unit():  # type: ignore[no-untyped-def]
     form = UnitForm()
     form.parent.choices = options(_unit_choices(_scoped_units()))
+    work = Work()
     if form.validate_on_submit():
         parent = _load_unit(form.parent.data)
-        try:
+        with unit_of_work(form) as work:
             unit = org_units.create_unit(
                 code=form.code.data or "",
                 name=form.name.data or "",
@@ -241,13 +215,10 @@ def new_unit():  # type: ignore[no-untyped-def]
                 parent=parent,
                 actor=current_user,
             )
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Unit %(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.unit", unit_id=unit.id))
-    return render_template("admin/unit_new.html", form=form)
+    return render_template("admin/unit_new.html", form=form), work.status
 
 
 @bp.get("/units/<id:unit_id>")
@@ -284,12 +255,9 @@ def rename_unit(unit_id: int):  # type: ignore[no-untyped-def]
     target = _load_unit(unit_id)
     form = RenameUnitForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             org_units.rename_unit(target, form.name.data or "", actor=current_user)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Unit renamed. Reports of earlier periods keep the old name."), "success")
             return redirect(url_for("admin.unit", unit_id=target.id))
     return _render_unit(target, rename=form, status=400)
@@ -305,12 +273,9 @@ def move_unit(unit_id: int):  # type: ignore[no-untyped-def]
     form.parent.choices = options((u.id, u.name) for u in _scoped_units())
     if form.validate_on_submit():
         new_parent = _load_unit(form.parent.data)
-        try:
+        with unit_of_work(form) as work:
             org_units.move_unit(target, new_parent, actor=current_user)
-        except DomainError as error:
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Unit moved."), "success")
             return redirect(url_for("admin.unit", unit_id=target.id))
     return _render_unit(target, move=form, status=400)
@@ -333,12 +298,8 @@ def _set_unit_active(unit_id: int, active: bool) -> Any:
     if not can_restructure_unit(current_user, target):
         deny("deactivate_own_unit")
     if ConfirmForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             org_units.set_unit_active(target, active, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Unit reactivated.") if active else _("Unit deactivated."), "success")
     return redirect(url_for("admin.unit", unit_id=target.id))

@@ -20,9 +20,9 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from casework import audit
 from casework.authz import public
 from casework.blueprints.auth import bp
-from casework.extensions import db, limiter
+from casework.blueprints.work import unit_of_work
+from casework.extensions import limiter
 from casework.services import account_links, sessions
-from casework.services.errors import DomainError
 
 REQUIRED = _l("This field is required.")
 
@@ -64,19 +64,15 @@ def set_password(token: str):  # type: ignore[no-untyped-def]
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            account_links.set_password(token, form.password.data or "")
+            with unit_of_work(form, reraise=(account_links.LinkInvalid,)) as work:
+                account_links.set_password(token, form.password.data or "")
+                if current_user.is_authenticated:  # someone else's session here ends
+                    login = sessions.find(current_user.current_session_key or "")
+                    if login is not None:
+                        sessions.end(login, "logout")
         except account_links.LinkInvalid:
-            db.session.rollback()
             return _invalid()
-        except DomainError as error:
-            db.session.rollback()
-            form.password.errors = [str(error.message)]
-        else:
-            if current_user.is_authenticated:  # someone else's session in this browser ends
-                login = sessions.find(current_user.current_session_key or "")
-                if login is not None:
-                    sessions.end(login, "logout")
-            db.session.commit()
+        if work.done:
             logout_user()
             session.clear()
             flash(_("Your password is set. Log in with your username and the new password."),

@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from casework.authz import Permission, public, requires
 from casework.blueprints.main import bp
+from casework.blueprints.work import unit_of_work
 from casework.extensions import csrf, db
 from casework.i18n import SUPPORTED
 from casework.services import accounts
@@ -38,8 +39,8 @@ def set_language():  # type: ignore[no-untyped-def]
     if language in SUPPORTED:
         session["language"] = language
         if current_user.is_authenticated:
-            accounts.set_language(current_user, language)
-            db.session.commit()
+            with unit_of_work():
+                accounts.set_language(current_user, language)
     return redirect(safe_next(request.form.get("next")) or url_for("main.home"))
 
 

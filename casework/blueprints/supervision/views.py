@@ -41,6 +41,7 @@ from casework.blueprints.supervision.forms import (
     VerdictForm,
     VerifyLogForm,
 )
+from casework.blueprints.work import Work, unit_of_work
 from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, label
 from casework.extensions import db, limiter
 from casework.forms import options
@@ -166,9 +167,9 @@ def report():  # type: ignore[no-untyped-def]
               for row, e, c in shown["trend"]]
     chart_svg = reporting.trend_svg(points, title=_("Rate per half-year, %(unit)s",
                                                     unit=data["unit"]["name"]))
-    audit.record("report.viewed", target_type="org_unit", target_id=unit.id,
-                 details={"period": period.key, "format": "html"})
-    db.session.commit()
+    with unit_of_work():
+        audit.record("report.viewed", target_type="org_unit", target_id=unit.id,
+                     details={"period": period.key, "format": "html"})
     return render_template("supervision/report.html", data=data, shown=shown, signed=signed,
                            changes=changes, chart_svg=chart_svg, rate=reporting.rate_text,
                            share=reporting.share_text,
@@ -187,9 +188,9 @@ def report_xlsx():  # type: ignore[no-untyped-def]
                 "signed_by": signed.signed_by.display_name if signed.signed_by else ""}
     content = reporting.workbook(data, current_app.config["CASEWORK_SMALL_COUNT_SUPPRESSION"],
                                  signed=meta)
-    audit.record("report.exported", target_type="org_unit", target_id=unit.id,
-                 details={"period": period.key, "format": "xlsx"})
-    db.session.commit()
+    with unit_of_work():
+        audit.record("report.exported", target_type="org_unit", target_id=unit.id,
+                     details={"period": period.key, "format": "xlsx"})
     filename = f"bao-cao-muc-tieu-5-{unit.code}-{period.code}.xlsx"
     return Response(content, headers={
         "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -206,14 +207,10 @@ def sign_off():  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(target)
-    try:
+    with unit_of_work() as work:
         service.sign_off(unit, period, today(), actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(target)
-    db.session.commit()
-    flash(_("The report is signed off; its figures are now locked."), "success")
+    if work.done:
+        flash(_("The report is signed off; its figures are now locked."), "success")
     return redirect(target)
 
 
@@ -221,10 +218,10 @@ def sign_off():  # type: ignore[no-untyped-def]
 @requires(Permission.EXPORT_DEIDENTIFIED)
 def export_csv():  # type: ignore[no-untyped-def]
     unit, period, _as_of = _context()
-    content = service.deidentified_csv(
-        unit, period, actor=current_user,
-        threshold=max(int(current_app.config["CASEWORK_SMALL_COUNT_SUPPRESSION"]), 1))
-    db.session.commit()
+    with unit_of_work():
+        content = service.deidentified_csv(
+            unit, period, actor=current_user,
+            threshold=max(int(current_app.config["CASEWORK_SMALL_COUNT_SUPPRESSION"]), 1))
     return Response(content, headers={
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="deidentified-{unit.code}-{period.code}.csv"',
@@ -250,26 +247,16 @@ def outcomes():  # type: ignore[no-untyped-def]
     form = DrawSampleForm(unit=unit.id, period=period.code)
     form.provider.choices = options([(row["id"], row["name"]) for row in summary
                                      if row["confirmed"] or row["imported"]])
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            provider = db.session.get(ServiceProvider, form.provider.data)
-            try:
-                if provider is None:
-                    raise DomainError(_("Choose one of the partners listed."), "provider")
-                sample = service.draw_sample(unit, period, provider, form.size.data,
-                                             actor=current_user)
-            except DomainError as error:
-                db.session.rollback()
-                field = getattr(form, error.field or "", None)
-                if field is not None:
-                    field.errors = [*field.errors, str(error.message)]
-                else:
-                    flash(str(error.message), "error")
-            else:
-                db.session.commit()
-                return redirect(url_for("supervision.sample", sample_id=sample.id))
-        status = 400
+    work = Work()
+    if form.validate_on_submit():
+        provider = db.session.get(ServiceProvider, form.provider.data)
+        with unit_of_work(form) as work:
+            if provider is None:
+                raise DomainError(_("Choose one of the partners listed."), "provider")
+            sample = service.draw_sample(unit, period, provider, form.size.data,
+                                         actor=current_user)
+        if work.done:
+            return redirect(url_for("supervision.sample", sample_id=sample.id))
     samples = db.session.scalars(
         select(service.OutcomeSample)
         .where(service.OutcomeSample.org_unit_id == unit.id,
@@ -277,7 +264,7 @@ def outcomes():  # type: ignore[no-untyped-def]
                service.OutcomeSample.period_end == period.end)
         .order_by(service.OutcomeSample.drawn_at.desc())).all()
     return render_template("supervision/outcomes.html", summary=summary, form=form,
-                           samples=samples, **_common(unit, period, as_of)), status
+                           samples=samples, **_common(unit, period, as_of)), work.status
 
 
 @bp.get("/outcomes/<int(max=999999999):sample_id>")
@@ -301,17 +288,13 @@ def verdict(sample_id: int, item_id: Any):  # type: ignore[no-untyped-def]
     item = db.session.get(UptakeVerification, item_id)
     if item is None or item.sample_id != record.id:
         deny("verification_out_of_scope")
-    form = VerdictForm(prefix=f"v{item.position}")  # type: ignore[union-attr]
+    form = VerdictForm(prefix=f"v{item.position}")
     if form.validate_on_submit():
-        try:
-            service.record_verdict(item, form.status.data, form.note.data or "",  # type: ignore[arg-type]
+        with unit_of_work() as work:
+            service.record_verdict(item, form.status.data, form.note.data or "",
                                    actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            return redirect(url_for("supervision.sample", sample_id=record.id))
-        db.session.commit()
-        flash(_("Verdict saved."), "success")
+        if work.done:
+            flash(_("Verdict saved."), "success")
     else:
         flash(_("Please correct the fields marked below.") + " "
               + " ".join(str(e) for errors in form.errors.values() for e in errors), "error")
@@ -406,7 +389,7 @@ def verify_access_log():  # type: ignore[no-untyped-def]
     if not verified.ok:
         details.update(problem=verified.problem, first_bad=verified.first_bad_seq,
                        missing_from=verified.missing_from, missing_to=verified.missing_to)
-    audit.record("audit_log.verified", target_type="audit_log",
-                 outcome="ok" if verified.ok else "failed", details=details)
-    db.session.commit()
+    with unit_of_work():
+        audit.record("audit_log.verified", target_type="audit_log",
+                     outcome="ok" if verified.ok else "failed", details=details)
     return _log_page(verified)
