@@ -73,11 +73,14 @@ def unit_of_work(
     stale_message: Any = STALE_RECORD,
     also_flash: bool = False,
     reraise: tuple[type[DomainError], ...] = (),
+    keep_refused: bool = False,
 ) -> Iterator[Work]:
     """Commit what the block writes, once; map a refusal to the form and a stale write to 409.
 
     Refusals of the ``reraise`` types are rolled back and raised again, for a view that answers
-    them with a page of their own.
+    them with a page of their own. With ``keep_refused`` a refusal is committed instead of
+    rolled back: for the login steps, whose refusals write only their own bookkeeping (the
+    failed-attempt count that locks an account, and its audit event), which must survive.
     """
     work = Work()
     try:
@@ -94,7 +97,10 @@ def unit_of_work(
         flash(str(stale_message), "error")
         return
     except DomainError as error:
-        db.session.rollback()
+        if keep_refused and not isinstance(error, reraise):
+            db.session.commit()
+        else:
+            db.session.rollback()
         if isinstance(error, reraise):
             raise
         work.error = error

@@ -120,7 +120,7 @@ def authenticate(username: str, password: str) -> User:
     now = utcnow()
     if user is None:
         audit.record("login.failed", outcome="denied", details={"reason": "unknown_user"})
-        raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
+        raise LoginRefused(NEUTRAL_LOGIN_MESSAGE, "password")
     if user.locked_until is not None and user.locked_until > now:
         audit.record(
             "login.failed",
@@ -130,10 +130,10 @@ def authenticate(username: str, password: str) -> User:
             details={"reason": "locked"},
             actor=user,
         )
-        raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
+        raise LoginRefused(NEUTRAL_LOGIN_MESSAGE, "password")
     if not ok:
         register_failure(user, "wrong_password")
-        raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
+        raise LoginRefused(NEUTRAL_LOGIN_MESSAGE, "password")
     if not user.active:
         audit.record(
             "login.failed",
@@ -143,7 +143,7 @@ def authenticate(username: str, password: str) -> User:
             details={"reason": "inactive"},
             actor=user,
         )
-        raise LoginRefused(NEUTRAL_LOGIN_MESSAGE)
+        raise LoginRefused(NEUTRAL_LOGIN_MESSAGE, "password")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

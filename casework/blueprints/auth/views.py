@@ -10,11 +10,11 @@ from casework import audit
 from casework.authz import Permission, public, requires
 from casework.blueprints.auth import bp
 from casework.blueprints.auth.forms import ChangePasswordForm, CodeForm, EnrolForm, LoginForm
+from casework.blueprints.work import unit_of_work
 from casework.crypto import totp
-from casework.extensions import db, limiter
+from casework.extensions import limiter
 from casework.models.user import PendingLogin, User
 from casework.services import accounts, login_state, mfa, sessions
-from casework.services.errors import DomainError
 from casework.urls import safe_next
 
 SECOND_STEP_ENDPOINTS = {"verify": "auth.verify_code", "enrol": "auth.enrol_pending"}
@@ -35,18 +35,18 @@ def login():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
     if form.validate_on_submit():
-        try:
-            user = accounts.authenticate(form.username.data or "", form.password.data or "")
-        except accounts.LoginRefused as refused:
-            db.session.commit()  # keep the failure count and the audit event
-            form.password.errors = [str(refused.message)]
-            return render_template("auth/login.html", form=form), 200
         target = safe_next(form.next.data)
-        step = login_state.second_step_for(user, mfa_required=mfa.required_for(user))
-        if step is None:
+        key = None
+        # A refusal keeps the failure count and its audit event.
+        with unit_of_work(form, keep_refused=True) as work:
+            user = accounts.authenticate(form.username.data or "", form.password.data or "")
+            step = login_state.second_step_for(user, mfa_required=mfa.required_for(user))
+            if step is not None:
+                key = login_state.begin(user, step, target)
+        if not work.done:
+            return render_template("auth/login.html", form=form), 200
+        if step is None or key is None:
             return _finish_login(user, target, mfa_verified=False)
-        key = login_state.begin(user, step, target)
-        db.session.commit()
         _clear_session_keeping_language()
         session[LOGIN_KEY] = key
         return redirect(url_for(SECOND_STEP_ENDPOINTS[step]))
@@ -61,8 +61,8 @@ def _clear_session_keeping_language() -> None:
 
 
 def _pending(step: login_state.SecondStep) -> PendingLogin | None:
-    pending = login_state.find(session.get(LOGIN_KEY), step)
-    db.session.commit()  # keeps the end of an expired login in progress
+    with unit_of_work():  # keeps the end of an expired login in progress
+        pending = login_state.find(session.get(LOGIN_KEY), step)
     return pending
 
 
@@ -76,20 +76,20 @@ def _finish_login(user: User, target: str | None, *, mfa_verified: bool) -> Any:
     """Start a fresh session: the old cookie session is discarded (session fixation)."""
     language = session.get("language")
     session.clear()
-    accounts.login_completed(user)
-    key = sessions.start(user, mfa_verified=mfa_verified)
-    user.current_session_key = key
-    login_user(user)
-    if user.language is None and language:
-        user.language = language
-    audit.record(
-        "login.succeeded",
-        target_type="user",
-        target_id=str(user.id),
-        actor=user,
-        details={"mfa": mfa_verified},
-    )
-    db.session.commit()
+    with unit_of_work():
+        accounts.login_completed(user)
+        key = sessions.start(user, mfa_verified=mfa_verified)
+        user.current_session_key = key
+        login_user(user)
+        if user.language is None and language:
+            user.language = language
+        audit.record(
+            "login.succeeded",
+            target_type="user",
+            target_id=str(user.id),
+            actor=user,
+            details={"mfa": mfa_verified},
+        )
     if user.must_change_password:
         flash(_("Choose a new password before you continue."), "info")
         return redirect(url_for("auth.change_password"))
@@ -106,8 +106,8 @@ def verify_code():  # type: ignore[no-untyped-def]
     user = pending.user
     form = CodeForm()
     if accounts.is_locked(user):
-        login_state.finish(pending)
-        db.session.commit()
+        with unit_of_work():
+            login_state.finish(pending)
         session.pop(LOGIN_KEY, None)
         flash(str(accounts.NEUTRAL_LOGIN_MESSAGE), "error")
         return redirect(url_for("auth.login"))
@@ -116,8 +116,8 @@ def verify_code():  # type: ignore[no-untyped-def]
             target = pending.next_url
             login_state.finish(pending)
             return _finish_login(user, target, mfa_verified=True)
-        exhausted = login_state.wrong_code(pending)
-        db.session.commit()
+        with unit_of_work():  # the wrong code counts, here and towards the account's lock
+            exhausted = login_state.wrong_code(pending)
         if exhausted:
             session.pop(LOGIN_KEY, None)
             flash(_("Too many wrong codes. Log in again."), "warning")
@@ -143,15 +143,13 @@ def enrol_pending():  # type: ignore[no-untyped-def]
     seed = login_state.enrol_seed(pending)
     if request.method == "GET" or not seed:
         seed = totp.new_seed()
-        login_state.keep_enrol_seed(pending, seed)
-        db.session.commit()
+        with unit_of_work():
+            login_state.keep_enrol_seed(pending, seed)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             codes = mfa.enrol(user, seed, form.code.data or "", keep_session_key=None)
-        except DomainError as error:
-            form.code.errors = [str(error.message)]
-        else:
             login_state.finish(pending)
+        if work.done:
             _finish_login(user, None, mfa_verified=True)  # shows the codes before going on
             return _show_recovery_codes_once(user, codes)
     return _enrolment_page(form, user, seed, pending=True)
@@ -172,7 +170,8 @@ def enrol():  # type: ignore[no-untyped-def]
         seed = totp.new_seed()
         session["enrol_seed"] = mfa.seal_pending(seed, user, "enrol_seed")
     if form.validate_on_submit():
-        try:
+        # A refusal keeps the failed attempt's count and audit event.
+        with unit_of_work(form, keep_refused=True) as work:
             codes = mfa.enrol(
                 user,
                 seed,
@@ -180,12 +179,8 @@ def enrol():  # type: ignore[no-untyped-def]
                 keep_session_key=user.current_session_key,
                 current_code=form.current_code.data if "current_code" in form else None,
             )
-        except DomainError as error:
-            db.session.commit()  # keep the failed attempt's count and audit event
-            getattr(form, error.field or "code").errors = [str(error.message)]
-        else:
+        if work.done:
             session.pop("enrol_seed", None)
-            db.session.commit()
             return _show_recovery_codes_once(user, codes)
     return _enrolment_page(form, user, seed, pending=False)
 
@@ -225,11 +220,11 @@ def recovery_codes():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @requires(Permission.USE_ACCOUNT, allow_pending_password=True)
 def logout():  # type: ignore[no-untyped-def]
-    login = sessions.find(current_user.current_session_key or "")
-    if login is not None:
-        sessions.end(login, "logout")
-    audit.record("logout", target_type="user", target_id=str(current_user.id))
-    db.session.commit()
+    with unit_of_work():
+        login = sessions.find(current_user.current_session_key or "")
+        if login is not None:
+            sessions.end(login, "logout")
+        audit.record("logout", target_type="user", target_id=str(current_user.id))
     language = current_user.language
     logout_user()
     session.clear()
@@ -244,18 +239,14 @@ def logout():  # type: ignore[no-untyped-def]
 def change_password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             accounts.change_password(
                 current_user,
                 form.current_password.data or "",
                 form.password.data or "",
                 keep_session_key=current_user.current_session_key,
             )
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "password").errors = [str(error.message)]
-        else:
-            db.session.commit()
+        if work.done:
             flash(_("Your password has been changed. Your other sessions have ended."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)
