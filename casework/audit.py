@@ -23,10 +23,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, g, has_app_context, has_request_context
-from sqlalchemy import event, select, text
+from sqlalchemy import Table, event, select, text
 from sqlalchemy.orm import Session
 
 from casework.crypto.audit_chain import GENESIS, active_audit_version, chain_mac, macs_equal
@@ -122,7 +122,7 @@ def record_many(entries: Iterable[Mapping[str, Any]], *, actor: Any = None,
     ).first()
     seq, prev = (head[0], head[1]) if head else (0, GENESIS)
     version = active_audit_version()
-    table = AuditEvent.__table__
+    table = cast(Table, AuditEvent.__table__)
     rows: list[dict[str, Any]] = []
     total = 0
     for entry in entries:
@@ -163,8 +163,11 @@ def stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical(e: AuditEvent) -> bytes:
-    """The exact bytes the MAC covers (every column but ``mac`` itself)."""
+def canonical(e: AuditEvent | Any) -> bytes:
+    """The exact bytes the MAC covers (every column but ``mac`` itself).
+
+    ``e`` is a stored :class:`AuditEvent` or a ``_Row`` about to be inserted.
+    """
     return json.dumps(
         [e.seq, stamp(e.occurred_at), e.actor_user_id, e.actor_role, e.actor_unit_id, e.action,
          e.target_type, e.target_id, e.fields, e.outcome, e.request_id, e.details,
@@ -318,9 +321,9 @@ def verify(session: Session, *, head: Mapping[str, Any] | None = None,
                 good_mac = False
             if not good_mac:
                 return VerifyResult(False, count, e.seq, ALTERED)
-            anchor = anchored.get(e.seq)
-            if anchor is not None:
-                if not macs_equal(e.mac, str(anchor.get("mac", ""))):
+            anchored_here = anchored.get(e.seq)
+            if anchored_here is not None:
+                if not macs_equal(e.mac, str(anchored_here.get("mac", ""))):
                     # The chain is sound, but not the one anchored: events after the last
                     # anchor that still matches were replaced (a restored or rewritten database).
                     return VerifyResult(False, count, good + 1, REWRITTEN, last, prev,

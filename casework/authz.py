@@ -449,7 +449,7 @@ def indicator_scope_or_404(user: User | Any, unit_id: int | None) -> OrgUnit:
         unit = db.session.get(OrgUnit, unit_id)
     if unit is None or not unit_in_scope(user, unit):
         deny("unit_out_of_scope")
-    return unit  # type: ignore[return-value]
+    return unit
 
 
 def visible_audit_events(user: User | Any) -> Any:
@@ -504,4 +504,5 @@ def import_scope(user: User | Any) -> OrgUnit | None:
     """The unit subtree ``user`` may import records into (their own unit's), or None."""
     if not has_permission(user, Permission.IMPORT_RECORDS) or not user.is_staff:
         return None
-    return user.org_unit  # type: ignore[no-any-return]
+    unit: OrgUnit | None = user.org_unit
+    return unit

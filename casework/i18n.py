@@ -77,11 +77,11 @@ def fmt_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, "dd/MM/yyyy")
-    return format_date(value, "dd/MM/yyyy")
+        return str(format_datetime(value, "dd/MM/yyyy"))
+    return str(format_date(value, "dd/MM/yyyy"))
 
 
 def fmt_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return format_datetime(value, "dd/MM/yyyy HH:mm")
+    return str(format_datetime(value, "dd/MM/yyyy HH:mm"))

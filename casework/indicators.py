@@ -151,7 +151,7 @@ def default_period_key(as_of: date) -> str:
 
 def half_years(until: date) -> list[Period]:
     """Every half-year from the plan's start to ``until`` (the last one cut at ``until``)."""
-    periods = []
+    periods: list[Period] = []
     year, half = PLAN_START.year, 1
     while True:
         key = f"{year}H{half}"
@@ -574,7 +574,7 @@ def figure_rows(scope: OrgUnit, period: Period, *, breakdowns: bool = True,
     (:func:`dashboard_statement`, the reference the stored figures are tested against)."""
     if not stored:
         return list(indicator_store.execute_hashed(
-            db.session, dashboard_statement(period, scope, breakdowns=breakdowns)).all())
+            db.session(), dashboard_statement(period, scope, breakdowns=breakdowns)).all())
     subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(scope.path, autoescape=True))
 
     def rows_for(cases: Any) -> WomanRows:  # every woman: the stored rows serve every scope

@@ -10,7 +10,7 @@ second of a change (``KeyRingHolder``), so add, wait, promote, then re-wrap.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -229,7 +229,7 @@ def backfill_index(session: Session, version: int, model: type[Any], *,
     query = select(model).order_by(model.id).limit(batch)
     if after is not None:
         query = query.where(model.id > after)
-    rows = session.scalars(query).all()
+    rows: Sequence[Any] = session.scalars(query).all()
     for row in rows:
         have = set(session.scalars(select(BlindIndexEntry.index_name).where(
             BlindIndexEntry.row_id == row.id, BlindIndexEntry.key_version == version)))

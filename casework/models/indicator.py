@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -107,7 +106,7 @@ class IndicatorChange(Base):
 
     __tablename__ = "indicator_changes"
     # AUTOINCREMENT on SQLite: ids are never reused after pruning, so "id > watermark" holds.
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True)

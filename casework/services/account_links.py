@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from casework import audit
 from casework.crypto.passwords import hash_password, new_token, token_digest
-from casework.db import utcnow
+from casework.db import rows_affected, utcnow
 from casework.extensions import db
 from casework.models.account_link import SET_PASSWORD, AccountLink
 from casework.models.user import User
@@ -58,7 +58,7 @@ def _void_open_links(user: User, purpose: str) -> int:
         .values(voided_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rows_affected(result)
 
 
 def issue_set_password_link(user: User, *, actor: User | None, reset: bool) -> str:
@@ -123,7 +123,7 @@ def set_password(token: str, password: str, *, purpose: str = SET_PASSWORD) -> U
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rows_affected(claimed) != 1:
         audit.defer("user.password_link_refused", outcome="denied")
         raise LinkInvalid(INVALID_LINK_MESSAGE)
     user.password_hash = hash_password(password)

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from casework import audit
 from casework.crypto.passwords import hash_password, needs_rehash, verify_password
@@ -168,9 +168,10 @@ def register_failure(user: User, reason: str) -> None:
     now = utcnow()
     # Count atomically in SQL so that parallel guesses cannot each read the same old count.
     db.session.execute(
-        User.__table__.update()
+        update(User)
         .where(User.id == user.id)
         .values(failed_logins=func.coalesce(User.failed_logins, 0) + 1)
+        .execution_options(synchronize_session=False)
     )
     db.session.refresh(user)
     details: dict[str, str | int | bool] = {"reason": reason, "consecutive": user.failed_logins}

@@ -40,7 +40,7 @@ def search(visible: Any, terms: SearchTerms, *, actor: Any) -> tuple[str, list[C
         digits = re.sub(r"[\s.\-+()]", "", text)
         if digits.isdigit() and len(digits) == 12:
             kind = "national_id"
-            rows = blind_index.find(db.session, Case, "national_id",
+            rows = blind_index.find(db.session(), Case, "national_id",
                                     clean_national_id(text), within=visible)
         elif digits.isdigit():
             kind = "phone"
@@ -49,7 +49,7 @@ def search(visible: Any, terms: SearchTerms, *, actor: Any) -> tuple[str, list[C
             except DomainError:
                 raise DomainError(_l("Enter a case number, a 12-digit CCCD number or a phone "
                                      "number."), "q") from None
-            rows = blind_index.find(db.session, Case, "phone", phone, within=visible)
+            rows = blind_index.find(db.session(), Case, "phone", phone, within=visible)
         else:
             kind = "case_number"
             rows = list(db.session.scalars(
@@ -59,7 +59,7 @@ def search(visible: Any, terms: SearchTerms, *, actor: Any) -> tuple[str, list[C
         if year is None or not 1900 <= year <= today().year:
             raise DomainError(_l("A name search needs her year of birth."), "birth_year")
         kind = "name_birth_year"
-        rows = blind_index.find(db.session, Case, "name_birth_year", name, year, within=visible)
+        rows = blind_index.find(db.session(), Case, "name_birth_year", name, year, within=visible)
     else:
         raise DomainError(_l("Enter a case number, a CCCD or phone number, or a name and a "
                              "year of birth."), "q")

@@ -11,10 +11,10 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 
 from casework import audit
 from casework.crypto import new_subject
@@ -155,8 +155,8 @@ class CaseInput:
 # --- Case numbers ----------------------------------------------------------------------------
 
 def _counter_step(unit_id: int, year: int) -> int | None:
-    table = CaseNumberCounter.__table__
-    return db.session.execute(  # type: ignore[no-any-return]
+    table = cast(Table, CaseNumberCounter.__table__)
+    return db.session.execute(
         update(table).where(table.c.org_unit_id == unit_id, table.c.year == year)
         .values(last=table.c.last + 1).returning(table.c.last)
     ).scalar()
@@ -218,7 +218,7 @@ def possible_duplicates(values: dict[str, Any], *, exclude: Case | None = None,
     if values.get("full_name") and values.get("date_of_birth"):
         probes.append(("name_birth_year", (values["full_name"], values["date_of_birth"])))
     for index_name, args in probes:
-        for row in blind_index.find(db.session, Case, index_name, *args, within=within):
+        for row in blind_index.find(db.session(), Case, index_name, *args, within=within):
             found[row.id] = row
     districts = sorted({district_of(c.org_unit).name for c in found.values()})
     audit.record("case.duplicate_check", actor=actor, outcome="ok",

@@ -28,7 +28,7 @@ from casework.crypto.envelope import forget_subject
 from casework.crypto.fields import encrypted_fields
 from casework.crypto.models import BlindIndexEntry, Subject
 from casework.crypto.rotation import present_models
-from casework.db import utcnow
+from casework.db import rows_affected, utcnow
 
 log = logging.getLogger("casework.erasure")
 DEFAULT_RETENTION_DAYS = 35
@@ -102,14 +102,14 @@ def erase_subject(subject_id: uuid.UUID, *, actor: Any, reason: str,
         result = session.execute(
             update(model).where(model.subject_id == subject_id).values(columns)
             .execution_options(synchronize_session="fetch"))
-        cleared += (result.rowcount or 0) * len(columns)  # type: ignore[attr-defined]
+        cleared += rows_affected(result) * len(columns)
     for obj in list(session.identity_map.values()):
         if getattr(obj, "subject_id", None) == subject_id:
             obj.__dict__.pop("_cw_plain", None)
             obj.__dict__.pop("_cw_pending", None)
-    removed = session.execute(
+    removed = rows_affected(session.execute(
         delete(BlindIndexEntry).where(BlindIndexEntry.subject_id == subject_id)
-    ).rowcount or 0  # type: ignore[attr-defined]
+    ))
 
     now = utcnow()
     subject.wrapped_key = None

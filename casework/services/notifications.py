@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from casework.db import utcnow
+from casework.db import rows_affected, utcnow
 from casework.extensions import db
 from casework.models.notification import Notification
 from casework.models.user import User
@@ -153,7 +153,7 @@ def mark_all_read(user: User) -> int:
         update(Notification).where(Notification.user_id == user.id,
                                    Notification.read_at.is_(None))
         .values(read_at=utcnow()))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_affected(result)
 
 
 def label(kind: str) -> Any:

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from casework.crypto.passwords import new_token, token_digest
-from casework.db import utcnow
+from casework.db import rows_affected, utcnow
 from casework.extensions import db
 from casework.models.user import LoginSession, User
 
@@ -85,4 +85,4 @@ def end_all(user: User, *, reason: str, except_key: str | None = None) -> int:
     if except_key is not None:
         stmt = stmt.where(LoginSession.key_hash != token_digest(except_key))
     result = db.session.execute(stmt.execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+    return rows_affected(result)

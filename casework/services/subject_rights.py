@@ -112,8 +112,9 @@ def erase_case(case: Case, *, actor: Any, reason: str | None) -> ErasureReceipt:
         raise DomainError(_l("Her data was already erased."))
     day = today()
     referrals.cancel_for_erasure(case, actor=actor, on=day)
-    if case.status == "open" and case_lifecycle.open_episode(case) is not None:
-        case_lifecycle.close_case(case, on=max(day, case_lifecycle.open_episode(case).opened_on),
+    episode = case_lifecycle.open_episode(case)
+    if case.status == "open" and episode is not None:
+        case_lifecycle.close_case(case, on=max(day, episode.opened_on),
                                   reason_code=_CLOSE_REASON_FOR.get(reason, "other"),
                                   actor=actor)
     merged = db.session.scalars(select(Case.subject_id).where(Case.merged_into_id == case.id))

@@ -162,7 +162,7 @@ def draw_sample(scope: OrgUnit, period: Period, provider: ServiceProvider, size:
     n_paper = db.session.scalar(base.with_only_columns(func.count())
                                 .where(imported_uptake())) or 0
     take_partner, take_paper = _allocate(size, n_partner, n_paper)
-    chosen = []
+    chosen: list[Any] = []
     for condition, limit in ((partner_confirmed(), take_partner), (imported_uptake(), take_paper)):
         if limit:
             chosen += db.session.scalars(

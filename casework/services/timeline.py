@@ -8,6 +8,7 @@ is decrypted (note bodies, follow-up titles), so the audit collector notes exact
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -130,6 +131,9 @@ def timeline(case: Case) -> list[Entry]:
     reasons = {r.id: r for r in db.session.scalars(
         select(LateEntryReason).where(LateEntryReason.id.in_(reason_ids)))} if reason_ids else {}
 
+    def name(user_id: int | None) -> str | None:
+        return names.get(user_id) if user_id is not None else None
+
     def late(reason_id: Any) -> str | None:
         row = reasons.get(reason_id)
         return row.reason if row is not None else None
@@ -137,25 +141,25 @@ def timeline(case: Case) -> list[Entry]:
     entries: list[Entry] = []
     for ev in events:
         entries.append(Entry(ev.effective_date, ev.recorded_at, f"case.{ev.kind}",
-                             names.get(ev.actor_id), codes=json.loads(ev.details or "{}"),
+                             name(ev.actor_id), codes=json.loads(ev.details or "{}"),
                              backdate_reason=late(ev.late_reason_id)))
     for nev, category in need_rows:
         entries.append(Entry(nev.effective_date, nev.recorded_at, "need",
-                             names.get(nev.actor_id),
+                             name(nev.actor_id),
                              codes={"category": category, "to": nev.to_status,
                                     "reason": nev.reason or ""},
                              backdate_reason=late(nev.late_reason_id)))
     for note in notes:
         entries.append(Entry(note.effective_date, note.recorded_at, f"note.{note.kind}",
-                             names.get(note.author_id), body=note.body,
+                             name(note.author_id), body=note.body,
                              backdate_reason=note.backdate_reason))
     for task in tasks:
         entries.append(Entry(local_date(task.created_at), task.created_at, "follow_up",
-                             names.get(task.created_by_id), body=task.title,
+                             name(task.created_by_id), body=task.title,
                              codes={"due_on": task.due_on, "done_on": task.done_on}))
     for rev, category in referral_rows:
         entries.append(Entry(rev.effective_date, rev.recorded_at, "referral",
-                             names.get(rev.actor_id),
+                             name(rev.actor_id),
                              codes={"category": category, "to": rev.to_status,
                                     "action": rev.action}))
     entries.sort(key=lambda e: (e.on, e.recorded_at), reverse=True)
@@ -168,7 +172,7 @@ def timeline(case: Case) -> list[Entry]:
 class Worklist:
     open_cases: int
     cases: list[Case]
-    follow_ups: list[tuple[FollowUp, Case]]
+    follow_ups: Sequence[tuple[FollowUp, Case]]
     overdue_follow_ups: int
     overdue_referrals: list[Any]
     expiring_consents: list[Any]

@@ -176,6 +176,8 @@ def new():  # type: ignore[no-untyped-def]
         data = _case_input(form)
         case = None
         with unit_of_work(form) as work:  # the duplicate check's audit is kept either way
+            if unit is None:
+                raise DomainError(_("Choose a unit from the list."), "org_unit")
             duplicates = cases.possible_duplicates(data.clean(), actor=current_user)
             if not duplicates or form.confirm_duplicate.data:
                 case = cases.open_case(data, unit=unit, actor=current_user)
@@ -411,6 +413,8 @@ def transfer(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         target = db.session.get(OrgUnit, form.to_unit.data)
         with unit_of_work(form, stale_message=case_lifecycle.STALE_CASE) as work:
+            if target is None:
+                raise DomainError(_("Choose a unit from the list."), "to_unit")
             case_lifecycle.transfer_case(case, target, on=form.on.data, actor=current_user,
                                          backdate_reason=form.backdate_reason.data,
                                          expected_version=f.version_of(form))

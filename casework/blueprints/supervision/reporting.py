@@ -101,13 +101,13 @@ def period_label(code: str, start: date | str, end: date | str, *, cut: bool = F
     """The period in words: "6 tháng đầu năm 2021", "Năm 2025", "Lũy kế từ ... đến ..."."""
     code = code.split("@", 1)[0]
     if code == "cum":
-        return _("Cumulative from %(start)s to %(end)s", start=day(start), end=day(end))
+        return str(_("Cumulative from %(start)s to %(end)s", start=day(start), end=day(end)))
     if code.endswith("H1"):
-        text = _("First half of %(year)s", year=code[:4])
+        text = str(_("First half of %(year)s", year=code[:4]))
     elif code.endswith("H2"):
-        text = _("Second half of %(year)s", year=code[:4])
+        text = str(_("Second half of %(year)s", year=code[:4]))
     else:
-        text = _("Year %(year)s", year=code)
+        text = str(_("Year %(year)s", year=code))
     if cut:
         text += " " + _("(to %(day)s)", day=day(end))
     return text

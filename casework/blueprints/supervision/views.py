@@ -49,7 +49,7 @@ from casework.models.audit import AuditEvent
 from casework.models.case import Case
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
-from casework.models.supervision import UptakeVerification
+from casework.models.supervision import OutcomeSample, UptakeVerification
 from casework.models.user import User
 from casework.services import supervision as service
 from casework.services.effective_dates import LOCAL_ZONE, today
@@ -258,11 +258,11 @@ def outcomes():  # type: ignore[no-untyped-def]
         if work.done:
             return redirect(url_for("supervision.sample", sample_id=sample.id))
     samples = db.session.scalars(
-        select(service.OutcomeSample)
-        .where(service.OutcomeSample.org_unit_id == unit.id,
-               service.OutcomeSample.period_start == period.start,
-               service.OutcomeSample.period_end == period.end)
-        .order_by(service.OutcomeSample.drawn_at.desc())).all()
+        select(OutcomeSample)
+        .where(OutcomeSample.org_unit_id == unit.id,
+               OutcomeSample.period_start == period.start,
+               OutcomeSample.period_end == period.end)
+        .order_by(OutcomeSample.drawn_at.desc())).all()
     return render_template("supervision/outcomes.html", summary=summary, form=form,
                            samples=samples, **_common(unit, period, as_of)), work.status
 
