@@ -109,3 +109,4 @@ def unit_of_work(
     db.session.commit()
     work.done = True
 
+

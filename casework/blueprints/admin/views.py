@@ -26,6 +26,7 @@ from casework.blueprints.admin.forms import (
     UnitForm,
     UserForm,
 )
+from casework.blueprints.listing import paginate
 from casework.blueprints.work import Work, unit_of_work
 from casework.crypto import CryptoError, app_open, app_seal
 from casework.extensions import db
@@ -60,10 +61,9 @@ def _load_unit(unit_id: int) -> OrgUnit:
 @bp.get("/users")
 @requires(Permission.MANAGE_USERS)
 def users():  # type: ignore[no-untyped-def]
-    rows = db.session.scalars(
-        visible_users(current_user).order_by(User.active.desc(), User.username)
-    ).all()
-    return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
+    page = paginate(visible_users(current_user).order_by(User.active.desc(), User.username))
+    return render_template("admin/users.html", users=page.items, page=page,
+                           confirm=ConfirmForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

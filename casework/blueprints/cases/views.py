@@ -31,6 +31,7 @@ from casework.authz import (
 )
 from casework.blueprints.cases import bp
 from casework.blueprints.cases import forms as f
+from casework.blueprints.listing import paginate
 from casework.blueprints.work import Work, unit_of_work
 from casework.extensions import db, limiter
 from casework.forms import options
@@ -141,11 +142,10 @@ def index():  # type: ignore[no-untyped-def]
                         actor=current_user)
         return _render("index.html", 400 if form.errors else 200, form=form, cases=results,
                        searched=True, kind=kind)
-    recent = list(db.session.scalars(
-        visible.options(selectinload(Case.org_unit))
-        .order_by(Case.status.desc(), Case.created_at.desc()).limit(30)))
-    total = db.session.scalar(select(func.count()).select_from(visible.subquery()))
-    return _render("index.html", form=form, cases=recent, searched=False, total=total)
+    page = paginate(visible.options(selectinload(Case.org_unit))
+                    .order_by(Case.status.desc(), Case.created_at.desc()))
+    return _render("index.html", form=form, cases=page.items, searched=False,
+                   total=page.total, page=page)
 
 
 # --- Intake and correction -------------------------------------------------------------------

@@ -22,6 +22,7 @@ from casework.authz import (
     requires,
     visible_referrals,
 )
+from casework.blueprints.listing import paginate
 from casework.blueprints.referrals import bp
 from casework.blueprints.referrals.forms import (
     ActionForm,
@@ -141,11 +142,10 @@ def index():  # type: ignore[no-untyped-def]
     if only_overdue:
         query = query.where(referrals.overdue_filter())
     overdue_first = sql_case((referrals.overdue_filter(), 0), else_=1)
-    rows = db.session.scalars(query.options(selectinload(Referral.case),
-                                            selectinload(Referral.provider))
-                              .order_by(overdue_first, Referral.created_at.desc())
-                              .limit(200)).all()
-    return render_template("referrals/index.html", referrals=rows, only_overdue=only_overdue,
+    page = paginate(query.options(selectinload(Referral.case), selectinload(Referral.provider))
+                    .order_by(overdue_first, Referral.created_at.desc()))
+    return render_template("referrals/index.html", referrals=page.items, page=page,
+                           only_overdue=only_overdue,
                            is_overdue=referrals.is_overdue, statuses=REFERRAL_STATUSES,
                            categories=SERVICE_CATEGORIES)
 
