@@ -15,6 +15,12 @@ uptake keeps ``uptake_confirmed_by_id`` and ``uptake_confirmed_at`` empty (no pa
 claimed) and its ``confirm_uptake`` event carries ``"uptake_source": "paper_import"``; see
 :mod:`casework.services.imports.provenance` for the SQL test supervision can use.
 
+Every row the dry run counted as ready is written, and counted in the batch: a difference
+(:class:`RowsNotWritten`) rolls the import back rather than drop a row in silence. A case
+imported earlier changes only while it is still held where the dry run saw it. Once written,
+the new cases are looked up across the province and matches outside the importer's scope are
+queued for a supervisor (:mod:`casework.services.imports.review`), never reported back.
+
 :func:`apply` flushes and never commits: the caller commits once (the page or the command),
 and on any exception rolls back everything, then calls :func:`record_failure`.
 """
