@@ -229,6 +229,8 @@ class CheckerBase:
         return plan
 
     def _mark_existing(self, sheet: str, model: Any, plans: list[Any]) -> None:
+        """Rows imported earlier, by external reference: references namespaced by the intake
+        unit of a case the importer may change, so the lookup needs no further scope."""
         refs = [p.external_ref for p in plans]
         found: set[str] = set()
         for start in range(0, len(refs), CHUNK):

@@ -125,7 +125,12 @@ class CaseChecks(CheckerBase):
 
     def _existing_case_refs(self) -> tuple[set[str], dict[str, ExistingCase]]:
         """The external references of this sheet's cases already imported (in any holder's
-        hands), and those of them the importer may change now (:meth:`_load_existing`)."""
+        hands), and those of them the importer may change now (:meth:`_load_existing`).
+
+        The first lookup is not scoped (a reference is unique): it is namespaced by the unit
+        the row names, which lies in the importer's scope, so it tells her at most about her
+        own unit's earlier imports, never whether a woman is on file.
+        """
         refs = [p.external_ref for p in self.case_plans.values()]
         ids: dict[uuid.UUID, str] = {}
         for start in range(0, len(refs), CHUNK):

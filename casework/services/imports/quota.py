@@ -6,7 +6,9 @@ the answers, many checks a day are a probe, not a move from paper: a user may ma
 ``CASEWORK_IMPORT_IDENTITY_CHECKS_PER_DAY`` of them per day (Vietnam's calendar; default
 :data:`DEFAULT_PER_DAY`). A file that would pass the cap is refused whole, before any lookup,
 and nothing is counted for it. The count lives in ``import_identity_checks``; the caller
-commits it with the dry run's audit event.
+commits it with the dry run's audit event. (Two first uploads of the day by one user at the
+same instant can collide on the day's row: the second fails and is answered "could not be
+read"; trying again works.)
 """
 
 from __future__ import annotations
@@ -61,8 +63,3 @@ def consume(session: Session, actor: Any, wanted: int) -> None:
         return
     raise IdentityChecksExhausted(wanted, max(0, limit - (used or 0)), limit)
 
-
-def used_today(session: Session, actor: Any) -> int:
-    """Identity checks ``actor`` made today."""
-    return session.scalar(select(ImportIdentityCheck.checked).where(
-        ImportIdentityCheck.user_id == actor.id, ImportIdentityCheck.day == today())) or 0
