@@ -228,3 +228,19 @@ def test_a_row_counted_but_not_written_rolls_the_import_back(dry_run, imported_e
     db.session.rollback()
     assert count(Need) == before
     assert count(ImportBatch) == 1  # the first import only
+
+
+def test_a_referral_attaches_to_its_needs_case_not_a_namesake(dry_run, importer_of, org,
+                                                               provider):
+    """HS-1 of commune C2 has need NC-1; a new file brings another HS-1, of commune C1."""
+    officer = importer_of(org.d1)
+    write(dry_run(workbook_bytes({"cases": [case_row(unit="C2")], "needs": [need_row()]}),
+                  org.d1), officer, org.d1)
+    report = dry_run(workbook_bytes({
+        "cases": [case_row(full_name="Đỗ Thị Hai", national_id=None, phone="0977777777")],
+        "referrals": [referral_row("GT-1", "NC-1")]}), org.d1)
+    assert report.clean, problems(report)
+    write(report, officer, org.d1)
+    need = db.session.scalar(select(Need).where(Need.external_ref == "imp:C2:nc:NC-1"))
+    referral = db.session.scalar(select(Referral))
+    assert referral.case_id == need.case_id

@@ -170,7 +170,8 @@ class NeedChecks(CheckerBase):
                 "“%(sheet)s” first.", sheet=spec.NEEDS.title))
             return None
         case = self.case_plans.get(ref_of(found.case))
-        if case is None:
+        if case is None or case.existing is None or case.existing.id != found.case.id:
+            # (A new case of this file may carry the same reference in another unit.)
             unit = self.units[found.case.unit_code.upper()]
             case = CasePlan(row=row, ref=ref_of(found.case), unit=unit,
                             external_ref="", values={}, existing=found.case)
