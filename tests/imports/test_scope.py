@@ -244,3 +244,21 @@ def test_a_referral_attaches_to_its_needs_case_not_a_namesake(dry_run, importer_
     need = db.session.scalar(select(Need).where(Need.external_ref == "imp:C2:nc:NC-1"))
     referral = db.session.scalar(select(Referral))
     assert referral.case_id == need.case_id
+
+
+def test_a_need_reference_used_for_another_case_is_reported_not_counted_as_earlier(
+        dry_run, imported_earlier, org):
+    """NC-1 is HS-1's need (imported earlier); a new case of the same unit cannot reuse it."""
+    report = dry_run(workbook_bytes({
+        "cases": [case_row("HS-5", full_name="Đỗ Thị Năm", national_id=None,
+                           phone="0977777777")],
+        "needs": [need_row("NC-1", "HS-5")],
+        "referrals": [referral_row("GT-1", "NC-1")]}), org.d1)
+    found = {(p[0], p[1], p[2]): p[3] for p in problems(report)}
+    assert "reference of its own" in found[("needs", 2, "")]
+    assert "has errors" in found[("referrals", 2, "need_ref")]
+    assert {k: (c.accepted, c.rejected, c.existing) for k, c in report.counts.items()
+            if c.total} == {"cases": (1, 0, 0), "needs": (0, 1, 0), "referrals": (0, 1, 0)}
+    assert not accounted(report)
+    batch = write(report, imported_earlier, org.d1, mode="clean_only")
+    assert (batch.cases_created, batch.needs_created, batch.rows_rejected) == (1, 0, 2)

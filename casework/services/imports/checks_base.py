@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -228,23 +228,35 @@ class CheckerBase:
         self.report.cases.append(plan)  # written (and counted) with whatever attaches to it
         return plan
 
-    def _mark_existing(self, sheet: str, model: Any, plans: list[Any]) -> None:
-        """Rows imported earlier, by external reference: references namespaced by the intake
-        unit of a case the importer may change, so the lookup needs no further scope."""
+    def _mark_existing(self, sheet: str, model: Any, plans: list[Any], parent: Any,
+                       parent_of: Callable[[Any], uuid.UUID | None]) -> list[Any]:
+        """Count each plan as imported earlier (then skipped) or ready; return, reported and
+        counted as rejected, those whose reference an earlier import used for another case or
+        need (``parent`` column; ``parent_of(plan)`` the id it should have, None for a new
+        one): the caller detaches them. References are namespaced by the intake unit of a
+        case the importer may change, so the lookup needs no further scope."""
         refs = [p.external_ref for p in plans]
-        found: set[str] = set()
+        found: dict[str, uuid.UUID] = {}
         for start in range(0, len(refs), CHUNK):
             part = refs[start:start + CHUNK]
-            found.update(self.session.scalars(
-                select(model.external_ref).where(model.external_ref.in_(part))))
+            found.update((ext, owner) for ext, owner in self.session.execute(
+                select(model.external_ref, parent).where(model.external_ref.in_(part))))
+        clashes = []
         for plan in plans:
             if plan.skip:
                 continue  # reached through a later sheet; counted where it was read
-            if plan.external_ref in found:
+            if plan.external_ref not in found:
+                self.report.counts[sheet].accepted += 1
+            elif found[plan.external_ref] == parent_of(plan):
                 self.report.counts[sheet].existing += 1
                 plan.skip = True
             else:
-                self.report.counts[sheet].accepted += 1
+                self.problem(sheet, plan.row, None, _l(
+                    "This reference was used by an earlier import of this unit for another "
+                    "record: give this row a reference of its own."))
+                self.mark_rejected(sheet, plan.row)
+                clashes.append(plan)
+        return clashes
 
     def _reject_case(self, plan: CasePlan) -> None:
         if plan.rejected:

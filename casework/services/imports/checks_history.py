@@ -63,8 +63,11 @@ class CaseHistoryChecks(CheckerBase):
                 continue
             seen[ext] = row.number
             case.consents.append(ConsentPlan(row=row, case=case, external_ref=ext, values=dict(v)))
-        self._mark_existing(sheet.key, Consent,
-                            [p for c in self.report.cases for p in c.consents])
+        for clash in self._mark_existing(
+                sheet.key, Consent, [p for c in self.report.cases for p in c.consents],
+                Consent.case_id, lambda plan: plan.case.existing.id if plan.case.existing
+                else None):
+            clash.case.consents.remove(clash)
 
     def check_transfers_and_closures(self) -> None:
         t_rows = self.book.rows(spec.TRANSFERS.key)

@@ -76,7 +76,13 @@ class NeedChecks(CheckerBase):
                             values={**v, "status": v.get("status") or "identified"})
             self.need_plans[ref] = plan
             case.needs.append(plan)  # type: ignore[union-attr]
-        self._mark_existing(sheet.key, Need, [p for c in self.report.cases for p in c.needs])
+        for clash in self._mark_existing(
+                sheet.key, Need, [p for c in self.report.cases for p in c.needs], Need.case_id,
+                lambda plan: plan.case.existing.id if plan.case.existing else None):
+            clash.case.needs.remove(clash)
+            ref = clash.values["need_ref"]
+            self.need_plans.pop(ref, None)
+            self._bad_need_refs.setdefault(ref, clash.row.number)
 
     def _existing_needs(self, refs: Iterable[str]) -> dict[str, ExistingNeed]:
         """Needs imported earlier, by reference, of cases the importer may change now.
@@ -148,8 +154,12 @@ class NeedChecks(CheckerBase):
                                 external_ref=child_external_ref(need.case.unit.code, "gt", ref),
                                 provider_id=provider[0], values=dict(v))  # type: ignore[index]
             need.referrals.append(plan)  # type: ignore[union-attr]
-        self._mark_existing(sheet.key, Referral, [
-            r for c in self.report.cases for n in c.needs for r in n.referrals])
+        for clash in self._mark_existing(
+                sheet.key, Referral,
+                [r for c in self.report.cases for n in c.needs for r in n.referrals],
+                Referral.need_id, lambda plan: plan.need.existing.id if plan.need.existing
+                else None):
+            clash.need.referrals.remove(clash)
 
     def _resolve_need(self, row: Row, existing: dict[str, ExistingNeed]) -> NeedPlan | None:
         ref = row.values.get("need_ref")
