@@ -262,3 +262,16 @@ def test_a_need_reference_used_for_another_case_is_reported_not_counted_as_earli
     assert not accounted(report)
     batch = write(report, imported_earlier, org.d1, mode="clean_only")
     assert (batch.cases_created, batch.needs_created, batch.rows_rejected) == (1, 0, 2)
+
+
+def test_a_need_moved_to_a_case_entered_by_hand_still_takes_referrals(
+        dry_run, imported_earlier, make_case, org):
+    """A merge moves imported needs to a case that was never imported."""
+    survivor = make_case(org.c1, national_id=None, phone=None)
+    need = db.session.scalar(select(Need).where(Need.external_ref == "imp:C1:nc:NC-1"))
+    need.case_id = survivor.id
+    db.session.commit()
+    report = dry_run(workbook_bytes({"referrals": [referral_row("GT-1", "NC-1")]}), org.d1)
+    assert report.clean, problems(report)
+    write(report, imported_earlier, org.d1)
+    assert db.session.scalar(select(Referral.case_id)) == survivor.id

@@ -151,7 +151,11 @@ class CheckerBase:
                     .options(selectinload(Case.org_unit), selectinload(Case.subject))):
                 if not (case_in_scope(self.actor, case) and case_accepts_entries(case)):
                     continue
-                _imp, unit_code, _kind, ref = (case.external_ref or "").split(":", 3)
+                parts = (case.external_ref or "").split(":", 3)
+                if len(parts) == 4 and parts[0] == "imp" and parts[2] == "hs":
+                    unit_code, ref = parts[1], parts[3]
+                else:  # not imported itself: holds imported needs after a merge
+                    unit_code, ref = case.org_unit.code, ""
                 by_id[case.id] = ExistingCase(ref, case.id, case.subject_id, unit_code,
                                               case.intake_date, case.status, case.org_unit_id,
                                               case.intake_date)
