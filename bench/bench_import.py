@@ -159,7 +159,9 @@ def main() -> None:
         book = reader.read_uploads([reader.Upload("bench.xlsx", data)])
         timings["read"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        report = validate.check(db.session, book, province)
+        # The daily cap of identity checks is a per-user guard, not part of what is timed.
+        report = validate.check(db.session, book, province, importer,
+                                count_identity_checks=False)
         timings["dry run"] = time.perf_counter() - t1
         if not report.clean:
             for problem in report.errors[:10]:
@@ -182,7 +184,7 @@ def main() -> None:
               f"cases={cases} referrals={referrals} batch={batch.id}")
         t3 = time.perf_counter()
         again = validate.check(db.session, reader.read_uploads([reader.Upload("b.xlsx", data)]),
-                               province)
+                               province, importer, count_identity_checks=False)
         print(f"  re-import dry run {time.perf_counter() - t3:5.1f} s: "
               f"{again.existing_rows} rows already imported, {again.accepted_rows} new")
         from casework import audit

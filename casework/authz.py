@@ -47,6 +47,7 @@ class Permission(StrEnum):
     SIGN_OFF_REPORTS = "sign_off_reports"
     EXPORT_DEIDENTIFIED = "export_deidentified"
     IMPORT_RECORDS = "import_records"
+    REVIEW_IMPORT_MATCHES = "review_import_matches"
 
 
 _STAFF_COMMON = {Permission.USE_ACCOUNT, Permission.VIEW_PROVIDERS}
@@ -76,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.SIGN_OFF_REPORTS,
             Permission.EXPORT_DEIDENTIFIED,
             Permission.IMPORT_RECORDS,
+            Permission.REVIEW_IMPORT_MATCHES,
         }
     ),
     "caseworker": frozenset(
@@ -506,3 +508,31 @@ def import_scope(user: User | Any) -> OrgUnit | None:
         return None
     unit: OrgUnit | None = user.org_unit
     return unit
+
+
+def visible_import_reviews(user: User | Any) -> Any:
+    """THE supervisor's queue of import matches (``select(ImportMatchReview)``): those whose
+    matched case, the woman already on file, lies in ``user``'s scope (:func:`visible_cases`).
+    The importer and her unit's supervisors see none unless they hold the matched case."""
+    from sqlalchemy import false, select
+
+    from casework.models.case import Case
+    from casework.models.imports import ImportMatchReview
+
+    query = select(ImportMatchReview)
+    if not has_permission(user, Permission.REVIEW_IMPORT_MATCHES):
+        return query.where(false())
+    case_ids = visible_cases(user, include_merged=True).with_only_columns(Case.id)
+    return query.where(ImportMatchReview.matched_case_id.in_(case_ids))
+
+
+def load_import_review_or_404(user: User | Any, review_id: int) -> Any:
+    """One queued import match from :func:`visible_import_reviews`, else 404 (audited)."""
+    from casework.extensions import db
+    from casework.models.imports import ImportMatchReview
+
+    review = db.session.scalar(
+        visible_import_reviews(user).where(ImportMatchReview.id == review_id))
+    if review is None:
+        deny("import_review_out_of_scope")
+    return review

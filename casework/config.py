@@ -67,6 +67,8 @@ class Settings:
     set_password_link_hours: int = 72
     set_password_rate_limit: str = "10 per minute"  # noqa: S105 - a rate, not a password
     import_check_rate_limit: str = "10 per hour"  # import dry runs per user (imports area)
+    # CCCD numbers, phones and names + birth years an importer's dry runs may look up per day
+    import_identity_checks_per_day: int = 5000
     backup_retention_days: int = 35
     blind_index_population: int = 200_000
     backdate_reason_days: int = 30
@@ -110,6 +112,8 @@ class Settings:
             set_password_link_hours=_int(env, "CASEWORK_SET_PASSWORD_LINK_HOURS", 72),
             set_password_rate_limit=env.get("CASEWORK_SET_PASSWORD_RATE_LIMIT", "10 per minute"),
             import_check_rate_limit=env.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"),
+            import_identity_checks_per_day=_int(env, "CASEWORK_IMPORT_IDENTITY_CHECKS_PER_DAY",
+                                                5000),
             backup_retention_days=_int(env, "CASEWORK_BACKUP_RETENTION_DAYS", 35, minimum=0),
             blind_index_population=_int(env, "CASEWORK_BLIND_INDEX_POPULATION", 200_000),
             backdate_reason_days=_int(env, "CASEWORK_BACKDATE_REASON_DAYS", 30, minimum=0),

@@ -28,6 +28,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("supervision.dashboard", _l("Indicator"), Permission.VIEW_INDICATORS),
     NavItem("supervision.access_log", _l("Access log"), Permission.VIEW_ACCESS_LOG),
     NavItem("imports.index", _l("Import"), Permission.IMPORT_RECORDS),
+    NavItem("imports.reviews", _l("Imports to review"), Permission.REVIEW_IMPORT_MATCHES),
     NavItem("admin.users", _l("Accounts"), Permission.MANAGE_USERS),
     NavItem("admin.units", _l("Organisation units"), Permission.MANAGE_UNITS),
 )

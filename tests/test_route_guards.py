@@ -102,6 +102,8 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "imports.cancel": (CASE_STAFF, None),
     "imports.result": (CASE_STAFF, None),
     "imports.rejected": (CASE_STAFF, "/imports/rejected.xlsx"),
+    "imports.reviews": (("supervisor",), "/imports/reviews"),
+    "imports.resolve_review": (("supervisor",), None),
 }
 
 PUBLIC = {

@@ -191,8 +191,9 @@ def find_many(session: Session, model: type[T], index_name: str,
     :func:`casework.crypto.bulk.index_rows` takes them); only the fields the index covers are
     read. A key whose values give no usable term, or that matched nothing, is absent from the
     result. The lookup uses the active key version, ``chunk`` index values (and then
-    ``chunk`` candidate rows) per query; candidates are loaded through ``within`` (the
-    caller's scoped SELECT of ``model``, default all rows), their indexed fields decrypted
+    ``chunk`` candidate rows) per query; only entries of rows in ``within`` (the caller's
+    scoped SELECT of ``model``, default all rows) are read, candidates are loaded through it,
+    their indexed fields decrypted
     without noting a view, and only true matches kept. A row whose woman was erased (her key
     is gone) never matches.
     """
@@ -212,18 +213,21 @@ def find_many(session: Session, model: type[T], index_name: str,
     for term in keys_by_term:
         terms_by_value[index_value(key, name, term)].append(term)
     values = list(terms_by_value)
+    row_id_column: Any = model.id  # type: ignore[attr-defined]
+    query: Select[Any] = within if within is not None else select(model)
+    lookup = select(BlindIndexEntry.value, BlindIndexEntry.row_id).where(
+        BlindIndexEntry.index_name == name, BlindIndexEntry.key_version == key.version)
+    if within is not None:
+        # The scope is part of the index lookup: a row outside it is never a hit, so the
+        # caller does the same work whether such a row exists or not (no existence oracle).
+        lookup = lookup.where(BlindIndexEntry.row_id.in_(within.with_only_columns(row_id_column)))
     hits: dict[uuid.UUID, set[int]] = defaultdict(set)
     for start in range(0, len(values), chunk):
         for value, row_id in session.execute(
-                select(BlindIndexEntry.value, BlindIndexEntry.row_id).where(
-                    BlindIndexEntry.index_name == name,
-                    BlindIndexEntry.key_version == key.version,
-                    BlindIndexEntry.value.in_(values[start:start + chunk]))):
+                lookup.where(BlindIndexEntry.value.in_(values[start:start + chunk]))):
             hits[row_id].add(value)
     if not hits:
         return {}
-    row_id_column: Any = model.id  # type: ignore[attr-defined]
-    query: Select[Any] = within if within is not None else select(model)
     ids = sorted(hits)
     found: dict[K, list[T]] = defaultdict(list)
     for start in range(0, len(ids), chunk):

@@ -7,12 +7,14 @@ confirm a guessed file). Each imported row carries ``external_ref`` on its own t
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.db import Base, utcnow
+from casework.models.case import Case
 from casework.models.org import OrgUnit
 from casework.models.user import User
 
@@ -52,3 +54,46 @@ class ImportBatch(Base):
 
     def __repr__(self) -> str:
         return f"<ImportBatch {self.id} {self.status}>"
+
+
+class ImportIdentityCheck(Base):
+    """How many identifying values (CCCD, phone, name and year of birth) a user's import dry
+    runs looked up on one day (Vietnam's calendar), capped by
+    ``CASEWORK_IMPORT_IDENTITY_CHECKS_PER_DAY`` (services/imports/quota.py)."""
+
+    __tablename__ = "import_identity_checks"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    checked: Mapped[int] = mapped_column(default=0)
+
+
+MATCH_OUTCOMES = ("same_woman", "different_women")
+
+
+class ImportMatchReview(Base):
+    """An imported case that may be a woman already on file outside the importer's scope.
+
+    Found after the import (services/imports/review.py), never shown to the importer; a
+    supervisor whose scope holds ``matched_case`` reviews it. ``kinds`` names the blind
+    indexes that matched (comma-separated codes, no values).
+    """
+
+    __tablename__ = "import_match_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    matched_case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    kinds: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    batch: Mapped[ImportBatch] = relationship()
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    matched_case: Mapped[Case] = relationship(foreign_keys=[matched_case_id])
+
+    def __repr__(self) -> str:
+        return f"<ImportMatchReview {self.id}>"

@@ -60,13 +60,28 @@ def provider(make_provider: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
-def dry_run(app: Any, org: Any) -> Callable[..., Any]:
-    """Read and check a workbook for the scope of ``unit`` (default: district D1)."""
+def importer_of(make_user: Callable[..., Any]) -> Callable[..., Any]:
+    """A caseworker of ``unit`` (one per unit), the account a dry run is made by."""
+    made: dict[int, Any] = {}
+
+    def get(unit: Any) -> Any:
+        if unit.id not in made:
+            made[unit.id] = make_user("caseworker", unit=unit)
+        return made[unit.id]
+
+    return get
+
+
+@pytest.fixture
+def dry_run(app: Any, org: Any, importer_of: Callable[..., Any]) -> Callable[..., Any]:
+    """Read and check a workbook for the scope of ``unit`` (default: district D1), as ``user``
+    (default: a caseworker of that unit)."""
     from casework.extensions import db
     from casework.services.imports import reader, validate
 
-    def run(data: bytes, unit: Any = None, filename: str = "nhap.xlsx") -> Any:
+    def run(data: bytes, unit: Any = None, filename: str = "nhap.xlsx", user: Any = None) -> Any:
+        unit = unit or org.d1
         book = reader.read_uploads([reader.Upload(filename, data)])
-        return validate.check(db.session, book, unit or org.d1)
+        return validate.check(db.session, book, unit, user or importer_of(unit))
 
     return run

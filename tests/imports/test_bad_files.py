@@ -94,7 +94,7 @@ def test_cells_as_excel_writes_them(dry_run, provider):
     assert second["intake_date"].isoformat() == "2021-04-05"
 
 
-def test_csv_files_one_per_sheet(dry_run, app, org, provider):
+def test_csv_files_one_per_sheet(dry_run, app, org, provider, importer_of):
     cases = ("Mã hồ sơ gốc;Mã đơn vị;Nhóm;Ngày tiếp nhận;Họ và tên;Nguồn giới thiệu\n"
              "HS-1;C1;left_sex_work;15/03/2021;Trần Thị Thử;union\n").encode("utf-8-sig")
     needs = (b"need_ref,case_ref,category,identified_on\nNC-1,HS-1,jobs,20/03/2021\n")
@@ -102,7 +102,7 @@ def test_csv_files_one_per_sheet(dry_run, app, org, provider):
                                 reader.Upload("nhu cau.csv", needs)])
     from casework.services.imports import validate
 
-    report = validate.check(db.session, book, org.d1)
+    report = validate.check(db.session, book, org.d1, importer_of(org.d1))
     assert report.clean
     assert report.counts["needs"].accepted == 1
 

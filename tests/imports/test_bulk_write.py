@@ -26,7 +26,7 @@ from tests.imports.conftest import case_row, need_row, referral_row, workbook_by
 
 
 def _import(dry_run, user, unit, sheets):
-    report = dry_run(workbook_bytes(sheets), unit)
+    report = dry_run(workbook_bytes(sheets), unit, user=user)
     assert report.clean, [str(p.message) for p in report.errors]
     batch = importer.apply(report, actor=user, scope_unit=unit, file_mac="a" * 64,
                            mode="all", source="cli")

@@ -11,14 +11,14 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from casework.crypto import blind_index, mac
 from casework.extensions import db
 from casework.models.audit import AuditEvent
 from casework.models.case import Case
 from casework.models.imports import ImportBatch
-from tests.imports.conftest import case_row, need_row, workbook_bytes
+from tests.imports.conftest import case_row, workbook_bytes
 
 CHECK_PAGE = "/imports/"
 
@@ -34,20 +34,9 @@ def events(action):
                                    .order_by(AuditEvent.seq)))
 
 
-def other_units_cases(make_case, org, n):
-    """``n`` women followed by commune C3 (district D2), outside a D1 caseworker's scope."""
-    return [make_case(org.c3, full_name=f"Người Khác {i}", national_id=f"0361950{i:05d}",
-                      phone=f"0933{i:06d}") for i in range(n)]
+# --- 1. The dry run is no existence oracle (more in test_oracle.py) ------------------------------
 
-
-def rows_matching(cases_numbers):
-    return [case_row(f"HS-{i}", full_name=f"Người Mới {i}", national_id=f"0361950{i:05d}",
-                     phone=f"0944{i:06d}") for i in cases_numbers]
-
-
-# --- 1. The dry run is no existence oracle ------------------------------------------------------
-
-def test_an_outside_match_names_nothing_and_is_audited_by_case_id(
+def test_an_inside_match_is_named_and_audited_by_case_id(
         client, make_user, login, make_case, org, provider):
     theirs = make_case(org.c3, full_name="Lê Thị Khác", national_id="036195000999",
                        phone="0911111111")
@@ -58,73 +47,18 @@ def test_an_outside_match_names_nothing_and_is_audited_by_case_id(
                              phone="0922222222")]}))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "cần người giám sát xem xét trước khi nhập" in page
+    assert mine.case_number in page  # inside the scope: she may open it anyway
     assert theirs.case_number not in page
     assert "C3" not in page
-    assert mine.case_number in page  # inside the scope: she may open it anyway
     checked = events("import.checked")[-1]
-    assert '"matched_cases": 2' in checked.details
-    assert '"matched_outside_scope": 1' in checked.details
+    assert '"matched_cases": 1' in checked.details
     matched = {e.target_id: e.details for e in events("import.case_matched")}
-    assert set(matched) == {str(theirs.id), str(mine.id)}
-    assert '"outside_scope": true' in matched[str(theirs.id)]
+    assert set(matched) == {str(mine.id)}
     assert '"outside_scope": false' in matched[str(mine.id)]
     assert all(e.request_id == checked.request_id for e in events("import.case_matched"))
     for details in [checked.details, *matched.values()]:
         assert "Khác" not in details
         assert "036195000999" not in details
-        assert theirs.case_number not in details
-
-
-def test_an_outside_match_is_never_imported(client, make_user, login, make_case, org, provider):
-    theirs = make_case(org.c3, full_name="Lê Thị Khác", national_id=None, phone="0911111111")
-    login(client, make_user("caseworker", unit=org.d1))
-    upload(client, workbook_bytes({"cases": [case_row(phone="0911111111"), case_row(
-        "HS-2", full_name="Đỗ Thị Hai", national_id="036195000456", phone="0977777777")],
-        "needs": [need_row()]}))
-    response = client.submit("/imports/apply", {"mode": "clean_only"}, page=CHECK_PAGE)
-    assert response.status_code == 302
-    db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(Case)) == 2  # hers and HS-2
-    assert db.session.scalar(select(Case).where(Case.external_ref == "imp:C1:hs:HS-1")) is None
-    assert str(theirs.id) in {e.target_id for e in events("import.case_matched")}
-
-
-def test_too_many_outside_matches_refuse_the_whole_file(
-        app, client, make_user, login, make_case, org, provider):
-    app.config["CASEWORK_IMPORT_MAX_OUTSIDE_MATCHES"] = 3
-    theirs = other_units_cases(make_case, org, 4)
-    login(client, make_user("caseworker", unit=org.d1))
-    allowed = upload(client, workbook_bytes({"cases": rows_matching(range(3))}))
-    assert allowed.status_code == 200
-    refused = upload(client, workbook_bytes({"cases": rows_matching(range(4))}))
-    page = refused.get_data(as_text=True)
-    assert refused.status_code == 400
-    assert "Quá nhiều dòng trong tệp này (hơn 3 dòng)" in page
-    assert "chia tệp" in page
-    assert not any(c.case_number in page for c in theirs)
-    # Nothing was staged: the import button has no file to import.
-    again = client.submit("/imports/apply", {"mode": "clean_only"}, page=CHECK_PAGE)
-    assert again.status_code == 302
-    assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
-    refusal = events("import.refused")[-1]
-    assert '"reason": "outside_matches"' in refusal.details
-    assert '"matched_outside_scope": 4' in refusal.details
-    revealed = [e for e in events("import.case_matched") if e.request_id == refusal.request_id]
-    assert sorted(e.target_id for e in revealed) == sorted(str(c.id) for c in theirs)
-
-
-def test_the_default_cap_is_fifty_rows(dry_run, make_case, org, provider):
-    from casework.services.imports.checks_duplicates import max_outside_matches
-    from casework.services.imports.validate import TooManyOutsideMatches
-
-    assert max_outside_matches() == 50
-    other_units_cases(make_case, org, 51)
-    report = dry_run(workbook_bytes({"cases": rows_matching(range(50))}))
-    assert report.counts["cases"].rejected == 50
-    with pytest.raises(TooManyOutsideMatches) as refused:
-        dry_run(workbook_bytes({"cases": rows_matching(range(51))}))
-    assert len(refused.value.matched_cases) == 51
 
 
 def test_checks_are_rate_limited_per_user(app, make_app, client, make_user, login, org,
@@ -162,7 +96,7 @@ def test_an_admin_gets_404_on_every_import_route(app, client, make_user, login, 
     routes = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("imports.")]
     assert len(routes) >= 7
     for rule in routes:
-        path = rule.build({"batch_id": batch.id})[1]
+        path = rule.build({"batch_id": batch.id, "review_id": 1})[1]
         if "GET" in rule.methods:
             assert client.get(path).status_code == 404, path
         if "POST" in rule.methods:

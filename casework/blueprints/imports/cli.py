@@ -5,7 +5,8 @@ is taken on the command line: the account is named, not authenticated (whoever r
 on the server already holds the keys). The import is recorded as that account's, so it must be
 an active caseworker or supervisor (``Permission.IMPORT_RECORDS``; administrator accounts see
 no case content and cannot be named) whose unit's subtree covers ``--unit``. The rules are the
-web's: the same checks, the same limits on matches outside the scope, the same audit events.
+web's: the same checks, the same scope (the account's, narrowed to ``--unit``), the same
+daily cap of identity checks for that account, the same audit events.
 The file is read into memory; nothing from it is printed but problems by sheet, row and
 column.
 """
@@ -65,16 +66,15 @@ def import_records(path: Path, unit_code: str, username: str, dry_run: bool, cle
     uploads = _uploads(path)
     try:
         book = reader.read_uploads(uploads)
-        report = validate.check(db.session, book, unit)
-    except validate.TooManyOutsideMatches as refused:
+        report = validate.check(db.session, book, unit, user)
+    except validate.IdentityChecksExhausted as refused:
         db.session.rollback()
-        auditing.record_refused(unit=unit, source="cli", reason="outside_matches",
-                                matched=refused.matched_cases, actor=user)
+        auditing.record_refused(unit=unit, source="cli", reason="identity_checks", actor=user)
         db.session.commit()
         raise click.ClickException(str(refused.message)) from None
     except reader.FileRefused as refused:
         raise click.ClickException(str(refused.message)) from None
-    db.session.rollback()  # the dry run wrote nothing; keep only its audit events
+    # The dry run wrote only the account's count of identity checks; keep it with the event.
     auditing.record_checked(report, unit=unit, source="cli", actor=user)
     db.session.commit()
     for problem in report.sorted_problems():

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, MultipleFileField
-from wtforms.validators import AnyOf
+from wtforms import HiddenField, MultipleFileField, RadioField
+from wtforms.validators import AnyOf, InputRequired
+
+from casework.forms import options
 
 
 class UploadForm(FlaskForm):
@@ -20,3 +22,9 @@ class ApplyForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     pass
+
+
+class ReviewForm(FlaskForm):
+    outcome = RadioField(_l("Your review"), choices=options([
+        ("same_woman", _l("The same woman: the cases should be merged")),
+        ("different_women", _l("Different women"))]), validators=[InputRequired()])

@@ -5,9 +5,12 @@ sealed temporary file (``services/imports/staging.py``) deleted afterwards. Noth
 file is logged; the report shows problems by sheet, row and column, never cell values.
 
 For caseworkers and supervisors only (``Permission.IMPORT_RECORDS``; admins see no case
-content). A dry run tells whether rows match women already on file, so it is rate-limited per
-user (``CASEWORK_IMPORT_CHECK_RATE_LIMIT``, default 10 per hour) and audited with the matched
-cases' ids (``services/imports/checks_duplicates.py``, ``auditing.py``).
+content). A dry run tells whether rows match women already on file in the importer's scope
+(never outside it: ``services/imports/checks_duplicates.py``), so it is rate-limited per user
+(``CASEWORK_IMPORT_CHECK_RATE_LIMIT``, default 10 per hour), capped in identifying values per
+day (``CASEWORK_IMPORT_IDENTITY_CHECKS_PER_DAY``, ``quota.py``) and audited with the matched
+cases' ids (``auditing.py``). Matches outside the scope, found after the import, wait for a
+supervisor who holds the matched case on the review page (``services/imports/review.py``).
 """
 
 from __future__ import annotations
@@ -31,15 +34,25 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from casework import audit
-from casework.authz import Permission, deny, import_scope, requires, unit_in_scope
+from casework.authz import (
+    Permission,
+    case_in_scope,
+    deny,
+    import_scope,
+    load_import_review_or_404,
+    requires,
+    unit_in_scope,
+    visible_import_reviews,
+)
 from casework.blueprints.imports import bp
-from casework.blueprints.imports.forms import ApplyForm, CancelForm, UploadForm
+from casework.blueprints.imports.forms import ApplyForm, CancelForm, ReviewForm, UploadForm
 from casework.extensions import db, limiter
-from casework.models.imports import ImportBatch
+from casework.models.imports import ImportBatch, ImportMatchReview
 from casework.services import org_units
 from casework.services.errors import DomainError
 from casework.services.imports import apply as importer
-from casework.services.imports import auditing, reader, staging, template, validate
+from casework.services.imports import auditing, reader, review, staging, template, validate
+from casework.services.imports.checks_duplicates import KIND
 
 log = logging.getLogger("casework.imports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -85,9 +98,11 @@ def _reference_lists(unit: Any) -> tuple[list[tuple[str, str]], list[tuple[str, 
     return units, providers
 
 
-def _check(uploads: list[reader.Upload], unit: Any) -> validate.Report:
+def _check(uploads: list[reader.Upload], unit: Any, *,
+           count_identity_checks: bool = True) -> validate.Report:
     book = reader.read_uploads(uploads)
-    return validate.check(db.session, book, unit)
+    return validate.check(db.session, book, unit, current_user,
+                          count_identity_checks=count_identity_checks)
 
 
 @bp.get("/")
@@ -129,9 +144,9 @@ def check():  # type: ignore[no-untyped-def]
     staging.discard(session.pop(STAGED, None))
     try:
         report = _check(uploads, unit)
-    except validate.TooManyOutsideMatches as refused:
+    except validate.IdentityChecksExhausted as refused:
         db.session.rollback()
-        return _refused(refused.message, unit, "outside_matches", refused.matched_cases)
+        return _refused(refused.message, unit, "identity_checks")
     except reader.FileRefused as refused:
         return _refused(refused.message, unit, "file")
     except Exception as error:
@@ -147,9 +162,8 @@ def check():  # type: ignore[no-untyped-def]
         problems=report.sorted_problems()[:500], sheets=validate.spec.SHEETS)))
 
 
-def _refused(message: Any, unit: Any, reason: str,
-             matched: dict[Any, bool] | None = None) -> Response:
-    auditing.record_refused(unit=unit, source="web", reason=reason, matched=matched)
+def _refused(message: Any, unit: Any, reason: str) -> Response:
+    auditing.record_refused(unit=unit, source="web", reason=reason)
     db.session.commit()
     batches: list[ImportBatch] = []
     page = render_template("imports/index.html", form=UploadForm(), batches=batches, unit=unit,
@@ -174,18 +188,13 @@ def apply():  # type: ignore[no-untyped-def]
     digest = auditing.file_mac(uploads)
     report: validate.Report | None = None
     try:
-        report = _check(uploads, unit)  # again: the database may have changed since
+        # Again: the database may have changed since. The file's identity checks were
+        # counted when it was checked.
+        report = _check(uploads, unit, count_identity_checks=False)
         auditing.record_matches(report.matched_cases, unit=unit, source="web", stage="apply")
         batch = importer.apply(report, actor=current_user, scope_unit=unit, file_mac=digest,
                                mode=mode, source="web")
         db.session.commit()
-    except validate.TooManyOutsideMatches as refused:
-        db.session.rollback()
-        auditing.record_refused(unit=unit, source="web", reason="outside_matches",
-                                matched=refused.matched_cases)
-        db.session.commit()
-        flash(str(refused.message), "error")
-        return redirect(url_for("imports.index"))
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -243,3 +252,38 @@ def rejected():  # type: ignore[no-untyped-def]
     response = Response(uploads[0].data, mimetype=XLSX)
     response.headers["Content-Disposition"] = 'attachment; filename="dong-bi-loai.xlsx"'
     return _no_store(response)
+
+
+# --- Supervisors: imported women who may already be on file in their scope -------------------
+
+@bp.get("/reviews")
+@requires(Permission.REVIEW_IMPORT_MATCHES)
+def reviews():  # type: ignore[no-untyped-def]
+    items = db.session.scalars(
+        visible_import_reviews(current_user).where(ImportMatchReview.reviewed_at.is_(None))
+        .order_by(ImportMatchReview.created_at, ImportMatchReview.id)).all()
+    audit.record("import.match_reviews_viewed", details={"count": len(items)})
+    db.session.commit()
+    return _no_store(Response(render_template(
+        "imports/reviews.html", reviews=items, kinds=KIND,
+        forms={r.id: ReviewForm(prefix=f"r{r.id}") for r in items},
+        in_scope=lambda case: case_in_scope(current_user, case))))
+
+
+@bp.post("/reviews/<int(max=999999999):review_id>")
+@requires(Permission.REVIEW_IMPORT_MATCHES)
+def resolve_review(review_id: int):  # type: ignore[no-untyped-def]
+    item = load_import_review_or_404(current_user, review_id)
+    form = ReviewForm(prefix=f"r{review_id}")
+    if not form.validate_on_submit():
+        flash(_("Choose whether they are the same woman."), "error")
+        return redirect(url_for("imports.reviews"))
+    try:
+        review.resolve(item, form.outcome.data, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("imports.reviews"))
+    db.session.commit()
+    flash(_("Your review was saved."), "success")
+    return redirect(url_for("imports.reviews"))

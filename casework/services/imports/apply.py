@@ -15,6 +15,12 @@ uptake keeps ``uptake_confirmed_by_id`` and ``uptake_confirmed_at`` empty (no pa
 claimed) and its ``confirm_uptake`` event carries ``"uptake_source": "paper_import"``; see
 :mod:`casework.services.imports.provenance` for the SQL test supervision can use.
 
+Every row the dry run counted as ready is written, and counted in the batch: a difference
+(:class:`RowsNotWritten`) rolls the import back rather than drop a row in silence. A case
+imported earlier changes only while it is still held where the dry run saw it. Once written,
+the new cases are looked up across the province and matches outside the importer's scope are
+queued for a supervisor (:mod:`casework.services.imports.review`), never reported back.
+
 :func:`apply` flushes and never commits: the caller commits once (the page or the command),
 and on any exception rolls back everything, then calls :func:`record_failure`.
 """
@@ -53,6 +59,7 @@ from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral, ReferralEvent
 from casework.models.user import User
 from casework.services.errors import DomainError
+from casework.services.imports import review
 from casework.services.imports.plan import CasePlan, NeedPlan, ReferralPlan, Report
 from casework.services.imports.provenance import UPTAKE_SOURCE_IMPORT
 
@@ -246,8 +253,10 @@ class Writer:
         if existing is not None:
             status = "closed" if closed or existing.status == "closed" else "open"
             table = Case.__table__
+            # Still held where the dry run saw it (in the importer's scope), or nothing.
             done = db.session.execute(
-                update(table).where(table.c.id == case_id)
+                update(table).where(table.c.id == case_id,
+                                    table.c.org_unit_id == existing.holder_id)
                 .values(org_unit_id=holder, status=status, version=table.c.version + 1,
                         updated_at=self.now))
             if done.rowcount != 1:
@@ -486,7 +495,10 @@ def apply(report: Report, *, actor: User, scope_unit: OrgUnit, file_mac: str, mo
                         consents_created=0, transfers_created=0, closures_created=0)
     db.session.add(batch)
     db.session.flush()
-    Writer(report, actor, batch).run(progress)
+    writer = Writer(report, actor, batch)
+    writer.run(progress)
+    _all_counted(report, writer.counts)
+    review.queue_outside_matches(report, batch=batch, actor=actor, scope_unit=scope_unit)
     batch.finished_at = utcnow()
     audit.record("import.applied", target_type="import_batch", target_id=batch.id, actor=actor,
                  details={"mode": mode, "source": source, "unit": scope_unit.id,
@@ -496,6 +508,25 @@ def apply(report: Report, *, actor: User, scope_unit: OrgUnit, file_mac: str, mo
                           "rejected": batch.rows_rejected})
     db.session.flush()
     return batch
+
+
+#: Which of the writer's counts holds each sheet's written rows.
+CREATED = {"cases": "cases_created", "needs": "needs_created",
+           "referrals": "referrals_created", "consents": "consents_created",
+           "transfers": "transfers_created", "closures": "closures_created"}
+
+
+class RowsNotWritten(RuntimeError):
+    """A row the dry run accepted was not written (or one it did not was): a defect, never a
+    silent drop; the import is rolled back. Carries sheet keys only."""
+
+
+def _all_counted(report: Report, created: dict[str, int]) -> None:
+    """Every row the dry run counted as ready was written, and nothing else."""
+    wrong = [sheet for sheet, name in CREATED.items()
+             if created.get(name, 0) != report.counts[sheet].accepted]
+    if wrong:
+        raise RowsNotWritten(", ".join(wrong))
 
 
 def record_failure(*, actor: User, scope_unit: OrgUnit, file_mac: str, mode: str,

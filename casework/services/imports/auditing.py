@@ -5,10 +5,9 @@
   hash of a small file could be confirmed by anyone who guesses its content.
 * :func:`record_checked` / :func:`record_refused` note each dry run (counts, codes), and
   :func:`record_matches` notes one ``import.case_matched`` event per existing case the
-  duplicate check matched, with the case's UUID as target and whether it lies outside the
-  importer's scope: the check told the importer that this woman is on file, so supervisors
-  can see (in the access log, by case) whose existence was revealed, and to whom. No event
-  holds personal data.
+  duplicate check matched (inside the importer's scope), with the case's UUID as target: the
+  check told the importer that this woman is on file, so supervisors can see (in the access
+  log, by case) whose existence was revealed, and to whom. No event holds personal data.
 """
 
 from __future__ import annotations
@@ -46,23 +45,18 @@ def record_matches(matched: Mapping[uuid.UUID, bool], *, unit: OrgUnit, source: 
 
 
 def record_checked(report: Report, *, unit: OrgUnit, source: str, actor: Any = None) -> None:
-    """The ``import.checked`` event (counts only) and the matched cases' events."""
-    outside = sum(1 for o in report.matched_cases.values() if o)
+    """The ``import.checked`` event (counts only) and the matched cases' events. The dry run
+    matches only cases inside the importer's scope; matches outside it are found after the
+    import and queued for review by the system (``review.py``), never recorded here."""
     audit.record("import.checked", actor=actor, details={
         "unit": unit.id, "source": source,
         "rows": sum(c.total for c in report.counts.values()),
         "errors": len(report.errors), "warnings": len(report.warnings),
-        "matched_cases": len(report.matched_cases), "matched_outside_scope": outside})
+        "matched_cases": len(report.matched_cases)})
     record_matches(report.matched_cases, unit=unit, source=source, stage="check", actor=actor)
 
 
-def record_refused(*, unit: OrgUnit, source: str, reason: str,
-                   matched: Mapping[uuid.UUID, bool] | None = None, actor: Any = None) -> None:
-    """The ``import.refused`` event (a reason code) and, when the duplicate check had already
-    matched cases before refusing the file, their events."""
-    matched = matched or {}
+def record_refused(*, unit: OrgUnit, source: str, reason: str, actor: Any = None) -> None:
+    """The ``import.refused`` event (a reason code)."""
     audit.record("import.refused", outcome="denied", actor=actor, details={
-        "unit": unit.id, "source": source, "reason": reason,
-        "matched_cases": len(matched),
-        "matched_outside_scope": sum(1 for o in matched.values() if o)})
-    record_matches(matched, unit=unit, source=source, stage="check", actor=actor)
+        "unit": unit.id, "source": source, "reason": reason})

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from casework.authz import case_accepts_entries, case_in_scope, visible_cases
 from casework.models.case import Case, CaseCustody, CaseEpisode
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
+from casework.models.user import User
 from casework.services.effective_dates import today
 from casework.services.imports import spec
 from casework.services.imports.plan import (
@@ -33,6 +35,7 @@ from casework.services.imports.plan import (
 )
 from casework.services.imports.reader import Row, WorkbookData
 from casework.services.imports.refs import case_external_ref
+from casework.services.org_units import subtree_ids
 
 EARLIEST = date(2000, 1, 1)  # no union record in the system predates this
 EARLIEST_BIRTH = date(1930, 1, 1)
@@ -41,12 +44,18 @@ CHUNK = 500
 
 
 class CheckerBase:
-    """One dry run. ``scope_unit`` bounds the cases' units; ``session`` is only read."""
+    """One dry run by ``actor`` (the importing caseworker or supervisor). ``scope_unit`` bounds
+    the new cases' units and, with the actor's own scope (``authz``), the existing cases rows
+    may touch. ``session`` is only read, but for the actor's daily count of identity checks
+    (``quota.py``)."""
 
-    def __init__(self, session: Session, book: WorkbookData, scope_unit: OrgUnit) -> None:
+    def __init__(self, session: Session, book: WorkbookData, scope_unit: OrgUnit,
+                 actor: User, *, count_identity_checks: bool = True) -> None:
         self.session = session
         self.book = book
         self.scope = scope_unit
+        self.actor = actor
+        self.count_identity_checks = count_identity_checks
         self.report = Report()
         self.today = today()
         self.units: dict[str, UnitInfo] = {}
@@ -123,43 +132,72 @@ class CheckerBase:
                 select(ServiceProvider.id, ServiceProvider.code, ServiceProvider.active)):
             self.providers[code.upper()] = (pid, active, categories[pid])
 
+    def changeable_cases(self) -> Any:
+        """THE scoped case query (``authz.visible_cases``: held now, by current custody, in
+        the importer's units), narrowed to this import's unit (the command line may name a
+        unit below the account's). Every lookup of an existing case goes through it."""
+        return visible_cases(self.actor).where(Case.org_unit_id.in_(subtree_ids(self.scope)))
+
+    def _load_existing(self, ids: Iterable[uuid.UUID]) -> list[ExistingCase]:
+        """The cases ``ids`` that the importer may change now, as the case pages decide
+        (``authz.case_in_scope`` on the current holder, ``authz.case_accepts_entries``), with
+        their custody and last closure. The others are left out without a word."""
+        wanted = list(dict.fromkeys(ids))
+        by_id: dict[uuid.UUID, ExistingCase] = {}
+        for start in range(0, len(wanted), CHUNK):
+            part = wanted[start:start + CHUNK]
+            for case in self.session.scalars(
+                    self.changeable_cases().where(Case.id.in_(part))
+                    .options(selectinload(Case.org_unit), selectinload(Case.subject))):
+                if not (case_in_scope(self.actor, case) and case_accepts_entries(case)):
+                    continue
+                parts = (case.external_ref or "").split(":", 3)
+                if len(parts) == 4 and parts[0] == "imp" and parts[2] == "hs":
+                    unit_code, ref = parts[1], parts[3]
+                else:  # not imported itself: holds imported needs after a merge
+                    unit_code, ref = case.org_unit.code, ""
+                by_id[case.id] = ExistingCase(ref, case.id, case.subject_id, unit_code,
+                                              case.intake_date, case.status, case.org_unit_id,
+                                              case.intake_date)
+            ids_part = [i for i in part if i in by_id]
+            if not ids_part:
+                continue
+            for cid, unit_id, from_date, to_date in self.session.execute(
+                    select(CaseCustody.case_id, CaseCustody.org_unit_id,
+                           CaseCustody.from_date, CaseCustody.to_date)
+                    .where(CaseCustody.case_id.in_(ids_part))):
+                found = by_id[cid]
+                found.custody.add((unit_id, from_date))
+                if to_date is None:
+                    found.custody_from = from_date
+            for cid, closed_on in self.session.execute(
+                    select(CaseEpisode.case_id, CaseEpisode.closed_on)
+                    .where(CaseEpisode.case_id.in_(ids_part),
+                           CaseEpisode.closed_on.is_not(None))):
+                found = by_id[cid]
+                if found.closed_on is None or closed_on > found.closed_on:
+                    found.closed_on = closed_on
+        return list(by_id.values())
+
     def _existing_cases(self, refs: Iterable[str]) -> dict[str, list[ExistingCase]]:
-        """Cases imported earlier whose reference is in ``refs`` (any unit), by reference."""
+        """Cases imported earlier, with a reference in ``refs``, that the importer may change
+        now (any intake unit), by reference.
+
+        Only cases of :meth:`changeable_cases` are read: a case held outside the importer's
+        scope is never loaded, so a row naming it gets the answer (and the queries) of a
+        reference that does not exist.
+        """
         wanted = {r for r in refs if r}
         if not wanted:
             return {}
+        ids = [cid for cid, ext in self.session.execute(
+            self.changeable_cases().with_only_columns(Case.id, Case.external_ref)
+            .where(Case.external_ref.like("imp:%:hs:%")))
+            if ext.split(":", 3)[3] in wanted]
         found: dict[str, list[ExistingCase]] = defaultdict(list)
-        rows = self.session.execute(
-            select(Case.id, Case.subject_id, Case.external_ref, Case.intake_date, Case.status,
-                   Case.org_unit_id).where(Case.external_ref.like("imp:%:hs:%")))
-        by_id: dict[uuid.UUID, ExistingCase] = {}
-        for cid, sid, ext, intake, status, holder in rows:
-            _imp, unit_code, _kind, ref = ext.split(":", 3)
-            if ref not in wanted:
-                continue
-            case = ExistingCase(ref, cid, sid, unit_code, intake, status, holder, intake)
-            found[ref].append(case)
-            by_id[cid] = case
-        if by_id:
-            ids = list(by_id)
-            for start in range(0, len(ids), CHUNK):
-                part = ids[start:start + CHUNK]
-                for cid, unit_id, from_date, to_date in self.session.execute(
-                        select(CaseCustody.case_id, CaseCustody.org_unit_id,
-                               CaseCustody.from_date, CaseCustody.to_date)
-                        .where(CaseCustody.case_id.in_(part))):
-                    case = by_id[cid]
-                    case.custody.add((unit_id, from_date))
-                    if to_date is None:
-                        case.custody_from = from_date
-                for cid, closed_on in self.session.execute(
-                        select(CaseEpisode.case_id, CaseEpisode.closed_on)
-                        .where(CaseEpisode.case_id.in_(part), CaseEpisode.closed_on.is_not(None))):
-                    case = by_id[cid]
-                    if case.closed_on is None or closed_on > case.closed_on:
-                        case.closed_on = closed_on
+        for case in self._load_existing(ids):
+            found[case.ref].append(case)
         return found
-
 
     # -- links between sheets -----------------------------------------------------------------
 
@@ -174,8 +212,7 @@ class CheckerBase:
         plan = self.case_plans.get(ref)
         if plan is not None:
             return plan
-        matches = [c for c in existing.get(ref, []) if c.unit_code.upper() in self.units
-                   and self.in_scope(self.units[c.unit_code.upper()])]
+        matches = [c for c in existing.get(ref, []) if c.unit_code.upper() in self.units]
         if len(matches) > 1:
             self.problem(sheet, row, "case_ref", _l(
                 "Several cases imported earlier carry this case reference: import through the "
@@ -192,23 +229,38 @@ class CheckerBase:
                         external_ref=case_external_ref(unit.code, ref), values={},
                         existing=found)
         self.case_plans[ref] = plan  # later rows of other sheets share it
+        self.report.cases.append(plan)  # written (and counted) with whatever attaches to it
         return plan
 
-    def _mark_existing(self, sheet: str, model: Any, plans: list[Any]) -> None:
+    def _mark_existing(self, sheet: str, model: Any, plans: list[Any], parent: Any,
+                       parent_of: Callable[[Any], uuid.UUID | None]) -> list[Any]:
+        """Count each plan as imported earlier (then skipped) or ready; return, reported and
+        counted as rejected, those whose reference an earlier import used for another case or
+        need (``parent`` column; ``parent_of(plan)`` the id it should have, None for a new
+        one): the caller detaches them. References are namespaced by the intake unit of a
+        case the importer may change, so the lookup needs no further scope."""
         refs = [p.external_ref for p in plans]
-        found: set[str] = set()
+        found: dict[str, uuid.UUID] = {}
         for start in range(0, len(refs), CHUNK):
             part = refs[start:start + CHUNK]
-            found.update(self.session.scalars(
-                select(model.external_ref).where(model.external_ref.in_(part))))
+            found.update((ext, owner) for ext, owner in self.session.execute(
+                select(model.external_ref, parent).where(model.external_ref.in_(part))))
+        clashes = []
         for plan in plans:
             if plan.skip:
                 continue  # reached through a later sheet; counted where it was read
-            if plan.external_ref in found:
+            if plan.external_ref not in found:
+                self.report.counts[sheet].accepted += 1
+            elif found[plan.external_ref] == parent_of(plan):
                 self.report.counts[sheet].existing += 1
                 plan.skip = True
             else:
-                self.report.counts[sheet].accepted += 1
+                self.problem(sheet, plan.row, None, _l(
+                    "This reference was used by an earlier import of this unit for another "
+                    "record: give this row a reference of its own."))
+                self.mark_rejected(sheet, plan.row)
+                clashes.append(plan)
+        return clashes
 
     def _reject_case(self, plan: CasePlan) -> None:
         if plan.rejected:

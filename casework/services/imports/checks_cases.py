@@ -3,11 +3,16 @@ own rules, and cases imported earlier."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+import uuid
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from casework.models.case import Case
 from casework.services.errors import DomainError
 from casework.services.imports import spec
 from casework.services.imports.checks_base import (
+    CHUNK,
     EARLIEST_BIRTH,
     MIN_AGE_AT_INTAKE,
     CheckerBase,
@@ -77,16 +82,27 @@ class CaseChecks(CheckerBase):
             plan = CasePlan(row=row, ref=ref, unit=unit,
                             external_ref=case_external_ref(unit.code, ref), values=dict(v))
             self.case_plans[ref] = plan
-        # Cases imported earlier are skipped (and their rows below attach to them).
-        existing = self._existing_case_refs()
+        # Cases imported earlier are skipped (and their rows below attach to them), if the
+        # importer may still change them: held in her scope now, neither merged nor erased.
+        imported, changeable = self._existing_case_refs()
         for ref, plan in list(self.case_plans.items()):
-            if plan.external_ref in existing:
-                plan.existing = existing[plan.external_ref]
+            if plan.external_ref in changeable:
+                plan.existing = changeable[plan.external_ref]
                 self.report.counts[sheet.key].existing += 1
+            elif plan.external_ref in imported:
+                # Her own unit's earlier import (the reference is namespaced by the unit she
+                # names), so saying so reveals no woman; the case is not touched.
+                self.problem(sheet.key, plan.row, "case_ref", _l(
+                    "A case with this reference was imported earlier into this unit, but you "
+                    "can no longer change it (it is held by a unit outside yours, merged or "
+                    "erased). Remove its rows from this file."))
+                self._bad_case_refs.setdefault(ref, plan.row.number)
+                del self.case_plans[ref]
+                self.mark_rejected(sheet.key, plan.row)
+                continue
             else:
                 self.report.counts[sheet.key].accepted += 1
             self.report.cases.append(plan)
-            del ref
 
     def _form_rules(self, row: Row) -> bool:
         """The case form's own rules (names, phone, CCCD, limits), via its input class."""
@@ -107,8 +123,19 @@ class CaseChecks(CheckerBase):
         v.update(cleaned)
         return True
 
-    def _existing_case_refs(self) -> dict[str, ExistingCase]:
-        found = self._existing_cases(self.case_plans)
-        return {case_external_ref(c.unit_code, ref): c
-                for ref, cases in found.items() for c in cases}
+    def _existing_case_refs(self) -> tuple[set[str], dict[str, ExistingCase]]:
+        """The external references of this sheet's cases already imported (in any holder's
+        hands), and those of them the importer may change now (:meth:`_load_existing`).
 
+        The first lookup is not scoped (a reference is unique): it is namespaced by the unit
+        the row names, which lies in the importer's scope, so it tells her at most about her
+        own unit's earlier imports, never whether a woman is on file.
+        """
+        refs = [p.external_ref for p in self.case_plans.values()]
+        ids: dict[uuid.UUID, str] = {}
+        for start in range(0, len(refs), CHUNK):
+            ids.update((cid, ext) for cid, ext in self.session.execute(
+                select(Case.id, Case.external_ref)
+                .where(Case.external_ref.in_(refs[start:start + CHUNK]))))
+        changeable = {ids[c.id]: c for c in self._load_existing(ids)}
+        return set(ids.values()), changeable

@@ -63,10 +63,11 @@ class CaseHistoryChecks(CheckerBase):
                 continue
             seen[ext] = row.number
             case.consents.append(ConsentPlan(row=row, case=case, external_ref=ext, values=dict(v)))
-            if case not in self.report.cases:
-                self.report.cases.append(case)
-        self._mark_existing(sheet.key, Consent,
-                            [p for c in self.report.cases for p in c.consents])
+        for clash in self._mark_existing(
+                sheet.key, Consent, [p for c in self.report.cases for p in c.consents],
+                Consent.case_id, lambda plan: plan.case.existing.id if plan.case.existing
+                else None):
+            clash.case.consents.remove(clash)
 
     def check_transfers_and_closures(self) -> None:
         t_rows = self.book.rows(spec.TRANSFERS.key)
@@ -104,8 +105,6 @@ class CaseHistoryChecks(CheckerBase):
                 continue
             case.closure = ClosurePlan(row=row, case=case, on=v["closed_on"], reason=v["reason"])
             counts[spec.CLOSURES.key].accepted += 1
-            if case not in self.report.cases:
-                self.report.cases.append(case)
         by_case: dict[str, list[Row]] = defaultdict(list)
         for row in t_rows:
             by_case[str(row.values.get("case_ref"))].append(row)
@@ -133,8 +132,6 @@ class CaseHistoryChecks(CheckerBase):
                                                on=v["transferred_on"]))
             case.transfers.sort(key=lambda t: t.on)
             counts[spec.TRANSFERS.key].accepted += 1
-            if case not in self.report.cases:
-                self.report.cases.append(case)
 
     def _check_transfer(self, row: Row, case: CasePlan, unit: UnitInfo) -> bool:
         sheet = spec.TRANSFERS.key

@@ -22,7 +22,7 @@ from casework.services.imports import spec
 from casework.services.imports.checks_base import CHUNK, CheckerBase
 from casework.services.imports.plan import CasePlan, ExistingNeed, NeedPlan, ReferralPlan
 from casework.services.imports.reader import Row
-from casework.services.imports.refs import case_external_ref, child_external_ref, ref_of
+from casework.services.imports.refs import child_external_ref, ref_of
 
 
 class NeedChecks(CheckerBase):
@@ -76,32 +76,40 @@ class NeedChecks(CheckerBase):
                             values={**v, "status": v.get("status") or "identified"})
             self.need_plans[ref] = plan
             case.needs.append(plan)  # type: ignore[union-attr]
-        self._mark_existing(sheet.key, Need, [p for c in self.report.cases for p in c.needs])
+        for clash in self._mark_existing(
+                sheet.key, Need, [p for c in self.report.cases for p in c.needs], Need.case_id,
+                lambda plan: plan.case.existing.id if plan.case.existing else None):
+            clash.case.needs.remove(clash)
+            ref = clash.values["need_ref"]
+            self.need_plans.pop(ref, None)
+            self._bad_need_refs.setdefault(ref, clash.row.number)
 
     def _existing_needs(self, refs: Iterable[str]) -> dict[str, ExistingNeed]:
+        """Needs imported earlier, by reference, of cases the importer may change now.
+
+        The same scoped read whether or not a need with the reference exists in another
+        unit: needs of cases outside :meth:`changeable_cases` are never loaded, so a referral
+        naming one is answered exactly like one naming a need that does not exist.
+        """
         wanted = {r for r in refs if r}
         if not wanted:
             return {}
         found: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for row in self.session.execute(
                 select(Need.id, Need.external_ref, Need.category, Need.identified_on,
-                       Need.ended_on, Need.status, Case.external_ref)
-                .join(Case, Case.id == Need.case_id).where(Need.external_ref.like("imp:%:nc:%"))):
+                       Need.ended_on, Need.status, Need.case_id)
+                .where(Need.external_ref.like("imp:%:nc:%"),
+                       Need.case_id.in_(self.changeable_cases().with_only_columns(Case.id)))):
             ref = row[1].split(":", 3)[3]
             if ref in wanted:
                 found[ref].append(row)
-        case_refs = {r[6].split(":", 3)[3] for rows in found.values() for r in rows}
-        cases = {case_external_ref(c.unit_code, c.ref): c
-                 for lst in self._existing_cases(case_refs).values() for c in lst}
+        cases = {c.id: c for c in self._load_existing(
+            r[6] for rows in found.values() for r in rows)}
         result: dict[str, ExistingNeed] = {}
         for ref, rows in found.items():
-            usable = []
-            for nid, _ext, category, identified, ended, status, case_ext in rows:
-                case = cases.get(case_ext)
-                if case is None or case.unit_code.upper() not in self.units \
-                        or not self.in_scope(self.units[case.unit_code.upper()]):
-                    continue
-                usable.append(ExistingNeed(nid, case, category, identified, ended, status))
+            usable = [ExistingNeed(nid, cases[case_id], category, identified, ended, status)
+                      for nid, _ext, category, identified, ended, status, case_id in rows
+                      if case_id in cases]
             if len(usable) == 1:
                 result[ref] = usable[0]
         return result
@@ -146,8 +154,12 @@ class NeedChecks(CheckerBase):
                                 external_ref=child_external_ref(need.case.unit.code, "gt", ref),
                                 provider_id=provider[0], values=dict(v))  # type: ignore[index]
             need.referrals.append(plan)  # type: ignore[union-attr]
-        self._mark_existing(sheet.key, Referral, [
-            r for c in self.report.cases for n in c.needs for r in n.referrals])
+        for clash in self._mark_existing(
+                sheet.key, Referral,
+                [r for c in self.report.cases for n in c.needs for r in n.referrals],
+                Referral.need_id, lambda plan: plan.need.existing.id if plan.need.existing
+                else None):
+            clash.need.referrals.remove(clash)
 
     def _resolve_need(self, row: Row, existing: dict[str, ExistingNeed]) -> NeedPlan | None:
         ref = row.values.get("need_ref")
@@ -168,18 +180,18 @@ class NeedChecks(CheckerBase):
                 "“%(sheet)s” first.", sheet=spec.NEEDS.title))
             return None
         case = self.case_plans.get(ref_of(found.case))
-        if case is None:
+        if case is None or case.existing is None or case.existing.id != found.case.id:
+            # (A new case of this file may carry the same reference in another unit.)
             unit = self.units[found.case.unit_code.upper()]
             case = CasePlan(row=row, ref=ref_of(found.case), unit=unit,
                             external_ref="", values={}, existing=found.case)
+            self.report.cases.append(case)
         plan = NeedPlan(row=row, case=case, external_ref="", values={
             "category": found.category, "identified_on": found.identified_on,
             "ended_on": found.ended_on, "status": found.status}, existing=found)
         plan.skip = True
         self.need_plans[ref] = plan
         case.needs.append(plan)
-        if case not in self.report.cases:
-            self.report.cases.append(case)
         return plan
 
     def _check_referral_dates(self, row: Row, need: NeedPlan) -> bool:

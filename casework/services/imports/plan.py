@@ -153,8 +153,9 @@ class Report:
     counts: dict[str, SheetCount] = field(default_factory=dict)
     cases: list[CasePlan] = field(default_factory=list)
     rejected_rows: dict[str, list[Row]] = field(default_factory=dict)
-    # Existing cases the duplicate check matched (id -> outside the importer's scope): their
-    # ids are audited, since the check revealed that they exist.
+    # Existing cases the duplicate check matched (id -> outside the importer's scope, always
+    # False: the dry run looks only inside it): their ids are audited, since the check told
+    # the importer that they exist.
     matched_cases: dict[uuid.UUID, bool] = field(default_factory=dict)
 
     @property

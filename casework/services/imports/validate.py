@@ -16,6 +16,12 @@ The checks live by sheet: ``checks_base.py`` (shared state, dates, reference dat
 imports), ``checks_cases.py``, ``checks_duplicates.py`` (the same woman already on file; what
 the importer may learn about cases outside their scope), ``checks_needs.py`` (needs and
 referrals), ``checks_history.py`` (consents, transfers, closures).
+
+Every row that touches a case imported earlier (a case row, need, referral, consent,
+transfer or closure) reaches it only through THE scoped case query of ``authz``, against the
+case's current holder (``CheckerBase.changeable_cases``): a case held outside the importer's
+scope, merged or erased answers like a reference that does not exist. Every row ends up
+counted once, as ready, with errors or imported earlier (``SheetCount``).
 """
 
 from __future__ import annotations
@@ -24,15 +30,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from casework.models.org import OrgUnit
+from casework.models.user import User
 from casework.services.imports import spec
 from casework.services.imports.checks_cases import CaseChecks
-from casework.services.imports.checks_duplicates import DuplicateChecks, TooManyOutsideMatches
+from casework.services.imports.checks_duplicates import DuplicateChecks
 from casework.services.imports.checks_history import CaseHistoryChecks
 from casework.services.imports.checks_needs import NeedChecks
 from casework.services.imports.plan import Report, SheetCount
+from casework.services.imports.quota import IdentityChecksExhausted
 from casework.services.imports.reader import WorkbookData
 
-__all__ = ["Checker", "Report", "TooManyOutsideMatches", "check", "spec"]
+__all__ = ["Checker", "IdentityChecksExhausted", "Report", "check", "spec"]
 
 
 class Checker(CaseChecks, DuplicateChecks, NeedChecks, CaseHistoryChecks):
@@ -68,10 +76,14 @@ class Checker(CaseChecks, DuplicateChecks, NeedChecks, CaseHistoryChecks):
 
 
 
-def check(session: Session, book: WorkbookData, scope_unit: OrgUnit) -> Report:
-    """The dry run: a report of every problem and the plan of accepted rows; writes nothing.
+def check(session: Session, book: WorkbookData, scope_unit: OrgUnit, actor: User, *,
+          count_identity_checks: bool = True) -> Report:
+    """The dry run by ``actor`` for ``scope_unit``: a report of every problem and the plan of
+    accepted rows; writes nothing but the actor's count of identity checks (unless
+    ``count_identity_checks`` is false: the re-check of a file already checked).
 
-    Raises :class:`TooManyOutsideMatches` (a ``reader.FileRefused``) when too many rows match
-    cases outside ``scope_unit``.
+    Raises :class:`IdentityChecksExhausted` (a ``reader.FileRefused``) when the file would pass
+    the actor's daily cap of identity checks (``quota.py``).
     """
-    return Checker(session, book, scope_unit).run()
+    return Checker(session, book, scope_unit, actor,
+                   count_identity_checks=count_identity_checks).run()
