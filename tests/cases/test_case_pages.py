@@ -165,12 +165,15 @@ def test_the_case_list_comes_in_pages(signed_in, make_case):
         make_case(case_number=f"C1-P{n:03d}")
     first = signed_in.get("/cases").get_data(as_text=True)
     assert "Trang 1 / 2" in first
-    assert 'rel="next"' in first and 'rel="prev"' not in first
+    assert 'rel="next"' in first
+    assert 'rel="prev"' not in first
     second = signed_in.get("/cases?page=2").get_data(as_text=True)
     assert "Trang 2 / 2" in second
     shown = {n for n in range(55) if f"C1-P{n:03d}" in first}
     shown_later = {n for n in range(55) if f"C1-P{n:03d}" in second}
-    assert len(shown) == 50 and len(shown_later) == 5 and not shown & shown_later
+    assert len(shown) == 50
+    assert len(shown_later) == 5
+    assert not shown & shown_later
     # A page past the end shows the last page; a page that is not a number, the first.
     assert "Trang 2 / 2" in signed_in.get("/cases?page=99").get_data(as_text=True)
     assert "Trang 1 / 2" in signed_in.get("/cases?page=abc").get_data(as_text=True)
