@@ -13,7 +13,7 @@ authorisation, templates, audit), logged in as the demo provincial supervisor an
 caseworker. "cold" is the first request after the app starts (statement compilation, buffer
 cache as left); "warm" is the median of ``--runs`` further ones.
 
-The figures are stored per period (``casework/indicator_store.py``), so the run starts with
+The figures are stored per period (``casework/indicators/store.py``), so the run starts with
 nothing stored and times: the first read (which builds the period), the dashboard request,
 the bare SQL it sends (the org units of the scope, the stored period's change check and the
 one figures statement), the same figures counted straight from the case tables, the dashboard

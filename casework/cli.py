@@ -148,7 +148,8 @@ def indicators_refresh(rebuild: bool) -> None:
     period as of today (run nightly, so no supervisor waits for a build)."""
     import time
 
-    from casework import indicator_store, indicators
+    from casework import indicators
+    from casework.indicators import store as indicator_store
     from casework.services.effective_dates import today
 
     if rebuild:

@@ -62,7 +62,7 @@ class Settings:
     search_rate_limit: str = "30 per minute"
     ratelimit_storage_uri: str = "memory://"
     audit_verify_rate_limit: str = "5 per hour"
-    audit_anchor_path: str = ""  # default: <instance>/audit-anchors.jsonl (audit_anchor.py)
+    audit_anchor_path: str = ""  # default: <instance>/audit-anchors.jsonl (audit/anchor.py)
     audit_anchor_minutes: int = 10  # opportunistic anchors after requests; 0 = only cron/verify
     set_password_link_hours: int = 72
     set_password_rate_limit: str = "10 per minute"  # noqa: S105 - a rate, not a password

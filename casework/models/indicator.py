@@ -2,7 +2,7 @@
 
 The definition lives in ``casework/indicators.py``; these tables only hold what it computed,
 so the dashboard reads a few thousand narrow rows instead of joining every case, need and
-referral of the province (``casework/indicator_store.py`` builds and refreshes them).
+referral of the province (``casework/indicators/store.py`` builds and refreshes them).
 
 * ``indicator_periods``: one per period ``[start, end]`` asked for, with the change-log
   watermark it is current to and when it was last read (unread periods are dropped).

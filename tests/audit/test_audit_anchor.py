@@ -14,7 +14,8 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select, text
 
-from casework import audit, audit_anchor
+from casework import audit
+from casework.audit import anchor as audit_anchor
 from casework.extensions import db
 from casework.models.audit import POSTGRES_DROP_TRIGGERS, SQLITE_DROP_TRIGGERS, AuditEvent
 

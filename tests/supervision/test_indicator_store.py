@@ -1,6 +1,6 @@
 """Stored target-5 figures equal the direct count, and stay equal whatever writes the data.
 
-``casework/indicator_store.py`` keeps each period's per-woman rows; triggers log every written
+``casework/indicators/store.py`` keeps each period's per-woman rows; triggers log every written
 case, need, referral, episode and custody row. Each test reads the figures once (so they are
 stored), writes through one path, and reads again: the stored figures must have moved exactly
 as the count straight from the case tables did. The hand-counted story is the one of
@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from casework import indicator_store, indicators
+from casework import indicators
 from casework.extensions import db
+from casework.indicators import store as indicator_store
 from casework.models.indicator import (
     IndicatorChange,
     IndicatorPeriod,

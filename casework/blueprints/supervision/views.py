@@ -20,7 +20,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework import audit, audit_anchor, indicators
+from casework import audit, indicators
+from casework.audit import anchor as audit_anchor
 from casework.authz import (
     Permission,
     case_in_scope,

@@ -220,14 +220,14 @@ def load_all() -> list[DemoAccount]:
     load_units()
     load_providers()
     created = load_accounts()
-    from casework.demo_referrals import load_network, load_referrals
+    from casework.demo.referrals import load_network, load_referrals
 
     load_network()
-    from casework.demo_cases import load_cases
+    from casework.demo.cases import load_cases
 
     load_cases()
     load_referrals()
-    from casework.demo_referrals import PARTNER_ACCOUNTS
+    from casework.demo.referrals import PARTNER_ACCOUNTS
 
     partners = [DemoAccount(u, name, "partner", provider_code=code)
                 for u, name, code in PARTNER_ACCOUNTS]

@@ -33,7 +33,8 @@ def describe(result: object) -> str:
 def verify_cmd(head_file: str | None) -> None:
     """Recompute the MAC chain and compare it with every anchor; print OK or what is wrong
     (exit 1). A good chain's head is anchored."""
-    from casework import audit, audit_anchor
+    from casework import audit
+    from casework.audit import anchor as audit_anchor
     from casework.extensions import db
 
     path = audit_anchor.anchor_path()
@@ -59,7 +60,7 @@ def verify_cmd(head_file: str | None) -> None:
 @audit_cli.command("anchor")
 def anchor_cmd() -> None:
     """Append the chain head to the anchor file (run from cron, e.g. every 10 minutes)."""
-    from casework import audit_anchor
+    from casework.audit import anchor as audit_anchor
     from casework.extensions import db
 
     path = audit_anchor.anchor_path()

@@ -292,7 +292,7 @@ def verify(session: Session, *, head: Mapping[str, Any] | None = None,
     """Recompute the chain; report the first sequence number that is missing or altered.
 
     ``head`` (from :func:`export_head`) and ``anchors`` (heads written outside the database,
-    see ``casework/audit_anchor.py``) also detect a cut tail, an emptied table and a database
+    see ``casework/audit/anchor.py``) also detect a cut tail, an emptied table and a database
     rolled back or rewritten after an anchor: each is reported with the events it lost.
     """
     anchored: dict[int, Mapping[str, Any]] = {}
@@ -360,10 +360,10 @@ def init_app(app: Flask) -> None:
     app.after_request(flush_after_request)
     app.teardown_request(flush_at_teardown)
 
-    from casework import audit_anchor
+    from casework.audit import anchor as audit_anchor
 
     audit_anchor.init_app(app)
 
-    from casework.audit_cli import audit_cli
+    from casework.audit.cli import audit_cli
 
     app.cli.add_command(audit_cli)

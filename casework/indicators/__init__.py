@@ -20,7 +20,7 @@ Erased women keep their rows (only keys are destroyed), so they stay counted: no
 reads an encrypted column. The facts reduce to per-woman rows (:class:`WomanRows`), and ONE
 statement (:func:`figures_statement`) counts them into every unit's figures for every group,
 the category and partner breakdowns and the days histogram the median is read from: from the
-rows stored per period (``casework/indicator_store.py``, what the pages read) or straight from
+rows stored per period (``casework/indicators/store.py``, what the pages read) or straight from
 the case tables (:func:`dashboard_statement`, the reference). Rolling the (at most a few
 hundred) unit rows up a subtree is done in Python, never a loop over cases.
 """
@@ -50,9 +50,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from casework import indicator_store
 from casework.domain import CASE_GROUPS, TARGET_GROUP
 from casework.extensions import db
+from casework.indicators import store as indicator_store
 from casework.models.case import Case, CaseCustody, CaseEpisode
 from casework.models.indicator import (
     IndicatorWoman,
@@ -466,7 +466,7 @@ class WomanRows:
       ``case_id, grp, unit_id, provider_id, connected`` (through that partner).
 
     The same rows are counted straight from the case tables (:func:`dashboard_statement`) or
-    stored per period (``casework/indicator_store.py``) and counted from there."""
+    stored per period (``casework/indicators/store.py``) and counted from there."""
 
     women: Any
     categories: Any
@@ -570,7 +570,7 @@ def figure_rows(scope: OrgUnit, period: Period, *, breakdowns: bool = True,
     """The rows of :func:`figures_statement` for ``scope``'s subtree and ``period``.
 
     ``stored`` (the default): counted from the period's stored per-woman rows, brought up to
-    date first (``casework/indicator_store.py``); otherwise straight from the case tables
+    date first (``casework/indicators/store.py``); otherwise straight from the case tables
     (:func:`dashboard_statement`, the reference the stored figures are tested against)."""
     if not stored:
         return list(indicator_store.execute_hashed(
