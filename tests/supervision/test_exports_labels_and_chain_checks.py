@@ -1,4 +1,4 @@
-"""Supervision after the security review and the new-user walkthrough (issue 6 hardening)."""
+"""Supervision: de-identified exports and suppression, Vietnamese labels and numbers, and the audit-chain check (a limited, audited POST)."""
 
 from __future__ import annotations
 
