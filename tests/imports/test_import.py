@@ -76,7 +76,7 @@ def test_upload_report_import_result(client, make_user, login, org, provider, ca
             batch.consents_created, batch.transfers_created, batch.closures_created) == (
         "completed", 2, 2, 2, 1, 1, 1)
     assert batch.user_id == user.id
-    assert len(batch.file_mac) == 64  # keyed: see test_hardening.py
+    assert len(batch.file_mac) == 64  # keyed: see test_import_privacy.py
     first = db.session.scalar(select(Case).where(Case.external_ref == "imp:C1:hs:HS-1"))
     assert first.full_name == CANARY_NAME
     assert first.status == "closed"

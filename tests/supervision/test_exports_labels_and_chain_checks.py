@@ -1,4 +1,5 @@
-"""Supervision: de-identified exports and suppression, Vietnamese labels and numbers, and the audit-chain check (a limited, audited POST)."""
+"""Supervision: de-identified exports and suppression, Vietnamese labels and numbers, and the
+audit-chain check (a limited, audited POST)."""
 
 from __future__ import annotations
 
