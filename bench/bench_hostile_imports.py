@@ -1,0 +1,136 @@
+"""Peak memory and time of reading the worst hostile import files, each in a child process.
+
+    .venv/bin/python bench/bench_hostile_imports.py                  # this checkout's reader
+    .venv/bin/python bench/bench_hostile_imports.py --code /work/main  # another checkout's
+    .venv/bin/python bench/bench_hostile_imports.py --only blank_rows --scale 0.1
+
+The files come from ``tests/imports/hostile.py`` (built here, at full size by default: the
+sizes a tester reported) and are written to a temporary folder. Each is read by
+``reader.read_uploads`` (the code path of the web upload and of ``flask import-records``) in a
+fresh child process limited to ``--memory-mb`` of address space (RLIMIT_AS) and killed after
+``--timeout`` seconds, so an old reader cannot take the machine down. The parent prints the
+child's peak resident memory (``ru_maxrss`` from ``wait4``), its wall time and the outcome:
+``refused`` (a clear message), ``read`` (rows read), ``exceeded-memory`` or ``exceeded-time``.
+A baseline child that only imports the reader is measured in the same run.
+
+No database is needed: the reader runs without an app (default limits: 10 MB, 20,000 rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Files are built in their own process: a child's ru_maxrss starts from its parent's peak, so
+# this process must stay small.
+BUILD = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from tests.imports import hostile
+builder, _name = hostile.FILES[sys.argv[2]]
+with open(sys.argv[3], "wb") as fh:
+    fh.write(builder(float(sys.argv[4])))
+"""
+FILES = ["declared_dimension", "far_row", "blank_rows", "shared_strings", "wide_rows",
+         "many_elements", "huge_cell", "billion_laughs", "csv_blank_lines"]
+NAMES = {"csv_blank_lines": "cases.csv"}
+
+CHILD = r"""
+import resource, sys, time
+limit = int(sys.argv[3]) * 1024 * 1024
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.path.insert(0, sys.argv[1])
+from casework.services.imports import reader
+if sys.argv[2] == "-":
+    print("baseline")
+    sys.exit(0)
+name = sys.argv[4]
+with open(sys.argv[2], "rb") as fh:
+    data = fh.read()
+try:
+    book = reader.read_uploads([reader.Upload(name, data)])
+except MemoryError:
+    print("exceeded-memory")
+    sys.exit(3)
+except reader.FileRefused as refused:
+    print("refused: " + str(refused.message)[:70])
+    sys.exit(0)
+print(f"read: {book.total_rows} rows")
+"""
+
+
+def run_child(code: Path, path: str, name: str, memory_mb: int, timeout: float
+              ) -> tuple[str, float, float]:
+    """(outcome, seconds, peak resident MB) of reading ``path`` in a limited child."""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(code), path, str(memory_mb), name],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = started + timeout
+    status = None
+    usage = None
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pid, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.monotonic() - started
+            return "exceeded-time", elapsed, usage.ru_maxrss / 1024
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    out = proc.stdout.read().strip() if proc.stdout else ""
+    err = proc.stderr.read().strip() if proc.stderr else ""
+    if "MemoryError" in err or out == "exceeded-memory":
+        outcome = "exceeded-memory"
+    elif os.waitstatus_to_exitcode(status) != 0:
+        outcome = "crashed: " + (err.splitlines()[-1][:70] if err else "?")
+    else:
+        outcome = out.splitlines()[-1] if out else "?"
+    return outcome, elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="checkout whose casework package reads the files [this one]")
+    parser.add_argument("--memory-mb", type=int, default=3072,
+                        help="address-space limit of each child [3072]")
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds before a child is killed [120]")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="size of the big files relative to the reported ones [1.0]")
+    parser.add_argument("--only", action="append", choices=FILES,
+                        help="run only these files (repeatable)")
+    args = parser.parse_args()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    names = args.only or FILES
+    print(f"reader from {args.code.resolve()}; limits {args.memory_mb} MB address space, "
+          f"{args.timeout:.0f} s; scale {args.scale}")
+    outcome, seconds, peak = run_child(args.code, "-", "-", args.memory_mb, args.timeout)
+    print(f"{'baseline (import only)':24} {'':>10} {seconds:8.1f} s {peak:8.0f} MB  {outcome}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name in names:
+            filename = NAMES.get(name, "nhap.xlsx")
+            path = Path(folder) / filename
+            subprocess.run([sys.executable, "-c", BUILD, str(ROOT), name, str(path),
+                            str(args.scale)], check=True)
+            size = path.stat().st_size
+            outcome, seconds, peak = run_child(args.code, str(path), filename, args.memory_mb,
+                                               args.timeout)
+            print(f"{name:24} {size / 1024:8.0f} KB {seconds:8.1f} s {peak:8.0f} MB  {outcome}",
+                  flush=True)
+            path.unlink()
+
+
+if __name__ == "__main__":
+    main()
