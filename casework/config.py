@@ -56,6 +56,8 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     audit_verify_rate_limit: str = "5 per hour"
     import_check_rate_limit: str = "10 per hour"  # import dry runs per user (imports area)
+    import_read_seconds: int = 30  # time to read one uploaded file before it is refused
+    import_staging_minutes: int = 30  # lifetime of a checked upload awaiting import
     backup_retention_days: int = 35
     blind_index_population: int = 200_000
     backdate_reason_days: int = 30
@@ -95,6 +97,8 @@ class Settings:
             ratelimit_storage_uri=env.get("CASEWORK_RATELIMIT_STORAGE_URI", "memory://"),
             audit_verify_rate_limit=env.get("CASEWORK_AUDIT_VERIFY_RATE_LIMIT", "5 per hour"),
             import_check_rate_limit=env.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"),
+            import_read_seconds=_int(env, "CASEWORK_IMPORT_READ_SECONDS", 30),
+            import_staging_minutes=_int(env, "CASEWORK_IMPORT_STAGING_MINUTES", 30),
             backup_retention_days=_int(env, "CASEWORK_BACKUP_RETENTION_DAYS", 35, minimum=0),
             blind_index_population=_int(env, "CASEWORK_BLIND_INDEX_POPULATION", 200_000),
             backdate_reason_days=_int(env, "CASEWORK_BACKDATE_REASON_DAYS", 30, minimum=0),

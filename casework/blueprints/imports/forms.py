@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField
 from wtforms.validators import AnyOf
+
+from casework.forms import FlaskForm
 
 
 class UploadForm(FlaskForm):
