@@ -10,7 +10,8 @@ when the workbook opens. So:
   editing the cell keeps it text) and removes characters XML cannot hold; :func:`save`
   checks every cell again before writing, so a cell set another way cannot slip through;
 - CSV: every writer uses :func:`csv_writer`, which prefixes a value starting with ``=``,
-  ``+``, ``-``, ``@``, a tab or a carriage return with an apostrophe (OWASP "CSV injection").
+  ``+``, ``-``, ``@``, a tab or a carriage return with an apostrophe (OWASP "CSV injection"),
+  and writes ``#`` comment lines in which no separator starts such a cell.
 
 ``tests/test_spreadsheets.py`` checks that no module writes a workbook or CSV another way.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +28,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# In a free-text comment line, a separator followed by a trigger would start a live cell.
+_COMMENT_CELL_RE = re.compile(r"([,;])(\s*)(?=[=+\-@])")
 
 
 def xlsx_value(value: Any) -> Any:
@@ -75,14 +79,30 @@ def csv_cell(value: Any) -> Any:
 
 class _SafeWriter:
     def __init__(self, out: Any, **kwargs: Any) -> None:
+        self._out = out
         self._writer = csv.writer(out, **kwargs)
+        # Python 3.11 quotes a field only for the characters of the line terminator: with
+        # "\n" alone, a carriage return inside a value would break the line unquoted.
+        self._fold_cr = "\r" not in self._writer.dialect.lineterminator
+
+    def _cell(self, value: Any) -> Any:
+        value = csv_cell(value)
+        if self._fold_cr and isinstance(value, str) and "\r" in value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return value
 
     def writerow(self, row: Iterable[Any]) -> Any:
-        return self._writer.writerow([csv_cell(v) for v in row])
+        return self._writer.writerow([self._cell(v) for v in row])
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
             self.writerow(row)
+
+    def comment(self, text: str) -> None:
+        """A ``# text`` line, on one line, no cell of which a spreadsheet would run."""
+        text = " ".join(text.replace('"', "'").split())
+        self._out.write("# " + _COMMENT_CELL_RE.sub(r"\1\2'", text)
+                        + self._writer.dialect.lineterminator)
 
 
 def csv_writer(out: Any, **kwargs: Any) -> _SafeWriter:
