@@ -11,6 +11,7 @@ fresh child process limited to ``--memory-mb`` of address space (RLIMIT_AS) and 
 ``--timeout`` seconds, so an old reader cannot take the machine down. The parent prints the
 child's peak resident memory (``ru_maxrss`` from ``wait4``), its wall time and the outcome:
 ``refused`` (a clear message), ``read`` (rows read), ``exceeded-memory`` or ``exceeded-time``.
+``valid_rows`` is not hostile: 20,000 valid rows (the cap), the cost of a real full file.
 A baseline child that only imports the reader is measured in the same run.
 
 No database is needed: the reader runs without an app (default limits: 10 MB, 20,000 rows).
@@ -40,7 +41,7 @@ with open(sys.argv[3], "wb") as fh:
     fh.write(builder(float(sys.argv[4])))
 """
 FILES = ["declared_dimension", "far_row", "blank_rows", "shared_strings", "wide_rows",
-         "many_elements", "huge_cell", "billion_laughs", "csv_blank_lines"]
+         "many_elements", "huge_cell", "billion_laughs", "csv_blank_lines", "valid_rows"]
 NAMES = {"csv_blank_lines": "cases.csv"}
 
 CHILD = r"""
@@ -90,13 +91,17 @@ def run_child(code: Path, path: str, name: str, memory_mb: int, timeout: float
     elapsed = time.monotonic() - started
     out = proc.stdout.read().strip() if proc.stdout else ""
     err = proc.stderr.read().strip() if proc.stderr else ""
+    peak = usage.ru_maxrss / 1024
     if "MemoryError" in err or out == "exceeded-memory":
         outcome = "exceeded-memory"
+    elif peak > 0.9 * memory_mb:  # a reader that caught the MemoryError and said "damaged"
+        outcome = "exceeded-memory (reported as: " + (out.splitlines()[-1][:40] if out else "?")\
+            + ")"
     elif os.waitstatus_to_exitcode(status) != 0:
         outcome = "crashed: " + (err.splitlines()[-1][:70] if err else "?")
     else:
         outcome = out.splitlines()[-1] if out else "?"
-    return outcome, elapsed, usage.ru_maxrss / 1024
+    return outcome, elapsed, peak
 
 
 def main() -> None:
