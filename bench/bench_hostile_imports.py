@@ -41,7 +41,8 @@ with open(sys.argv[3], "wb") as fh:
     fh.write(builder(float(sys.argv[4])))
 """
 FILES = ["declared_dimension", "far_row", "blank_rows", "shared_strings", "wide_rows",
-         "many_elements", "huge_cell", "billion_laughs", "csv_blank_lines", "valid_rows"]
+         "many_elements", "huge_cell", "billion_laughs", "csv_blank_lines",
+         "repeated_long_string", "valid_rows"]
 NAMES = {"csv_blank_lines": "cases.csv"}
 
 CHILD = r"""

@@ -254,6 +254,15 @@ def hidden_shadow(state: str = "hidden") -> bytes:
                     states={spec.CASES.title: state}, pad=False)
 
 
+def repeated_long_string(scale: float = 1.0) -> bytes:
+    """One shared string of 32,767 characters, referenced by every cell of 20,000 rows."""
+    rows = int(20_000 * scale)
+    table = [(f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="1" '
+              f'uniqueCount="1"><si><t>{"x" * 32_767}</t></si></sst>').encode()]
+    row = "<row>" + '<c t="s"><v>0</v></c>' * len(spec.CASES.columns) + "</row>"
+    return workbook(_cases([header_row(), *repeated(row, rows)]), shared_strings=table)
+
+
 def valid_rows(scale: float = 1.0) -> bytes:
     """Not hostile: 20,000 valid case rows (the row cap), to compare readers on a real load."""
     count = int(20_000 * scale)
@@ -285,5 +294,6 @@ FILES: dict[str, tuple[Callable[[float], bytes], str]] = {
     "huge_cell": (huge_cell, "nhap.xlsx"),
     "billion_laughs": (lambda _s: billion_laughs(), "nhap.xlsx"),
     "csv_blank_lines": (csv_blank_lines, "cases.csv"),
+    "repeated_long_string": (repeated_long_string, "nhap.xlsx"),
     "valid_rows": (valid_rows, "nhap.xlsx"),
 }

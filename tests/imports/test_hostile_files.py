@@ -110,6 +110,13 @@ def test_a_shared_strings_table_under_the_cap_is_read(tmp_path):
     assert result["values"] == ["1"]  # the second string of the table
 
 
+def test_one_long_shared_string_cannot_multiply_through_every_cell(tmp_path):
+    """32 KB referenced by 280,000 cells would be 9 GB of text if each use were a copy."""
+    result = read_in_child(tmp_path, hostile.repeated_long_string())
+    assert result["outcome"] == "refused", result
+    assert "too large once opened" in result["message"]
+
+
 def test_rows_of_sixteen_thousand_cells_are_refused(tmp_path):
     result = read_in_child(tmp_path, hostile.wide_rows(0.1))
     assert result["outcome"] == "refused", result

@@ -4,8 +4,9 @@ Byte limits alone do not bound the work: a 2 KB workbook can declare a million r
 2 MB one can hold fifty million empty ones. So the reader counts every row and cell it meets
 (blank or not, in the XML or the CSV), reads only the template's columns and a few more, and
 stops when a sheet has more row elements than ``2 × max rows + 1,000``, more cells than those
-rows times the columns read, or when the file has taken ``CASEWORK_IMPORT_READ_SECONDS``
-(default 30). Each stop is a :class:`FileRefused` whose message says what to do.
+rows times the columns read, when the cells kept hold more than ``MAX_TEXT_CHARS`` characters
+in all, or when the file has taken ``CASEWORK_IMPORT_READ_SECONDS`` (default 30). Each stop
+is a :class:`FileRefused` whose message says what to do.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ DEFAULT_READ_SECONDS = 30
 EXTRA_COLUMNS = 16  # columns read beyond the template's (a numbering column, notes...)
 ROW_SLACK = 1_000  # row elements allowed beyond twice the row cap (headers, styled blanks)
 MAX_CELL_CHARS = 32_767  # Excel's own limit; longer text is cut (and then refused by length)
+# Characters of all the cells kept from one workbook. Counted per cell, so that one long shared
+# string referenced by every cell cannot multiply into gigabytes.
+MAX_TEXT_CHARS = 64 * 1024 * 1024
 
 
 class FileRefused(Exception):
@@ -74,6 +78,7 @@ class Budget:
     max_rows: int  # rows with data per sheet (the documented cap)
     seconds: float  # for the whole upload
     started: float = field(default_factory=time.monotonic)
+    text_left: int = MAX_TEXT_CHARS
 
     @classmethod
     def from_settings(cls) -> Budget:
@@ -93,6 +98,11 @@ class Budget:
     def cells(self, template_columns: int) -> int:
         """Cells met per sheet, in any column, empty or not."""
         return self.row_elements * self.columns(template_columns)
+
+    def spend_text(self, chars: int) -> None:
+        self.text_left -= chars
+        if self.text_left < 0:
+            raise FileRefused(TOO_LARGE_OPENED)
 
     def check_time(self) -> None:
         if time.monotonic() - self.started > self.seconds:

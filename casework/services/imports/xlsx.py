@@ -10,7 +10,8 @@ goes; nothing is kept of the XML itself:
 - gaps between rows and cells cost nothing (no padding), declared dimensions are ignored;
 - every row element and every cell met is counted against the :class:`~.budget.Budget`
   (blank ones too), cells beyond the columns read are skipped, cell text is cut at 32,767
-  characters, and elements outside the cells are counted as well;
+  characters, the text of the cells kept is counted (a shared string counts at each use), and
+  elements outside the cells are counted as well;
 - the shared strings are kept as one UTF-8 buffer with an offset per string (at most
   ``MAX_SHARED_STRINGS``), not as millions of Python objects;
 - each part may expand to at most ``MAX_PART_BYTES``, and the clock is checked after each
@@ -527,6 +528,7 @@ class _SheetReader:
         if column > self.columns or column in self.cells:
             return
         if self.formula is not None:
+            self.book.budget.spend_text(self.formula.size + 1)
             self.cells[column] = ("=" + self.formula.value(), True)
             return
         if self.kind == "inlineStr":
@@ -536,6 +538,8 @@ class _SheetReader:
             value = self.book.cell_value(self.kind, self.value.value(), self.style)
         else:
             return
+        if isinstance(value, str):
+            self.book.budget.spend_text(len(value))
         if value is not None:
             self.cells[column] = (value, False)
 
