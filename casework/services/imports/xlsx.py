@@ -54,6 +54,7 @@ MAX_SMALL_PART_BYTES = 8 * 1024 * 1024  # workbook, relationships, styles
 MAX_SHARED_STRINGS = 2_000_000
 MAX_OTHER_ELEMENTS = 200_000  # per part, outside the cells (merged ranges, links, formats...)
 MAX_STYLES = 65_536
+MAX_SHEETS = 1_000
 MAX_ROW = 1_048_576
 MAX_COLUMN = 16_384
 
@@ -178,8 +179,7 @@ class Workbook:
 
     # --- parts ---------------------------------------------------------------------------
 
-    def _feed(self, part: str, parser: Any, limit: int,
-              after_chunk: Callable[[], None] | None = None) -> Iterator[None]:
+    def _feed(self, part: str, parser: Any, limit: int) -> Iterator[None]:
         """Feed ``part`` to ``parser`` a chunk at a time; yields after each chunk."""
         info = self._parts.get(part.lower().lstrip("/"))
         if info is None:
@@ -195,8 +195,6 @@ class Workbook:
                     if read > limit:
                         raise FileRefused(TOO_LARGE_OPENED)
                     parser.Parse(chunk, not chunk)
-                    if after_chunk is not None:
-                        after_chunk()
                     self.budget.check_time()
                     yield None
                     if not chunk:
@@ -252,6 +250,8 @@ class Workbook:
             if local == "workbookPr" and attrs.get("date1904", "").lower() in ("1", "true"):
                 self.epoch = CALENDAR_MAC_1904
             elif local == "sheet":
+                if len(self.sheets) >= MAX_SHEETS:
+                    raise FileRefused(TOO_COMPLEX)
                 rel = next((attrs[f"{ns}{SEP}id"] for ns in RELATIONSHIPS
                             if f"{ns}{SEP}id" in attrs), "")
                 target, kind = rels.get(rel, (None, ""))
