@@ -69,6 +69,8 @@ class Settings:
     import_check_rate_limit: str = "10 per hour"  # import dry runs per user (imports area)
     # CCCD numbers, phones and names + birth years an importer's dry runs may look up per day
     import_identity_checks_per_day: int = 5000
+    import_read_seconds: int = 30  # time to read one uploaded file before it is refused
+    import_staging_minutes: int = 30  # lifetime of a checked upload awaiting import
     backup_retention_days: int = 35
     blind_index_population: int = 200_000
     backdate_reason_days: int = 30
@@ -114,6 +116,8 @@ class Settings:
             import_check_rate_limit=env.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"),
             import_identity_checks_per_day=_int(env, "CASEWORK_IMPORT_IDENTITY_CHECKS_PER_DAY",
                                                 5000),
+            import_read_seconds=_int(env, "CASEWORK_IMPORT_READ_SECONDS", 30),
+            import_staging_minutes=_int(env, "CASEWORK_IMPORT_STAGING_MINUTES", 30),
             backup_retention_days=_int(env, "CASEWORK_BACKUP_RETENTION_DAYS", 35, minimum=0),
             blind_index_population=_int(env, "CASEWORK_BLIND_INDEX_POPULATION", 200_000),
             backdate_reason_days=_int(env, "CASEWORK_BACKDATE_REASON_DAYS", 30, minimum=0),

@@ -7,7 +7,6 @@ and in order with the dates before it. An entry backdated by more than
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from casework.services.errors import DomainError
+from casework.services.text import normalize
 
 LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 REASON_MAX = 200
@@ -44,14 +44,11 @@ def backdate_limit_days() -> int:
 
 def clean_text(value: str | None, *, limit: int, field: str | None = None,
                multiline: bool = False) -> str | None:
-    """NFC-normalise, strip controls, trim; ``None`` when empty; DomainError when too long."""
+    """The stored form (``services/text.normalize``: NFC, no invisible, bidi or control
+    characters, trimmed); ``None`` when empty; DomainError when too long."""
     if value is None:
         return None
-    value = unicodedata.normalize("NFC", value)
-    allowed = "\n\t" if multiline else ""
-    value = "".join(c for c in value if c in allowed or unicodedata.category(c)[0] != "C"
-                    or c in "\u200c\u200d")
-    value = value.replace("\r", "").strip() if multiline else " ".join(value.split())
+    value = normalize(value, multiline=multiline)
     if not value:
         return None
     if len(value) > limit:

@@ -6,7 +6,6 @@ only per-case rows fetched are those of the de-identified export (no personal fi
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date
@@ -15,7 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
-from casework import audit, crypto, indicators
+from casework import audit, crypto, indicators, spreadsheets
 from casework.authz import visible_referrals
 from casework.db import utcnow
 from casework.domain import REFERRAL_STATUSES
@@ -368,14 +367,14 @@ def deidentified_csv(scope: OrgUnit, period: Period, *, actor: User, threshold: 
     kept = [c for c in cells if sizes[c[1:]] >= threshold]
     withheld = len(cells) - len(kept)
     out = io.StringIO()
-    out.write(f"# Hội LHPN - dữ liệu đã khử định danh. Kỳ: {period.start:%d/%m/%Y} - "
-              f"{period.end:%d/%m/%Y}. Đơn vị: {scope.code}.\n")
-    out.write(f"# Đã ẩn {withheld} dòng (nhóm đơn vị cấp huyện, quý, nhóm có dưới "
-              f"{threshold} người). Số dòng: {len(kept)}.\n")
-    out.write("# Mã ẩn danh ổn định giữa các lần xuất; chỉ đổi khi khóa ứng dụng được thay.\n")
-    out.write("# Cột: " + "; ".join(f"{c} = {h}" for c, h in zip(EXPORT_COLUMNS, EXPORT_HEADERS,
-                                                                     strict=True)) + "\n")
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheets.csv_writer(out, lineterminator="\n")
+    writer.comment(f"Hội LHPN - dữ liệu đã khử định danh. Kỳ: {period.start:%d/%m/%Y} - "
+                   f"{period.end:%d/%m/%Y}. Đơn vị: {scope.code}.")
+    writer.comment(f"Đã ẩn {withheld} dòng (nhóm đơn vị cấp huyện, quý, nhóm có dưới "
+                   f"{threshold} người). Số dòng: {len(kept)}.")
+    writer.comment("Mã ẩn danh ổn định giữa các lần xuất; chỉ đổi khi khóa ứng dụng được thay.")
+    writer.comment("Cột: " + "; ".join(f"{c} = {h}" for c, h in zip(
+        EXPORT_COLUMNS, EXPORT_HEADERS, strict=True)))
     writer.writerow(EXPORT_COLUMNS)
     for r, district, quarter, group in kept:
         key = crypto.mac(str(r.case_id).encode("ascii"), EXPORT_KEY_CONTEXT).hex()[:20]

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from casework.forms import options
+from casework.forms import FlaskForm, options
 
 REQUIRED = _l("This field is required.")
 # A plausibility check only (a notice address, not an identity): something@domain.tld

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,7 +26,7 @@ from casework.domain import (
     REFERRAL_SOURCES,
     SERVICE_CATEGORIES,
 )
-from casework.forms import options
+from casework.forms import FlaskForm, options
 from casework.services.cases import LIMITS
 from casework.services.consents import DEFAULT_SHARED_FIELDS, SHAREABLE_FIELDS
 from casework.services.subject_rights import ERASURE_REASONS

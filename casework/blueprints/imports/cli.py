@@ -1,4 +1,5 @@
-"""``flask import-records PATH --unit CODE --as-user USERNAME [--dry-run] [--clean-only]``.
+"""``flask import-records PATH --unit CODE --as-user USERNAME [--dry-run] [--clean-only]``,
+and ``flask import-staging-cleanup`` (for cron: deletes expired staged uploads).
 
 For the server's operator (an administrator) moving a district's files in at once. No secret
 is taken on the command line: the account is named, not authenticated (whoever runs ``flask``
@@ -27,7 +28,7 @@ from casework.models.org import OrgUnit
 from casework.models.user import User
 from casework.services.errors import DomainError
 from casework.services.imports import apply as importer
-from casework.services.imports import auditing, reader, template, validate
+from casework.services.imports import auditing, reader, staging, template, validate
 
 
 def _uploads(path: Path) -> list[reader.Upload]:
@@ -117,3 +118,10 @@ def import_records(path: Path, unit_code: str, username: str, dry_run: bool, cle
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         click.echo(f"Rejected rows written to {rejected_file}.")
+
+
+@bp.cli.command("import-staging-cleanup")
+def import_staging_cleanup() -> None:
+    """Delete staged import uploads older than CASEWORK_IMPORT_STAGING_MINUTES (run from cron)."""
+    removed = staging.sweep()
+    click.echo(f"Deleted {removed} expired staged upload(s).")

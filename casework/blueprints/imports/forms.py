@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, RadioField
 from wtforms.validators import AnyOf, InputRequired
 
-from casework.forms import options
+from casework.forms import FlaskForm, options
 
 
 class UploadForm(FlaskForm):

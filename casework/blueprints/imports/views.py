@@ -1,7 +1,8 @@
 """Pages: upload → dry-run report → import (all, or clean rows only) → result.
 
 Uploads live in memory during a request and, between the report and the import, only as a
-sealed temporary file (``services/imports/staging.py``) deleted afterwards. Nothing from the
+sealed temporary file (``services/imports/staging.py``) deleted afterwards, on cancel, or when
+it expires (swept at every request here and by ``flask import-staging-cleanup``). Nothing from the
 file is logged; the report shows problems by sheet, row and column, never cell values.
 
 For caseworkers and supervisors only (``Permission.IMPORT_RECORDS``; admins see no case
@@ -78,6 +79,12 @@ def _user_key() -> str:
 
 def _check_limit() -> str:
     return str(current_app.config.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"))
+
+
+@bp.before_request
+def _sweep_staged() -> None:
+    """Staged uploads past their lifetime go at every request to these pages (and by cron)."""
+    staging.sweep()
 
 
 @bp.errorhandler(429)

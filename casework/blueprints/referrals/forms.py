@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,7 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from casework.domain import PROVIDER_KINDS, SERVICE_CATEGORIES
-from casework.forms import options
+from casework.forms import FlaskForm, options
 
 REQUIRED = _l("This field is required.")
 DATE_MESSAGE = _l("Enter a valid date.")

@@ -15,11 +15,12 @@ is not itself a small count.
 
 Periods and numbers are written the Vietnamese way: "6 tháng đầu năm 2021", "Năm 2025",
 "Lũy kế từ 01/01/2021 đến 29/11/2026", dates dd/mm/yyyy, decimals with a comma (Flask-Babel).
+Unit and partner names are typed by administrators, so every cell is written through
+``casework.spreadsheets``: a name such as ``=HYPERLINK(…)`` stays text.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -29,6 +30,7 @@ from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from casework import spreadsheets
 from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, label
 from casework.indicators import TARGET_RATE
 
@@ -175,11 +177,11 @@ def protect(data: dict[str, Any], t: int) -> dict[str, Any]:
 
 def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]]) -> None:
     ws = wb.create_sheet(title[:31])
-    ws.append(header)
+    spreadsheets.append(ws, header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        spreadsheets.append(ws, row)
     for column in ws.columns:
         width = max(len(str(c.value or "")) for c in column)
         ws.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
@@ -192,23 +194,27 @@ def workbook(data: dict[str, Any], t: int, *, signed: dict[str, Any] | None = No
     wb = Workbook()
     ws = wb.active
     ws.title = _("Summary")[:31]
+
+    def add(values: list[Any]) -> None:
+        spreadsheets.append(ws, values)
+
     e, c = p["total"]
-    ws.append([_("Target 5 report")])
+    add([_("Target 5 report")])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([_("Unit"), data["unit"]["name"]])
-    ws.append([_("Period"), period_label(period["key"], period["start"], period["end"],
-                                         cut="@" in period["key"]),
-               f"{day(period['start'])} – {day(period['end'])}"])
-    ws.append([_("Eligible women"), e.xlsx(p["t"])])
-    ws.append([_("Connected to services"), c.xlsx(p["t"])])
-    ws.append([_("Rate"), rate_text(e, c)])
-    ws.append([_("Target"), percent(TARGET_RATE)])
-    ws.append([_("Referred, awaiting an answer"), p["pipeline"][0].xlsx(p["t"])])
-    ws.append([_("Accepted, awaiting uptake"), p["pipeline"][1].xlsx(p["t"])])
-    ws.append([_("Median days from need to uptake"),
-               "" if p["median"] is None else decimal(p["median"])])
+    add([_("Unit"), data["unit"]["name"]])
+    add([_("Period"), period_label(period["key"], period["start"], period["end"],
+                                   cut="@" in period["key"]),
+         f"{day(period['start'])} – {day(period['end'])}"])
+    add([_("Eligible women"), e.xlsx(p["t"])])
+    add([_("Connected to services"), c.xlsx(p["t"])])
+    add([_("Rate"), rate_text(e, c)])
+    add([_("Target"), percent(TARGET_RATE)])
+    add([_("Referred, awaiting an answer"), p["pipeline"][0].xlsx(p["t"])])
+    add([_("Accepted, awaiting uptake"), p["pipeline"][1].xlsx(p["t"])])
+    add([_("Median days from need to uptake"),
+         "" if p["median"] is None else decimal(p["median"])])
     if signed is not None:
-        ws.append([_("Signed off"), signed["signed_at"], signed["signed_by"]])
+        add([_("Signed off"), signed["signed_at"], signed["signed_by"]])
     ws.column_dimensions["A"].width = 40
     ws.column_dimensions["B"].width = 30
     t_ = p["t"]
@@ -242,9 +248,7 @@ def workbook(data: dict[str, Any], t: int, *, signed: dict[str, Any] | None = No
              share_text(cells["uptake"], cells["accepted"], t_),
              decimal(row.get("response_days")), cells["overdue"].xlsx(t_)]
             for row, cells in p["performance"]])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return spreadsheets.save(wb)
 
 
 # --- SVG chart ---------------------------------------------------------------------------------

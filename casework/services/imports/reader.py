@@ -3,14 +3,19 @@
 What is refused outright (a :class:`FileRefused` with a message for the person): a file over
 the size cap, an old binary or password-protected workbook, a macro-enabled workbook
 (``.xlsm`` or any ``vbaProject.bin``), a corrupted or non-workbook file, a ZIP that expands
-too much, and a sheet over the row cap. What is flagged per cell (a :class:`CellProblem`, so
-the row is rejected and the report says where): formulas, numbers shortened to scientific
-notation in ID and phone columns, dates that cannot be read.
+too much, a workbook with hidden sheets or with two sheets for the same template sheet, a
+CSV file that is not UTF-8 (or the Vietnamese Windows code page), a sheet over the row cap,
+and a file whose reading costs more than its budget (``budget.py``: rows and cells met,
+blank or not, and time). What is flagged per cell (a :class:`CellProblem`, so the row is
+rejected and the report says where): formulas, numbers shortened to scientific notation in
+ID and phone columns, dates that cannot be read.
 
-Values come out NFC-normalised, trimmed, without zero-width characters or a leading
-apostrophe; IDs and phones as digit strings (a leading zero lost by Excel is restored); dates
-as ``datetime.date`` from date cells, Excel serial numbers or ``dd/mm/yyyy`` text. Nothing
-read here is ever logged.
+Workbooks are read by ``xlsx.py``, a streaming reader whose work follows what the file holds
+(not what it declares); only the template's sheets and columns (and a few more columns) are
+read. Values come out through the one text normaliser (``services/text.py``: NFC, no
+invisible or bidi characters, trimmed) without a leading apostrophe; IDs and phones as digit
+strings (a leading zero lost by Excel is restored); dates as ``datetime.date`` from date
+cells, Excel serial numbers or ``dd/mm/yyyy`` text. Nothing read here is ever logged.
 """
 
 from __future__ import annotations
@@ -18,8 +23,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -27,32 +30,34 @@ from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 from typing import Any
 
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from casework.crypto.normalize import fold
-from casework.services.imports import spec
+from casework.services import text as normaliser
+from casework.services.imports import budget as costs
+from casework.services.imports import spec, xlsx
+from casework.services.imports.budget import (
+    DAMAGED,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_ROWS,
+    TOO_LARGE_OPENED,
+    Budget,
+    FileRefused,
+)
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_MAX_ROWS = 20_000
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_ROWS", "CellProblem", "FileRefused", "Row",
+           "SheetData", "Upload", "WorkbookData", "clean_text", "convert", "limits",
+           "read_uploads"]
+
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 EXCEL_EPOCH = date(1899, 12, 30)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _DATE_RE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 _SCI_RE = re.compile(r"^\d+(?:[.,]\d+)?[eE]\+?\d+$")
-
-
-class FileRefused(Exception):
-    """The whole upload is refused; ``message`` (lazy, translatable) says why and what to do."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass
@@ -101,19 +106,16 @@ class Upload:
 
 def limits() -> tuple[int, int]:
     """(max bytes per upload, max rows per sheet), from CASEWORK_IMPORT_MAX_BYTES/_ROWS."""
-    if has_app_context():
-        cfg = current_app.config
-        return (int(cfg.get("CASEWORK_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)),
-                int(cfg.get("CASEWORK_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)))
-    return DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+    max_bytes, max_rows, _seconds = costs.settings()
+    return max_bytes, max_rows
 
 
 # --- Cell conversion ---------------------------------------------------------------------
 
 def clean_text(value: str) -> str:
-    """NFC, no zero-width or control characters, single spaces, no leading apostrophe."""
-    value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
-    value = " ".join(_CONTROL_RE.sub(" ", value).split())
+    """The stored form (``services/text.normalize``: NFC, no invisible, bidi or control
+    characters, single spaces), without the apostrophe Excel uses to mark text."""
+    value = normaliser.normalize(value)
     while value.startswith(("'", "\u2018", "\u2019")):
         value = value[1:].lstrip()
     return value
@@ -303,9 +305,7 @@ def _read_rows(sheet: spec.Sheet, rows: Any, max_rows: int) -> SheetData:
             continue
         count += 1
         if count > max_rows:
-            raise FileRefused(_l(
-                "The sheet “%(sheet)s” has more than %(n)s rows. Split it into several files.",
-                sheet=sheet.title, n=max_rows))
+            raise costs.too_many_rows(sheet.title, max_rows)
         row = Row(number=number, values={})
         for index, col in mapping.items():
             value, is_formula = cells[index] if index < len(cells) else (None, False)
@@ -326,85 +326,121 @@ def _read_rows(sheet: spec.Sheet, rows: Any, max_rows: int) -> SheetData:
 
 # --- XLSX ----------------------------------------------------------------------------------
 
-def _check_zip(upload: Upload) -> None:
+MACROS = _l("Macro-enabled workbooks are refused. Save the file as an Excel workbook (.xlsx) "
+            "without macros and upload it again.")
+NOT_A_WORKBOOK = _l("This file is not an Excel workbook (.xlsx) or a CSV file.")
+
+
+def _check_zip(upload: Upload) -> zipfile.ZipFile:
     data = upload.data
     suffix = PurePath(upload.filename.lower()).suffix
     if suffix in (".xlsm", ".xltm", ".xlsb", ".xlam"):
-        raise FileRefused(_l("Macro-enabled workbooks are refused. Save the file as an Excel "
-                             "workbook (.xlsx) without macros and upload it again."))
+        raise FileRefused(MACROS)
     if data.startswith(OLE_MAGIC):
         raise FileRefused(_l("This is an old Excel file (.xls) or a password-protected "
                              "workbook. Remove the password and save it as .xlsx."))
     if not data.startswith(ZIP_MAGIC):
-        raise FileRefused(_l("This file is not an Excel workbook (.xlsx) or a CSV file."))
+        raise FileRefused(NOT_A_WORKBOOK)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise FileRefused(_l("The workbook is damaged and cannot be read. Open it in Excel, "
-                             "save it again as .xlsx and upload the new file.")) from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise FileRefused(DAMAGED) from None
     names = {i.filename.lower() for i in infos}
     if any(n.endswith("vbaproject.bin") for n in names):
-        raise FileRefused(_l("Macro-enabled workbooks are refused. Save the file as an Excel "
-                             "workbook (.xlsx) without macros and upload it again."))
+        raise FileRefused(MACROS)
     if "[content_types].xml" not in names or "xl/workbook.xml" not in names:
-        raise FileRefused(_l("This file is not an Excel workbook (.xlsx) or a CSV file."))
+        raise FileRefused(NOT_A_WORKBOOK)
     expanded = sum(i.file_size for i in infos)
     if expanded > MAX_UNZIPPED_BYTES or expanded > MAX_ZIP_RATIO * max(len(data), 1) + 10**6:
-        raise FileRefused(_l("The workbook is too large once opened. Split it into several "
-                             "files."))
+        raise FileRefused(TOO_LARGE_OPENED)
     try:
-        content_types = archive.read("[Content_Types].xml")
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError):
-        raise FileRefused(_l("The workbook is damaged and cannot be read. Open it in Excel, "
-                             "save it again as .xlsx and upload the new file.")) from None
+        info = next(i for i in infos if i.filename.lower() == "[content_types].xml")
+        if info.file_size > xlsx.MAX_SMALL_PART_BYTES:
+            raise FileRefused(TOO_LARGE_OPENED)
+        content_types = archive.read(info)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, EOFError,
+            NotImplementedError):
+        raise FileRefused(DAMAGED) from None
     if b"macroEnabled" in content_types:
-        raise FileRefused(_l("Macro-enabled workbooks are refused. Save the file as an Excel "
-                             "workbook (.xlsx) without macros and upload it again."))
+        raise FileRefused(MACROS)
+    return archive
 
 
-def read_xlsx(upload: Upload, max_rows: int) -> WorkbookData:
-    _check_zip(upload)
-    from openpyxl import load_workbook
+def _template_sheets(book: xlsx.Workbook) -> list[tuple[spec.Sheet, xlsx.SheetEntry]]:
+    """The visible sheets named after the template's; refuses hidden sheets and doubles."""
+    if any(not entry.visible for entry in book.sheets):
+        raise FileRefused(_l(
+            "The workbook has hidden sheets. Hidden sheets are not imported and could hide "
+            "rows you did not check: unhide them (right-click a sheet tab, Unhide) and delete "
+            "the ones that are not part of the template, or copy the template's sheets into a "
+            "new workbook, then upload it again."))
+    found: list[tuple[spec.Sheet, xlsx.SheetEntry]] = []
+    for entry in book.sheets:
+        sheet = sheet_for_name(entry.name)
+        if sheet is None or entry.part is None:
+            continue
+        if any(known is sheet for known, _e in found):
+            raise FileRefused(_l(
+                "Two sheets of the workbook are for the sheet “%(sheet)s” of the template. "
+                "Keep one (copy the rows of the other into it) and upload the file again.",
+                sheet=sheet.title))
+        found.append((sheet, entry))
+    return found
 
+
+def read_xlsx(upload: Upload, budget: Budget) -> WorkbookData:
+    archive = _check_zip(upload)
     result = WorkbookData()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
-            # read_only streams the sheets; formulas stay visible (data_only=False) so that
-            # they are refused rather than trusted through a possibly stale cached value.
-            book = load_workbook(io.BytesIO(upload.data), read_only=True, data_only=False,
-                                 keep_links=False)
-            try:
-                for ws in book.worksheets:
-                    sheet = sheet_for_name(ws.title)
-                    if sheet is None or sheet.key in result.sheets:
-                        continue
-                    rows = (
-                        (n, [(c.value, getattr(c, "data_type", None) == "f") for c in cells])
-                        for n, cells in enumerate(ws.iter_rows(), start=1)
-                    )
-                    result.sheets[sheet.key] = _read_rows(sheet, rows, max_rows)
-            finally:
-                book.close()
-    except FileRefused:
-        raise
-    except Exception:
-        raise FileRefused(_l("The workbook is damaged and cannot be read. Open it in Excel, "
-                             "save it again as .xlsx and upload the new file.")) from None
+    with archive:
+        book = xlsx.open_workbook(archive, budget)
+        for sheet, entry in _template_sheets(book):
+            columns = len(sheet.columns)
+            refusal = costs.too_many_row_elements(sheet.title, budget.max_rows)
+            rows = book.rows(
+                entry, columns=budget.columns(columns),
+                max_row_elements=budget.row_elements, max_cells=budget.cells(columns),
+                too_many_rows=refusal)
+            result.sheets[sheet.key] = _read_rows(sheet, rows, budget.max_rows)
     return result
 
 
 # --- CSV -----------------------------------------------------------------------------------
 
-def read_csv(upload: Upload, max_rows: int) -> SheetData:
+def _looks_utf16(data: bytes) -> bool:
+    head = data[:4096]
+    if head.startswith(UTF16_BOMS):
+        return True
+    # ASCII text in UTF-16 without a byte-order mark: every other byte is zero.
+    return len(head) >= 4 and (head[1::2].count(0) > len(head) // 4
+                               or head[0::2].count(0) > len(head) // 4)
+
+
+def _csv_rows(rows: Any, sheet: spec.Sheet, budget: Budget) -> Any:
+    """Every record counts (blank or not); only the template's columns and a few more kept."""
+    columns = budget.columns(len(sheet.columns))
+    for number, cells in enumerate(rows, start=1):
+        if number > budget.row_elements:
+            raise costs.too_many_row_elements(sheet.title, budget.max_rows)
+        if number % 1024 == 0:
+            budget.check_time()
+        yield number, [((v if v != "" else None), False) for v in cells[:columns]]
+
+
+def read_csv(upload: Upload, budget: Budget) -> SheetData:
     sheet = sheet_for_name(PurePath(upload.filename).stem)
     if sheet is None:
         raise FileRefused(_l(
             "Name each CSV file after its sheet (for example cases.csv, needs.csv, "
             "referrals.csv, consents.csv, transfers.csv, closures.csv)."))
+    if _looks_utf16(upload.data):
+        raise FileRefused(_l(
+            "This CSV file is saved as Unicode text (UTF-16); Casework reads CSV files saved "
+            "as UTF-8. In Excel choose File, Save As, and the type “CSV UTF-8 (Comma "
+            "delimited) (*.csv)”; in LibreOffice tick “Edit filter settings” and choose the "
+            "character set Unicode (UTF-8). Then upload the new file."))
     if b"\x00" in upload.data[:4096]:
-        raise FileRefused(_l("This file is not an Excel workbook (.xlsx) or a CSV file."))
+        raise FileRefused(NOT_A_WORKBOOK)
     for encoding in ("utf-8-sig", "cp1258"):
         try:
             text = upload.data.decode(encoding)
@@ -419,11 +455,7 @@ def read_csv(upload: Upload, max_rows: int) -> SheetData:
         dialect = csv.excel
     try:
         reader = csv.reader(io.StringIO(text), dialect)
-        rows = (
-            (n, [((v if v != "" else None), False) for v in cells])
-            for n, cells in enumerate(reader, start=1)
-        )
-        return _read_rows(sheet, rows, max_rows)
+        return _read_rows(sheet, _csv_rows(reader, sheet, budget), budget.max_rows)
     except csv.Error:
         raise FileRefused(_l("The CSV file cannot be read: check its quotes and separators.")) \
             from None
@@ -431,7 +463,8 @@ def read_csv(upload: Upload, max_rows: int) -> SheetData:
 
 def read_uploads(uploads: list[Upload]) -> WorkbookData:
     """Read one workbook, or one CSV file per sheet. Raises FileRefused with a clear message."""
-    max_bytes, max_rows = limits()
+    max_bytes, _max_rows = limits()
+    budget = Budget.from_settings()
     uploads = [u for u in uploads if u.data]
     if not uploads:
         raise FileRefused(_l("Choose a file to upload."))
@@ -451,11 +484,11 @@ def read_uploads(uploads: list[Upload]) -> WorkbookData:
     if "xlsx" in kinds:
         if len(uploads) > 1:
             raise FileRefused(_l("Upload one workbook, or one CSV file per sheet."))
-        book = read_xlsx(uploads[0], max_rows)
+        book = read_xlsx(uploads[0], budget)
     else:
         book = WorkbookData()
         for u in uploads:
-            data = read_csv(u, max_rows)
+            data = read_csv(u, budget)
             if data.sheet.key in book.sheets:
                 raise FileRefused(_l("Two CSV files are for the same sheet."))
             book.sheets[data.sheet.key] = data

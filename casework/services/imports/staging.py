@@ -3,7 +3,10 @@
 The uploaded bytes hold personal data, so they never sit in the session cookie or in clear on
 disk: each staged upload is sealed with the app key (the context binds it to the user and a
 random token) in ``<instance>/import-staging/`` with mode 0600, and deleted when imported,
-cancelled, or older than ``MAX_AGE`` (checked at each new staging).
+cancelled, or older than ``CASEWORK_IMPORT_STAGING_MINUTES`` (default 30): expired files are
+swept at every request to the import pages (``blueprints/imports/views.py``) and by
+``flask import-staging-cleanup``, meant for cron every few minutes, so a dry run that is
+neither imported nor cancelled does not leave its file behind for long.
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ from flask import current_app
 from casework.crypto import DecryptionError, KeyRingError, app_open, app_seal
 from casework.services.imports.reader import Upload
 
-MAX_AGE = 2 * 3600
+DEFAULT_MINUTES = 30
+
+
+def max_age() -> float:
+    """Seconds a staged upload lives (``CASEWORK_IMPORT_STAGING_MINUTES``)."""
+    minutes = current_app.config.get("CASEWORK_IMPORT_STAGING_MINUTES", DEFAULT_MINUTES)
+    return float(minutes) * 60
 
 
 def _dir() -> Path:
@@ -33,14 +42,22 @@ def _context(user_id: int, token: str) -> str:
     return f"import-staging:{user_id}:{token}"
 
 
-def _sweep(directory: Path) -> None:
-    cutoff = time.time() - MAX_AGE
+def _sweep(directory: Path) -> int:
+    cutoff = time.time() - max_age()
+    removed = 0
     for item in directory.glob("*.bin"):
         try:
             if item.stat().st_mtime < cutoff:
                 item.unlink()
+                removed += 1
         except OSError:
             continue
+    return removed
+
+
+def sweep() -> int:
+    """Delete every expired staged upload; returns how many were deleted."""
+    return _sweep(_dir())
 
 
 def stage(user_id: int, uploads: list[Upload]) -> str:
@@ -63,7 +80,7 @@ def load(user_id: int, token: str | None) -> list[Upload] | None:
         return None
     path = _dir() / f"{token}.bin"
     try:
-        if path.stat().st_mtime < time.time() - MAX_AGE:
+        if path.stat().st_mtime < time.time() - max_age():
             path.unlink()
             return None
         payload = app_open(path.read_bytes(), _context(user_id, token))

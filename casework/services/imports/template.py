@@ -4,12 +4,13 @@ Sheets: a short guide, one sheet per kind of record (``spec.SHEETS``) with its h
 (a comment on each header explains it) and the example row(s) from row 2, and
 "Mã hợp lệ" listing every code with its meaning, including the units in the uploader's scope
 and the active service partners. ID and phone columns are formatted as text so Excel keeps
-leading zeros; date columns as dd/mm/yyyy. The same builder writes the rejected-rows workbook.
+leading zeros; date columns as dd/mm/yyyy. The same builder writes the rejected-rows workbook,
+whose cells are the uploaded values: every cell goes through ``casework.spreadsheets``, so a
+value such as ``=HYPERLINK(…)`` comes back as text, never as a formula.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -20,6 +21,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from casework import spreadsheets
 from casework.services.imports import spec
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -48,7 +50,7 @@ def _label(value: Any) -> str:
 
 def _write_headers(ws: Any, sheet: spec.Sheet, extra: Sequence[str] = ()) -> None:
     for index, col in enumerate(sheet.columns, start=1):
-        cell = ws.cell(row=1, column=index, value=col.header)
+        cell = spreadsheets.put(ws, 1, index, col.header)
         cell.font = REQUIRED_FONT if col.required else HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -62,7 +64,7 @@ def _write_headers(ws: Any, sheet: spec.Sheet, extra: Sequence[str] = ()) -> Non
         if col.kind in (spec.ID, spec.PHONE, spec.REF):
             ws.column_dimensions[letter].number_format = "@"
     for offset, header in enumerate(extra, start=len(sheet.columns) + 1):
-        cell = ws.cell(row=1, column=offset, value=header)
+        cell = spreadsheets.put(ws, 1, offset, header)
         cell.font = REQUIRED_FONT
         ws.column_dimensions[get_column_letter(offset)].width = 60
     ws.freeze_panes = "A2"
@@ -73,15 +75,15 @@ def _write_row(ws: Any, sheet: spec.Sheet, row: int, values: dict[str, Any] | Se
     for index, col in enumerate(sheet.columns, start=1):
         value = values.get(col.key) if isinstance(values, dict) else (
             values[index - 1] if index - 1 < len(values) else None)
-        cell = ws.cell(row=row, column=index, value=value)
+        if col.kind in (spec.ID, spec.PHONE, spec.REF) and value is not None:
+            value = str(value)
+        cell = spreadsheets.put(ws, row, index, value)
         if col.kind in (spec.ID, spec.PHONE, spec.REF):
             cell.number_format = "@"
-            if value is not None and not isinstance(value, str):
-                cell.value = str(value)
         elif isinstance(value, date):
             cell.number_format = DATE_FORMAT
     for offset, text in enumerate(extra, start=len(sheet.columns) + 1):
-        ws.cell(row=row, column=offset, value=text).alignment = Alignment(wrap_text=True)
+        spreadsheets.put(ws, row, offset, text).alignment = Alignment(wrap_text=True)
 
 
 def _parse_example(value: Any) -> Any:
@@ -127,7 +129,7 @@ def build_template(units: Sequence[tuple[str, str]], providers: Sequence[tuple[s
     guide.title = spec.GUIDE_SHEET_TITLE
     guide.column_dimensions["A"].width = 110
     for n, line in enumerate(GUIDE, start=1):
-        guide.cell(row=n, column=1, value=line)
+        spreadsheets.put(guide, n, 1, line)
     guide.cell(row=1, column=1).font = HEADER_FONT
     filled = examples([c for c, _n in units], [c for c, _n in providers])
     for sheet in spec.SHEETS:
@@ -137,15 +139,15 @@ def build_template(units: Sequence[tuple[str, str]], providers: Sequence[tuple[s
             _write_row(ws, sheet, n, values)
     codes = wb.create_sheet(spec.CODES_SHEET_TITLE)
     for index, title in enumerate(("Danh mục", "Mã", "Ý nghĩa"), start=1):
-        cell = codes.cell(row=1, column=index, value=title)
+        cell = spreadsheets.put(codes, 1, index, title)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     for n, row in enumerate(code_rows(units, providers), start=2):
         for index, value in enumerate(row, start=1):
-            codes.cell(row=n, column=index, value=value)
+            spreadsheets.put(codes, n, index, value)
     codes.column_dimensions["A"].width = 32
     codes.column_dimensions["B"].width = 26
     codes.column_dimensions["C"].width = 60
-    return _save(wb)
+    return spreadsheets.save(wb)
 
 
 def build_rejected(rejected: dict[str, list[tuple[dict[str, Any], list[str]]]]) -> bytes:
@@ -162,10 +164,4 @@ def build_rejected(rejected: dict[str, list[tuple[dict[str, Any], list[str]]]]) 
             _write_row(ws, sheet, n, cells, extra=("; ".join(messages),))
     if not wb.worksheets:
         wb.create_sheet(spec.GUIDE_SHEET_TITLE)
-    return _save(wb)
-
-
-def _save(wb: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return spreadsheets.save(wb)
