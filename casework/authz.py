@@ -510,6 +510,31 @@ def import_scope(user: User | Any) -> OrgUnit | None:
     return unit
 
 
+def visible_import_batches(user: User | Any) -> Any:
+    """THE import history query (``select(ImportBatch)``): batches into ``user``'s subtree."""
+    from sqlalchemy import false, select
+
+    from casework.models.imports import ImportBatch
+    from casework.services.org_units import subtree_ids
+
+    unit = import_scope(user)
+    query = select(ImportBatch)
+    if unit is None:
+        return query.where(false())
+    return query.where(ImportBatch.org_unit_id.in_(subtree_ids(unit)))
+
+
+def load_import_batch_or_404(user: User | Any, batch_id: int) -> Any:
+    """An import batch into ``user``'s subtree, else 404."""
+    from casework.extensions import db
+    from casework.models.imports import ImportBatch
+
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or import_scope(user) is None or not unit_in_scope(user, batch.org_unit):
+        deny("import_batch_out_of_scope")
+    return batch
+
+
 def visible_import_reviews(user: User | Any) -> Any:
     """THE supervisor's queue of import matches (``select(ImportMatchReview)``): those whose
     matched case, the woman already on file, lies in ``user``'s scope (:func:`visible_cases`).

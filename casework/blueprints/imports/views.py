@@ -40,13 +40,15 @@ from casework.authz import (
     case_in_scope,
     deny,
     import_scope,
+    load_import_batch_or_404,
     load_import_review_or_404,
     requires,
-    unit_in_scope,
+    visible_import_batches,
     visible_import_reviews,
 )
 from casework.blueprints.imports import bp
 from casework.blueprints.imports.forms import ApplyForm, CancelForm, ReviewForm, UploadForm
+from casework.blueprints.work import unit_of_work
 from casework.extensions import db, limiter
 from casework.models.imports import ImportBatch, ImportMatchReview
 from casework.services import org_units
@@ -90,8 +92,8 @@ def _sweep_staged() -> None:
 @bp.errorhandler(429)
 def too_many_checks(_error: Exception):  # type: ignore[no-untyped-def]
     db.session.rollback()
-    audit.record("import.rate_limited", outcome="denied")
-    db.session.commit()
+    with unit_of_work():
+        audit.record("import.rate_limited", outcome="denied")
     return _no_store(Response(render_template("imports/too_many.html"), status=429))
 
 
@@ -117,8 +119,8 @@ def _check(uploads: list[reader.Upload], unit: Any, *,
 def index():  # type: ignore[no-untyped-def]
     unit = _scope()
     batches = db.session.scalars(
-        select(ImportBatch).where(ImportBatch.org_unit_id.in_(org_units.subtree_ids(unit)))
-        .order_by(ImportBatch.created_at.desc()).limit(20)).all()
+        visible_import_batches(current_user).order_by(ImportBatch.created_at.desc()).limit(20)
+    ).all()
     return render_template("imports/index.html", form=UploadForm(), batches=batches, unit=unit,
                            max_mb=reader.limits()[0] // (1024 * 1024),
                            max_rows=reader.limits()[1])
@@ -130,8 +132,8 @@ def download_template():  # type: ignore[no-untyped-def]
     unit = _scope()
     units, providers = _reference_lists(unit)
     data = template.build_template(units, providers)
-    audit.record("import.template_downloaded", details={"unit": unit.id})
-    db.session.commit()
+    with unit_of_work():
+        audit.record("import.template_downloaded", details={"unit": unit.id})
     response = Response(data, mimetype=XLSX)
     response.headers["Content-Disposition"] = 'attachment; filename="mau-nhap-ho-so.xlsx"'
     return _no_store(response)
@@ -162,16 +164,16 @@ def check():  # type: ignore[no-untyped-def]
         return _refused(_("The file could not be read. Save it again as .xlsx from the "
                           "template and try again."), unit, "unreadable")
     session[STAGED] = staging.stage(current_user.id, uploads)
-    auditing.record_checked(report, unit=unit, source="web")
-    db.session.commit()
+    with unit_of_work():
+        auditing.record_checked(report, unit=unit, source="web")
     return _no_store(Response(render_template(
         "imports/report.html", report=report, apply_form=ApplyForm(), cancel_form=CancelForm(),
         problems=report.sorted_problems()[:500], sheets=validate.spec.SHEETS)))
 
 
 def _refused(message: Any, unit: Any, reason: str) -> Response:
-    auditing.record_refused(unit=unit, source="web", reason=reason)
-    db.session.commit()
+    with unit_of_work():
+        auditing.record_refused(unit=unit, source="web", reason=reason)
     batches: list[ImportBatch] = []
     page = render_template("imports/index.html", form=UploadForm(), batches=batches, unit=unit,
                            refused=message, max_mb=reader.limits()[0] // (1024 * 1024),
@@ -236,10 +238,8 @@ def cancel():  # type: ignore[no-untyped-def]
 @bp.get("/batches/<id:batch_id>")
 @requires(Permission.IMPORT_RECORDS)
 def result(batch_id: int):  # type: ignore[no-untyped-def]
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not unit_in_scope(current_user, batch.org_unit):
-        deny("import_batch_out_of_scope")
-    has_rejected = bool(session.get(REJECTED)) and batch.user_id == current_user.id  # type: ignore[union-attr]
+    batch = load_import_batch_or_404(current_user, batch_id)
+    has_rejected = bool(session.get(REJECTED)) and batch.user_id == current_user.id
     return _no_store(Response(render_template("imports/result.html", batch=batch,
                                               has_rejected=has_rejected)))
 
@@ -254,8 +254,8 @@ def rejected():  # type: ignore[no-untyped-def]
         flash(_("The rejected rows can be downloaded only once, right after the import."),
               "error")
         return redirect(url_for("imports.index"))
-    audit.record("import.rejected_downloaded", details={"unit": current_user.org_unit_id})
-    db.session.commit()
+    with unit_of_work():
+        audit.record("import.rejected_downloaded", details={"unit": current_user.org_unit_id})
     response = Response(uploads[0].data, mimetype=XLSX)
     response.headers["Content-Disposition"] = 'attachment; filename="dong-bi-loai.xlsx"'
     return _no_store(response)
@@ -269,8 +269,8 @@ def reviews():  # type: ignore[no-untyped-def]
     items = db.session.scalars(
         visible_import_reviews(current_user).where(ImportMatchReview.reviewed_at.is_(None))
         .order_by(ImportMatchReview.created_at, ImportMatchReview.id)).all()
-    audit.record("import.match_reviews_viewed", details={"count": len(items)})
-    db.session.commit()
+    with unit_of_work():
+        audit.record("import.match_reviews_viewed", details={"count": len(items)})
     return _no_store(Response(render_template(
         "imports/reviews.html", reviews=items, kinds=KIND,
         forms={r.id: ReviewForm(prefix=f"r{r.id}") for r in items},
@@ -285,12 +285,8 @@ def resolve_review(review_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         flash(_("Choose whether they are the same woman."), "error")
         return redirect(url_for("imports.reviews"))
-    try:
+    with unit_of_work() as work:
         review.resolve(item, form.outcome.data, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("imports.reviews"))
-    db.session.commit()
-    flash(_("Your review was saved."), "success")
+    if work.done:
+        flash(_("Your review was saved."), "success")
     return redirect(url_for("imports.reviews"))
