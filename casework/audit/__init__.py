@@ -355,7 +355,7 @@ def install_hooks() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Install the hooks, the request collector and the ``flask audit`` commands."""
+    """Install the hooks, the request collector and the anchoring after requests."""
     install_hooks()
     app.after_request(flush_after_request)
     app.teardown_request(flush_at_teardown)
@@ -363,7 +363,3 @@ def init_app(app: Flask) -> None:
     from casework.audit import anchor as audit_anchor
 
     audit_anchor.init_app(app)
-
-    from casework.audit.cli import audit_cli
-
-    app.cli.add_command(audit_cli)

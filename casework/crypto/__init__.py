@@ -86,7 +86,7 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """Load and validate the key ring, register cache cleanup, ORM hooks and CLI commands.
+    """Load and validate the key ring, register cache cleanup and ORM hooks.
 
     Raises KeyRingError in production for a missing, weak, inconsistent or group/other
     readable key file. In development and testing, loose permissions only warn and a missing
@@ -102,11 +102,6 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(clear_key_cache)
     install_orm_hooks()
     passwords.init_app(app)
-
-    from casework.crypto.cli import erase_subject_command, keys_cli
-
-    app.cli.add_command(keys_cli)
-    app.cli.add_command(erase_subject_command)
 
 
 def app_seal(plaintext: bytes, context: str) -> bytes:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from casework import audit, create_app
-from casework.db_roles import AUDIT_TABLES, grant_statements
+from casework.cli.roles import AUDIT_TABLES, grant_statements
 from casework.extensions import db
 from tests.conftest import PG_URL, base_env, migrate
 

@@ -1,7 +1,5 @@
 """Administration: accounts and organisation units. Admins see no case content."""
 
-from flask import Blueprint
+from casework.blueprints.admin.views import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from casework.blueprints.admin import views  # noqa: E402,F401  (registers the routes)
+__all__ = ["bp"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,7 +18,6 @@ from casework.authz import (
     requires,
     visible_users,
 )
-from casework.blueprints.admin import bp
 from casework.blueprints.admin.forms import (
     ConfirmForm,
     MoveUnitForm,
@@ -35,6 +34,8 @@ from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.user import User
 from casework.services import account_links, accounts, mfa, org_units
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 NONE_CHOICE = (0, _l("— none —"))
 

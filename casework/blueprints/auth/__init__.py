@@ -1,7 +1,6 @@
 """Login, two-factor, logout and one's own account (password, language, authenticator)."""
 
-from flask import Blueprint
+from casework.blueprints.auth import set_password  # noqa: F401  (registers its routes)
+from casework.blueprints.auth.views import bp
 
-bp = Blueprint("auth", __name__)
-
-from casework.blueprints.auth import set_password, views  # noqa: E402,F401  (registers the routes)
+__all__ = ["bp"]

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from casework import audit
 from casework.authz import public
-from casework.blueprints.auth import bp
+from casework.blueprints.auth.views import bp
 from casework.blueprints.work import unit_of_work
 from casework.extensions import limiter
 from casework.services import account_links, sessions

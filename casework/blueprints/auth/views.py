@@ -2,13 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from casework import audit
 from casework.authz import Permission, public, requires
-from casework.blueprints.auth import bp
 from casework.blueprints.auth.forms import ChangePasswordForm, CodeForm, EnrolForm, LoginForm
 from casework.blueprints.work import unit_of_work
 from casework.crypto import totp
@@ -16,6 +24,8 @@ from casework.extensions import limiter
 from casework.models.user import PendingLogin, User
 from casework.services import accounts, login_state, mfa, sessions
 from casework.urls import safe_next
+
+bp = Blueprint("auth", __name__)
 
 SECOND_STEP_ENDPOINTS = {"verify": "auth.verify_code", "enrol": "auth.enrol_pending"}
 LOGIN_KEY = "login_key"  # the cookie's only trace of a login in progress: a random key

@@ -10,7 +10,16 @@ import json
 import uuid
 from typing import Any
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,7 +38,6 @@ from casework.authz import (
     requires,
     visible_cases,
 )
-from casework.blueprints.cases import bp
 from casework.blueprints.cases import forms as f
 from casework.blueprints.listing import paginate
 from casework.blueprints.work import Work, unit_of_work
@@ -52,6 +60,8 @@ from casework.services import (
 from casework.services.effective_dates import local_date, today
 from casework.services.errors import DomainError
 from casework.services.org_units import units_in_scope
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 STALE_EDIT = _l("Someone else saved this case while you were editing. Your changes are below: "
                  "check them against the saved record and save again.")

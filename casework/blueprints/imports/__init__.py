@@ -1,7 +1,5 @@
 """Import of existing records (paper and Excel years): template, dry run, import, result."""
 
-from flask import Blueprint
+from casework.blueprints.imports.views import bp
 
-bp = Blueprint("imports", __name__, url_prefix="/imports", cli_group=None)
-
-from casework.blueprints.imports import cli, views  # noqa: E402,F401  (routes, command)
+__all__ = ["bp"]

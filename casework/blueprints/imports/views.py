@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -46,7 +47,6 @@ from casework.authz import (
     visible_import_batches,
     visible_import_reviews,
 )
-from casework.blueprints.imports import bp
 from casework.blueprints.imports.forms import ApplyForm, CancelForm, ReviewForm, UploadForm
 from casework.blueprints.work import unit_of_work
 from casework.extensions import db, limiter
@@ -56,6 +56,8 @@ from casework.services.errors import DomainError
 from casework.services.imports import apply as importer
 from casework.services.imports import auditing, reader, review, staging, template, validate
 from casework.services.imports.checks_duplicates import KIND
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 log = logging.getLogger("casework.imports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,7 +1,5 @@
 """Home page, language choice and the health check."""
 
-from flask import Blueprint
+from casework.blueprints.main.views import bp
 
-bp = Blueprint("main", __name__)
-
-from casework.blueprints.main import views  # noqa: E402,F401  (registers the routes)
+__all__ = ["bp"]

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from casework.authz import Permission, public, requires
-from casework.blueprints.main import bp
 from casework.blueprints.work import unit_of_work
 from casework.extensions import csrf, db
 from casework.i18n import SUPPORTED
 from casework.services import accounts
 from casework.urls import safe_next
+
+bp = Blueprint("main", __name__)
 
 
 @bp.get("/")

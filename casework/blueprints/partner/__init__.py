@@ -1,7 +1,5 @@
 """Partner portal: a provider's inbox, one referral's shared fields and actions, performance."""
 
-from flask import Blueprint
+from casework.blueprints.partner.views import bp
 
-bp = Blueprint("partner", __name__, url_prefix="/partner")
-
-from casework.blueprints.partner import views  # noqa: E402,F401  (registers the routes)
+__all__ = ["bp"]

@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case as sql_case
@@ -23,7 +23,6 @@ from casework.authz import (
     requires,
     visible_referrals_for_partner,
 )
-from casework.blueprints.partner import bp
 from casework.blueprints.referrals.forms import ActionForm, ConfirmForm, version_of
 from casework.blueprints.work import unit_of_work
 from casework.domain import REFERRAL_STATUSES, SERVICE_CATEGORIES
@@ -33,6 +32,8 @@ from casework.models.referral import Referral
 from casework.services import notifications, referrals
 from casework.services import referral_flow as flow
 from casework.services.effective_dates import today
+
+bp = Blueprint("partner", __name__, url_prefix="/partner")
 
 INBOX_GROUPS = ("overdue", "new", "accepted", "in_service")
 

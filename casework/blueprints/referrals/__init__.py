@@ -1,8 +1,5 @@
 """Referrals (staff side): provider directory, drafting and sending, the loop, decline reviews."""
 
-from flask import Blueprint
+from casework.blueprints.referrals.views import bp
 
-bp = Blueprint("referrals", __name__, url_prefix="/referrals")
-
-
-from casework.blueprints.referrals import views  # noqa: E402,F401  (registers the routes)
+__all__ = ["bp"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case as sql_case
@@ -23,7 +23,6 @@ from casework.authz import (
     visible_referrals,
 )
 from casework.blueprints.listing import paginate
-from casework.blueprints.referrals import bp
 from casework.blueprints.referrals.forms import (
     ActionForm,
     ConfirmForm,
@@ -46,6 +45,8 @@ from casework.services import referral_flow as flow
 from casework.services.cases import CLOSED_TO_ENTRIES
 from casework.services.effective_dates import today
 from casework.services.errors import DomainError
+
+bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
 
 def _unit_choices() -> list[tuple[int, str]]:

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import (
+    Blueprint,
     Response,
     current_app,
     flash,
@@ -34,7 +35,7 @@ from casework.authz import (
     visible_audit_events,
     visible_cases,
 )
-from casework.blueprints.supervision import bp, labels, reporting
+from casework.blueprints.supervision import labels, reporting
 from casework.blueprints.supervision.forms import (
     AccessLogFilter,
     DrawSampleForm,
@@ -55,6 +56,8 @@ from casework.models.user import User
 from casework.services import supervision as service
 from casework.services.effective_dates import LOCAL_ZONE, today
 from casework.services.errors import DomainError
+
+bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
 LOG_PAGE = 50
 

@@ -1,4 +1,4 @@
-"""Flask CLI commands. They call services; secrets come from prompts or the environment."""
+"""``flask demo``, ``flask users``, ``flask i18n`` and ``flask indicators``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -16,17 +16,6 @@ demo_cli = AppGroup("demo", help="Demo data for a local machine.")
 users_cli = AppGroup("users", help="Accounts.")
 i18n_cli = AppGroup("i18n", help="Translation catalogues.")
 indicators_cli = AppGroup("indicators", help="Stored target-5 figures.")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(i18n_cli)
-    app.cli.add_command(indicators_cli)
-
-    from casework.db_roles import roles_cli
-
-    app.cli.add_command(roles_cli)
 
 
 @demo_cli.command("load")

@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from casework.authz import import_scope
-from casework.blueprints.imports import bp
 from casework.extensions import db
 from casework.models.org import OrgUnit
 from casework.models.user import User
@@ -43,7 +43,8 @@ def _uploads(path: Path) -> list[reader.Upload]:
     return [reader.Upload(path.name, path.read_bytes())]
 
 
-@bp.cli.command("import-records")
+@click.command("import-records")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--unit", "unit_code", required=True, help="Code of the unit whose subtree the "
               "records belong to.")
@@ -120,7 +121,8 @@ def import_records(path: Path, unit_code: str, username: str, dry_run: bool, cle
         click.echo(f"Rejected rows written to {rejected_file}.")
 
 
-@bp.cli.command("import-staging-cleanup")
+@click.command("import-staging-cleanup")
+@with_appcontext
 def import_staging_cleanup() -> None:
     """Delete staged import uploads older than CASEWORK_IMPORT_STAGING_MINUTES (run from cron)."""
     removed = staging.sweep()

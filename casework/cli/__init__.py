@@ -1,0 +1,38 @@
+"""Every ``flask`` command, registered in one place by the app factory.
+
+The commands call services; secrets come from prompts or the environment, never from argv.
+
+* ``flask demo``, ``flask users``, ``flask i18n``, ``flask indicators``: ``commands.py``;
+* ``flask audit verify | anchor | export-head``: ``audit.py``;
+* ``flask import-records``, ``flask import-staging-cleanup``: ``imports.py``;
+* ``flask roles grant``: ``roles.py`` (PostgreSQL roles for the app);
+* ``flask keys ...``, ``flask erase-subject``: ``casework/crypto/cli.py`` (the crypto package's).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from casework.cli.audit import audit_cli
+from casework.cli.commands import demo_cli, i18n_cli, indicators_cli, users_cli
+from casework.cli.imports import import_records, import_staging_cleanup
+from casework.cli.roles import roles_cli
+from casework.crypto.cli import erase_subject_command, keys_cli
+
+COMMANDS = (
+    demo_cli,
+    users_cli,
+    i18n_cli,
+    indicators_cli,
+    audit_cli,
+    roles_cli,
+    keys_cli,
+    erase_subject_command,
+    import_records,
+    import_staging_cleanup,
+)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
