@@ -31,6 +31,7 @@ from casework.forms import options
 from casework.services.cases import LIMITS
 from casework.services.consents import DEFAULT_SHARED_FIELDS, SHAREABLE_FIELDS
 from casework.services.subject_rights import ERASURE_REASONS
+from casework.text import int32
 
 REQUIRED = _l("This field is required.")
 BACKDATE_HELP = _l("Needed when the date is more than 30 days ago.")
@@ -102,7 +103,7 @@ class CaseForm(FlaskForm):
     backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
                                                                           at_most(200)],
                                   description=BACKDATE_HELP)
-    org_unit = SelectField(_l("Unit responsible"), coerce=int, validate_choice=True)
+    org_unit = SelectField(_l("Unit responsible"), coerce=int32, validate_choice=True)
     confirm_duplicate = BooleanField(_l("I have read the warning and will contact my "
                                         "supervisor; save anyway."))
     submit = SubmitField(_l("Open case"))
@@ -181,7 +182,7 @@ class FollowUpForm(FlaskForm):
 
 class TransferForm(FlaskForm):
     version = HiddenField()
-    to_unit = SelectField(_l("New unit"), coerce=int, validate_choice=True)
+    to_unit = SelectField(_l("New unit"), coerce=int32, validate_choice=True)
     on = LocalDateField(_l("Date of transfer"), validators=[DataRequired(REQUIRED)])
     backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
                                                                           at_most(200)])

@@ -32,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 
 from casework.crypto.normalize import fold
 from casework.services.imports import spec
+from casework.text import hostile_reason, replace_hostile
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ROWS = 20_000
@@ -226,6 +227,9 @@ def to_year(value: Any) -> tuple[int | None, Any]:
 
 def convert(column: spec.Column, value: Any) -> tuple[Any, Any]:
     """(converted value or None, problem message or None) for one cell."""
+    if isinstance(value, str) and hostile_reason(value):
+        return None, _l("The cell contains control characters that cannot be stored. Retype "
+                        "the text in the cell.")
     if value is None or (isinstance(value, str) and not clean_text(value)):
         return None, None
     if column.kind in (spec.ID, spec.PHONE):
@@ -309,7 +313,8 @@ def _read_rows(sheet: spec.Sheet, rows: Any, max_rows: int) -> SheetData:
         row = Row(number=number, values={})
         for index, col in mapping.items():
             value, is_formula = cells[index] if index < len(cells) else (None, False)
-            row.raw[col.key] = value
+            # Handed back in the rejected-rows workbook, which cannot hold control characters.
+            row.raw[col.key] = replace_hostile(value) if isinstance(value, str) else value
             if is_formula:
                 row.problems.append(CellProblem(col.key, _l(
                     "The cell holds a formula. Copy the column and paste values only.")))
