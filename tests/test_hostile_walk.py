@@ -25,6 +25,8 @@ from urllib.parse import quote_plus, urlsplit
 
 import pytest
 from flask import Flask
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RoutingException
 
 from casework.extensions import db
 from casework.services.effective_dates import today
@@ -347,7 +349,7 @@ def _collect(adapter: Any, found: dict[str, list[Form]], page: str, html: str) -
         parts = urlsplit(form.action)
         try:
             target, _ = adapter.match(parts.path, method=form.method.upper())
-        except Exception:  # a form to another site or method: not ours to walk
+        except (HTTPException, RoutingException):  # not a route of ours: nothing to walk
             continue
         form.action = parts.path + (f"?{parts.query}" if parts.query else "")
         found.setdefault(target, []).append(form)
