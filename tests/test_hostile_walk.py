@@ -207,6 +207,27 @@ class Form:
     files: list[str] = field(default_factory=list)
 
 
+# Plausible values for empty fields, so that a form with one hostile field is otherwise valid
+# and the hostile value gets as far into the view as it can. The current password stays empty:
+# the walk must not change its own account's password before the end.
+FILL_BY_NAME = {
+    "phone": "0912345678", "national_id": "036195000123", "contact_phone": "0241234567",
+    "birth_year": "1990", "code": "WALK1", "username": "walkuser", "other": "",
+    "full_name": "Trần Thị Thử", "current_password": "", "contact_email": "walk@example.org",
+}
+FILL_BY_TYPE = {"password": "a long temporary pass 1", "date": "", "number": "7",
+                "email": "walk@example.org", "hidden": ""}
+
+
+def _fill(name: str, kind: str) -> str:
+    base = name.rsplit("-", 1)[-1]  # prefixed fields (v1-note) are filled by their name
+    if base in FILL_BY_NAME:
+        return FILL_BY_NAME[base]
+    if kind == "date":
+        return today().isoformat()
+    return FILL_BY_TYPE.get(kind, "Thử")
+
+
 class _FormParser(HTMLParser):
     def __init__(self, page: str) -> None:
         super().__init__()
@@ -234,11 +255,11 @@ class _FormParser(HTMLParser):
             elif kind in ("submit", "button", "reset", "image"):
                 form.fields.setdefault(name, a.get("value", ""))
             else:
-                form.fields.setdefault(name, a.get("value", ""))
+                form.fields.setdefault(name, a.get("value") or _fill(name, kind))
         elif tag == "button":
             form.fields.setdefault(name, a.get("value", ""))
         elif tag == "textarea":
-            form.fields.setdefault(name, "")
+            form.fields.setdefault(name, _fill(name, "text"))
         elif tag == "select":
             self._select = name
             form.fields.setdefault(name, "")
