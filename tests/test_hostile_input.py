@@ -228,3 +228,12 @@ def test_safe_next_refuses_controls_surrogates_and_other_hosts(target):
     from casework.urls import safe_next
 
     assert safe_next(target) is None
+
+
+def test_the_length_cap_is_a_setting(app, client):
+    app.config["CASEWORK_MAX_VALUE_CHARS"] = 100
+    response = client.submit("/login", {"username": "x" * 101, "password": "y"})
+    assert response.status_code == 400
+    assert "quá dài" in response.get_data(as_text=True)
+    response = client.submit("/login", {"username": "x" * 100, "password": "y"})
+    assert response.status_code == 200
