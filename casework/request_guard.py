@@ -26,8 +26,9 @@ from casework.text import INT32_MAX, INT32_MIN, hostile_reason
 
 log = logging.getLogger("casework.request_guard")
 
-# Twice the longest text field (a case history, 10,000 characters); forms say "at most N" below.
-DEFAULT_MAX_VALUE_CHARS = 20_000
+# Ten times the longest text field (a case history, 10,000 characters): only absurd values stop
+# here; anything shorter reaches the form, which says "at most N characters" on the field.
+DEFAULT_MAX_VALUE_CHARS = 100_000
 FORM_MIMETYPES = ("application/x-www-form-urlencoded",)
 LOGIN_ENDPOINTS = ("auth.login",)
 
