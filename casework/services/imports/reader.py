@@ -5,7 +5,8 @@ the size cap, an old binary or password-protected workbook, a macro-enabled work
 (``.xlsm`` or any ``vbaProject.bin``), a corrupted or non-workbook file, a ZIP that expands
 too much, and a sheet over the row cap. What is flagged per cell (a :class:`CellProblem`, so
 the row is rejected and the report says where): formulas, numbers shortened to scientific
-notation in ID and phone columns, dates that cannot be read.
+notation in ID and phone columns, dates that cannot be read, and text with control characters
+(NUL, escape sequences: :func:`casework.text.hostile_reason`, the request guard's check).
 
 Values come out NFC-normalised, trimmed, without zero-width characters or a leading
 apostrophe; IDs and phones as digit strings (a leading zero lost by Excel is restored); dates
