@@ -33,7 +33,7 @@ def replace_hostile(value: str) -> str:
     return _HOSTILE.sub("\ufffd", value)
 
 
-def int32(value: object) -> int:
+def int32(value: str | int) -> int:
     """``int(value)`` when it fits a 32-bit signed column, else ValueError (ids, counts, days).
 
     Used as the ``coerce`` of every select of ids, so an out-of-range id is a form error, never a
@@ -41,7 +41,7 @@ def int32(value: object) -> int:
     """
     if isinstance(value, str) and len(value.strip()) > 11:
         raise ValueError("out of range")
-    number = int(value)  # type: ignore[call-overload]
+    number = int(value)
     if not INT32_MIN <= number <= INT32_MAX:
         raise ValueError("out of range")
     return number
