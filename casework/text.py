@@ -33,6 +33,12 @@ def replace_hostile(value: str) -> str:
     return _HOSTILE.sub("\ufffd", value)
 
 
+def ascii_digits(text: str) -> bool:
+    """True for a non-empty run of 0-9 only (``str.isdigit`` also passes "²", which ``int``
+    refuses, and other scripts' digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def int32(value: str | int) -> int:
     """``int(value)`` when it fits a 32-bit signed column, else ValueError (ids, counts, days).
 

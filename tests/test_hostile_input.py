@@ -237,3 +237,39 @@ def test_the_length_cap_is_a_setting(app, client):
     assert "quá dài" in response.get_data(as_text=True)
     response = client.submit("/login", {"username": "x" * 100, "password": "y"})
     assert response.status_code == 200
+
+
+# --- Digits that str.isdigit() accepts and int() refuses ("²") -----------------------------------
+
+def test_ascii_digits():
+    from casework.text import ascii_digits
+
+    assert ascii_digits("2024")
+    assert not ascii_digits("²")
+    assert not ascii_digits("٢٠٢٤")  # Arabic-Indic digits
+    assert not ascii_digits("")
+
+
+def test_a_superscript_digit_in_a_unit_or_page_is_a_400(client, make_user, login):
+    login(client, make_user("supervisor"))
+    for path in ("/supervision/?unit=%C2%B2", "/supervision/access-log?before=%C2%B2"):
+        assert client.get(path).status_code == 400, path
+
+
+def test_a_superscript_digit_as_a_birth_year_is_a_form_error(client, make_user, login):
+    login(client, make_user("caseworker"))
+    response = client.submit("/cases", {"name": "Nguyễn Thị Lan", "birth_year": "²"})
+    assert response.status_code == 400
+
+
+def test_a_superscript_digit_as_a_version_is_stale_not_a_crash(client, make_user, login,
+                                                                make_case):
+    from tests.test_hostile_walk import forms_on
+
+    case = make_case()
+    login(client, make_user("caseworker"))
+    page = f"/cases/{case.id}/edit"
+    form = next(f for f in forms_on(page, client.get(page).get_data(as_text=True))
+                if f.action == page and f.method == "post")
+    response = client.post(page, data={**form.fields, "version": "²"})
+    assert response.status_code == 409

@@ -35,10 +35,11 @@ from tests.test_route_guards import ALL, PUBLIC, ROUTES
 
 ROLES = ("anonymous", *ALL)
 
-# The values an outside tester sent (a lone surrogate goes on the wire as %ED%A0%80).
+# The values an outside tester sent (a lone surrogate goes on the wire as %ED%A0%80), and "²":
+# a digit to str.isdigit() that int() refuses.
 HOSTILE = (
     "\x00", "a\x00b", "\x1b[31m", "\ud800", "2147483648", "-2147483649", "9" * 40,
-    "x" * 100_000, '=HYPERLINK("x")', "' OR 1=1 --", "../../etc/passwd", "<script>",
+    "x" * 100_000, '=HYPERLINK("x")', "' OR 1=1 --", "../../etc/passwd", "<script>", "²",
 )
 # For URL parameters (ids and uuids): inserted raw into the path.
 HOSTILE_PATH = ("2147483648", "-1", "99999999999999999999", "0", "not-a-uuid", "%00",

@@ -31,7 +31,7 @@ from casework.forms import options
 from casework.services.cases import LIMITS
 from casework.services.consents import DEFAULT_SHARED_FIELDS, SHAREABLE_FIELDS
 from casework.services.subject_rights import ERASURE_REASONS
-from casework.text import int32
+from casework.text import ascii_digits, int32
 
 REQUIRED = _l("This field is required.")
 BACKDATE_HELP = _l("Needed when the date is more than 30 days ago.")
@@ -40,7 +40,7 @@ BACKDATE_HELP = _l("Needed when the date is more than 30 days ago.")
 def version_of(form: Any) -> int:
     """The version a form was loaded with; -1 (always stale) when missing or not a number."""
     text = (form.version.data or "").strip()
-    return int(text) if text.isdigit() else -1
+    return int(text) if ascii_digits(text) else -1
 
 
 def at_most(n: int) -> Length:
