@@ -86,7 +86,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _init_security(app: Flask) -> None:
-    from casework import audit, crypto, errors, security
+    from casework import audit, crypto, errors, request_guard, security
     from casework.authz import is_public_endpoint
     from casework.extensions import login_manager
     from casework.logging_filters import install_log_scrubbing
@@ -98,6 +98,7 @@ def _init_security(app: Flask) -> None:
     notifications.init_app(app)  # notices e-mailed after their transaction commits
     security.init_app(app)
     errors.init_app(app)
+    request_guard.init_app(app)  # before deny_by_default: hostile values are never echoed
 
     @login_manager.user_loader
     def load_user(session_key: str):  # type: ignore[no-untyped-def]
@@ -152,6 +153,7 @@ def _init_templates(app: Flask) -> None:
     from casework import i18n, labels
     from casework.authz import may
     from casework.navigation import navigation_for
+    from casework.urls import current_page
 
     app.jinja_env.filters["date"] = i18n.fmt_date
     app.jinja_env.filters["datetime"] = i18n.fmt_datetime
@@ -159,6 +161,7 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.globals["role_label"] = labels.role_label
     app.jinja_env.globals["may"] = may
     app.jinja_env.globals["unit_kind_label"] = labels.unit_kind_label
+    app.jinja_env.globals["current_page"] = current_page
 
     @app.context_processor
     def inject_navigation() -> dict[str, Any]:

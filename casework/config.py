@@ -67,6 +67,7 @@ class Settings:
     set_password_link_hours: int = 72
     set_password_rate_limit: str = "10 per minute"  # noqa: S105 - a rate, not a password
     import_check_rate_limit: str = "10 per hour"  # import dry runs per user (imports area)
+    max_value_chars: int = 100_000  # the request guard's cap on any one value (forms: less)
     # CCCD numbers, phones and names + birth years an importer's dry runs may look up per day
     import_identity_checks_per_day: int = 5000
     import_read_seconds: int = 30  # time to read one uploaded file before it is refused
@@ -114,6 +115,7 @@ class Settings:
             set_password_link_hours=_int(env, "CASEWORK_SET_PASSWORD_LINK_HOURS", 72),
             set_password_rate_limit=env.get("CASEWORK_SET_PASSWORD_RATE_LIMIT", "10 per minute"),
             import_check_rate_limit=env.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"),
+            max_value_chars=_int(env, "CASEWORK_MAX_VALUE_CHARS", 100_000, minimum=1000),
             import_identity_checks_per_day=_int(env, "CASEWORK_IMPORT_IDENTITY_CHECKS_PER_DAY",
                                                 5000),
             import_read_seconds=_int(env, "CASEWORK_IMPORT_READ_SECONDS", 30),

@@ -2,7 +2,7 @@
 
 Every form derives from :class:`FlaskForm` here (not Flask-WTF's directly): its text fields
 (``StringField`` and its kinds, ``TextAreaField``) pass through the one text normaliser,
-``services/text.normalize`` (NFC, no bidi, zero-width or control characters, trimmed; text
+``casework/text.normalize`` (NFC, no bidi, zero-width or control characters, trimmed; text
 areas keep their line breaks), before any validator counts or checks them, the same way the
 import does. Passwords and hidden fields are left exactly as typed.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import HiddenField, PasswordField, SelectChoice, StringField, TextAreaField
 
-from casework.services.text import form_filter
+from casework.text import form_filter
 
 _SINGLE_LINE = form_filter(multiline=False)
 _MULTILINE = form_filter(multiline=True)

@@ -3,7 +3,9 @@ tokens of one-time links.
 
 The filter rewrites every record that reaches a handler: the formatted message (msg and
 args), the exception text and the stack text. It errs on the side of masking: any run of 9
-or 12 digits is treated as an ID number.
+or 12 digits is treated as an ID number. URLs are decoded first (``%2B84%20934...`` and
+``+84+934...`` hide a phone from the patterns), and the query strings of search, merge and
+sign-in pages are never logged at all: they hold what someone searched for.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, unquote_plus
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -26,8 +29,48 @@ ID9 = re.compile(rf"(?<!\d)\d{{3}}(?:{_SEP}\d{{3}}){{2}}(?!\d)")
 LINK_TOKEN = re.compile(r"(/account/set-password/)[^\s?#\"']+")
 
 
+# A path with its query string, as request lines show them; and any token with %-escapes.
+URL_QUERY = re.compile(r"(?P<path>/[^\s?\"'#]*)\?(?P<query>[^\s\"'#]*)")
+ESCAPED = re.compile(r"[^\s\"']*%[0-9A-Fa-f]{2}[^\s\"']*")
+# Search and merge pages (and sign-in, whose next= may carry one): query strings withheld.
+WITHHELD_QUERY_PATHS = re.compile(
+    r"^/(?:cases|referrals/providers|supervision/access-log|login)(?:[/.]|$)")
+WITHHELD = "[query withheld]"
+# Decoded from a URL, even TAB, CR and LF are shown as U+FFFD: one request, one log line.
+_DECODED_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _unescape(text: str, *, plus: bool) -> str:
+    """Percent-decode (repeatedly: a double-encoded phone is still a phone), then make any
+    decoded control character visible so an encoded newline cannot forge a log line."""
+    for _ in range(3):
+        decoded = unquote_plus(text) if plus else unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return _DECODED_CONTROL.sub("\ufffd", text)
+
+
+def _url_query(match: re.Match[str]) -> str:
+    path = _unescape(match["path"], plus=False)
+    if WITHHELD_QUERY_PATHS.match(path):
+        return f"{path}?{WITHHELD}"
+    return f"{path}?{_unescape(match['query'], plus=True)}"
+
+
+def decode_urls(text: str) -> str:
+    """``text`` with query strings decoded (or withheld on search pages) and %-escapes decoded."""
+    if "?" in text:
+        text = URL_QUERY.sub(_url_query, text)
+    if "%" in text:
+        text = ESCAPED.sub(lambda m: _unescape(m.group(), plus=False), text)
+    return text
+
+
 def scrub(text: str) -> str:
-    """``text`` with e-mail addresses, phone numbers and ID numbers masked."""
+    """``text`` with link tokens, e-mail addresses, phone numbers and ID numbers masked (URLs
+    decoded first, so an encoded identifier is masked too)."""
+    text = decode_urls(text)
     text = LINK_TOKEN.sub(r"\1[token]", text)
     text = EMAIL.sub("[email]", text)
     text = ID12.sub("[id]", text)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import casework.blueprints
 from casework import forms
-from casework.services.text import BIDI_CONTROLS, ZERO_WIDTH, normalize
+from casework.text import BIDI_CONTROLS, ZERO_WIDTH, normalize
 
 INVISIBLE = BIDI_CONTROLS + ZERO_WIDTH
 # "Nguyễn" typed with decomposed marks, wrapped in a right-to-left override and its closer.

@@ -15,7 +15,7 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from casework.services.errors import DomainError
-from casework.services.text import normalize
+from casework.text import normalize
 
 LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 REASON_MAX = 200
@@ -44,7 +44,7 @@ def backdate_limit_days() -> int:
 
 def clean_text(value: str | None, *, limit: int, field: str | None = None,
                multiline: bool = False) -> str | None:
-    """The stored form (``services/text.normalize``: NFC, no invisible, bidi or control
+    """The stored form (``casework/text.normalize``: NFC, no invisible, bidi or control
     characters, trimmed); ``None`` when empty; DomainError when too long."""
     if value is None:
         return None

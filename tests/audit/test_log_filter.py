@@ -74,3 +74,58 @@ def test_install_attaches_to_root_and_app_handlers(app: Flask) -> None:
         assert sum(isinstance(f, ScrubFilter) for f in root_handler.filters) == 1
     finally:
         logging.getLogger().removeHandler(root_handler)
+
+
+# --- URLs: decode before masking; search and merge pages keep their query strings out ----------
+
+def _request_line(target: str) -> str:
+    """A request log line as werkzeug's server writes it."""
+    return f'127.0.0.1 - - [30/Nov/2026 07:00:00] "GET {target} HTTP/1.1" 200 -'
+
+
+@pytest.mark.parametrize("target", [
+    "/supervision/report?unit=3&q=%2B84%20934%20517%20286",
+    "/supervision/report?unit=3&q=%2B84+934+517+286",
+    "/supervision/report?q=0934%2E517%2E286",
+    "/supervision/report?q=%25%32%42%38%34%20934%20517%20286",  # encoded twice
+    "/nothing/%2B84%20934%20517%20286",
+    "/supervision/report?mail=lan%40example.vn",
+])
+def test_encoded_identifiers_in_urls_are_masked(captured, target):
+    logger, stream = captured
+    logger.info("%s", _request_line(target))
+    text = stream.getvalue()
+    assert "934" not in text
+    assert "517" not in text
+    assert "lan" not in text
+    assert "/supervision/report?" in text or "/nothing/" in text
+
+
+@pytest.mark.parametrize("target", [
+    "/referrals/providers?q=%2B84%20934%20517%20286",
+    "/referrals/providers?q=Trung+t%C3%A2m+Lan",
+    "/supervision/access-log?user=lan&case=HS-00012",
+    "/cases/0b6c6a3e-8d8e-4a59-9d5e-6a3d1c2b7f10/merge?other=HS-00012",
+    "/cases?q=Nguy%E1%BB%85n",
+    "/login?next=/referrals/providers%3Fq%3DLan",
+])
+def test_search_and_merge_query_strings_are_never_logged(captured, target):
+    logger, stream = captured
+    logger.info("%s", _request_line(target))
+    text = stream.getvalue()
+    path = target.split("?")[0]
+    assert f"{path}?[query withheld]" in text
+    for secret in ("934", "Lan", "lan", "HS-00012", "Nguy"):
+        assert secret not in text
+
+
+def test_an_encoded_newline_cannot_forge_a_log_line(captured):
+    logger, stream = captured
+    logger.info("%s", _request_line("/x%0A127.0.0.1%20-%20-%20fake%0D"))
+    assert stream.getvalue().count("\n") == 1
+
+
+def test_plain_percent_signs_and_question_marks_stay(captured):
+    assert scrub("took 100% of 5 s; why?") == "took 100% of 5 s; why?"
+    assert scrub("GET /supervision/report?unit=3&period=2026-Q3") == \
+        "GET /supervision/report?unit=3&period=2026-Q3"

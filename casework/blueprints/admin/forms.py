@@ -5,6 +5,7 @@ from wtforms import EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from casework.forms import FlaskForm, options
+from casework.text import int32
 
 REQUIRED = _l("This field is required.")
 # A plausibility check only (a notice address, not an identity): something@domain.tld
@@ -51,8 +52,8 @@ class UserForm(FlaskForm):
         ],
     )
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired(REQUIRED)])
-    org_unit = SelectField(_l("Organisation unit (staff)"), coerce=int, validate_choice=True)
-    provider = SelectField(_l("Service provider (partners)"), coerce=int, validate_choice=True)
+    org_unit = SelectField(_l("Organisation unit (staff)"), coerce=int32, validate_choice=True)
+    provider = SelectField(_l("Service provider (partners)"), coerce=int32, validate_choice=True)
     submit = SubmitField(_l("Create account"))
 
 
@@ -72,7 +73,7 @@ class UnitForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=200, message=_l("At most 200 characters."))],
     )
     kind = SelectField(_l("Type"), choices=UNIT_KIND_CHOICES)
-    parent = SelectField(_l("Parent unit"), coerce=int, validate_choice=True)
+    parent = SelectField(_l("Parent unit"), coerce=int32, validate_choice=True)
     submit = SubmitField(_l("Create unit"))
 
 
@@ -85,5 +86,5 @@ class RenameUnitForm(FlaskForm):
 
 
 class MoveUnitForm(FlaskForm):
-    parent = SelectField(_l("New parent unit"), coerce=int, validate_choice=True)
+    parent = SelectField(_l("New parent unit"), coerce=int32, validate_choice=True)
     submit = SubmitField(_l("Move"))

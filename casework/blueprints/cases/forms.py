@@ -30,6 +30,7 @@ from casework.forms import FlaskForm, options
 from casework.services.cases import LIMITS
 from casework.services.consents import DEFAULT_SHARED_FIELDS, SHAREABLE_FIELDS
 from casework.services.subject_rights import ERASURE_REASONS
+from casework.text import ascii_digits, int32
 
 REQUIRED = _l("This field is required.")
 BACKDATE_HELP = _l("Needed when the date is more than 30 days ago.")
@@ -38,7 +39,7 @@ BACKDATE_HELP = _l("Needed when the date is more than 30 days ago.")
 def version_of(form: Any) -> int:
     """The version a form was loaded with; -1 (always stale) when missing or not a number."""
     text = (form.version.data or "").strip()
-    return int(text) if text.isdigit() else -1
+    return int(text) if ascii_digits(text) else -1
 
 
 def at_most(n: int) -> Length:
@@ -101,7 +102,7 @@ class CaseForm(FlaskForm):
     backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
                                                                           at_most(200)],
                                   description=BACKDATE_HELP)
-    org_unit = SelectField(_l("Unit responsible"), coerce=int, validate_choice=True)
+    org_unit = SelectField(_l("Unit responsible"), coerce=int32, validate_choice=True)
     confirm_duplicate = BooleanField(_l("I have read the warning and will contact my "
                                         "supervisor; save anyway."))
     submit = SubmitField(_l("Open case"))
@@ -180,7 +181,7 @@ class FollowUpForm(FlaskForm):
 
 class TransferForm(FlaskForm):
     version = HiddenField()
-    to_unit = SelectField(_l("New unit"), coerce=int, validate_choice=True)
+    to_unit = SelectField(_l("New unit"), coerce=int32, validate_choice=True)
     on = LocalDateField(_l("Date of transfer"), validators=[DataRequired(REQUIRED)])
     backdate_reason = StringField(_l("Reason for late entry"), validators=[Optional(),
                                                                           at_most(200)])

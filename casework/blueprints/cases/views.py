@@ -60,6 +60,7 @@ from casework.services import (
 from casework.services.effective_dates import local_date, today
 from casework.services.errors import DomainError
 from casework.services.org_units import units_in_scope
+from casework.text import ascii_digits
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -142,7 +143,7 @@ def index():  # type: ignore[no-untyped-def]
         kind = ""
         if form.validate_on_submit():
             year_text = (form.birth_year.data or "").strip()
-            year = int(year_text) if year_text.isdigit() else None
+            year = int(year_text) if ascii_digits(year_text) else None
             if year_text and year is None:
                 form.birth_year.errors = [_("Enter a year.")]
             else:
@@ -215,7 +216,7 @@ def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     work = Work()
     if form.validate_on_submit():
         data = _case_input(form)
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = int(form.version.data) if ascii_digits(form.version.data or "") else None
         saved = False
         with unit_of_work(form, stale_message=STALE_EDIT) as work:
             values = data.clean()

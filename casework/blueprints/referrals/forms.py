@@ -20,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from casework.domain import PROVIDER_KINDS, SERVICE_CATEGORIES
 from casework.forms import FlaskForm, options
+from casework.text import int32
 
 REQUIRED = _l("This field is required.")
 DATE_MESSAGE = _l("Enter a valid date.")
@@ -43,7 +44,7 @@ class ProviderSearchForm(FlaskForm):
         csrf = False  # a GET search form
 
     category = SelectField(_l("Service"), validate_choice=False)
-    area = SelectField(_l("Area"), coerce=int, validate_choice=False)
+    area = SelectField(_l("Area"), coerce=int32, validate_choice=False)
     q = StringField(_l("Name"), validators=[Optional(), Length(max=60)])
 
 
@@ -53,7 +54,7 @@ class ProviderForm(FlaskForm):
     kind = SelectField(_l("Type"), choices=options(PROVIDER_KINDS.items()))
     categories = MultiCheckboxField(_l("Services offered"),
                                     choices=options(SERVICE_CATEGORIES.items()))
-    areas = SelectMultipleField(_l("Areas served"), coerce=int,
+    areas = SelectMultipleField(_l("Areas served"), coerce=int32,
                                 description=_l("A partner serving a district serves all its "
                                                "communes."))
     contact_phone = StringField(_l("Office phone"), validators=[Optional(), Length(max=40)])
@@ -69,7 +70,7 @@ class ProviderForm(FlaskForm):
 
 
 class NewReferralForm(FlaskForm):
-    provider = SelectField(_l("Partner"), coerce=int, validate_choice=False)
+    provider = SelectField(_l("Partner"), coerce=int32, validate_choice=False)
 
 
 class SendForm(FlaskForm):

@@ -66,13 +66,20 @@ def providers_():  # type: ignore[no-untyped-def]
     form = ProviderSearchForm(request.args)
     form.category.choices = options([("", _("All services")), *SERVICE_CATEGORIES.items()])
     form.area.choices = options([(0, _("All areas")), *_unit_choices()])
+    status = 200
+    if request.args and not form.validate():  # an area id out of range, a name too long
+        status = 400
+        if form.area.errors:
+            form.area.errors = [_("Choose an area from the list.")]
     category = form.category.data if form.category.data in SERVICE_CATEGORIES else None
-    unit = db.session.get(OrgUnit, form.area.data) if form.area.data else None
-    rows = providers.search(category=category, unit=unit, text=form.q.data or None,
+    area = form.area.data if not form.area.errors else None
+    unit = db.session.get(OrgUnit, area) if area else None
+    text = form.q.data if not form.q.errors else None
+    rows = providers.search(category=category, unit=unit, text=text or None,
                             active_only=not has_permission(current_user,
                                                            Permission.MANAGE_PROVIDERS))
     return render_template("referrals/providers.html", form=form, providers=rows,
-                           categories=SERVICE_CATEGORIES)
+                           categories=SERVICE_CATEGORIES), status
 
 
 

@@ -5,6 +5,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from casework.forms import FlaskForm, options
+from casework.text import int32
 
 REQUIRED = _l("This field is required.")
 
@@ -19,7 +20,7 @@ class ScopeForm(FlaskForm):
 class DrawSampleForm(FlaskForm):
     unit = HiddenField()
     period = HiddenField()
-    provider = SelectField(_l("Partner"), coerce=int, validators=[DataRequired(REQUIRED)])
+    provider = SelectField(_l("Partner"), coerce=int32, validators=[DataRequired(REQUIRED)])
     size = IntegerField(_l("Sample size"), default=10,
                         validators=[DataRequired(REQUIRED),
                                     NumberRange(1, 50, _l("Choose a sample size from 1 to 50."))])

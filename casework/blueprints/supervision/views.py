@@ -56,6 +56,7 @@ from casework.models.user import User
 from casework.services import supervision as service
 from casework.services.effective_dates import LOCAL_ZONE, today
 from casework.services.errors import DomainError
+from casework.text import ascii_digits
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
@@ -75,7 +76,7 @@ def _int_arg(name: str) -> int | None:
     raw = (request.values.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not ascii_digits(raw) or len(raw) > 9:
         raise BadParameters(_("The unit in the address is not valid."))
     return int(raw)
 

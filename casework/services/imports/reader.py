@@ -8,11 +8,12 @@ CSV file that is not UTF-8 (or the Vietnamese Windows code page), a sheet over t
 and a file whose reading costs more than its budget (``budget.py``: rows and cells met,
 blank or not, and time). What is flagged per cell (a :class:`CellProblem`, so the row is
 rejected and the report says where): formulas, numbers shortened to scientific notation in
-ID and phone columns, dates that cannot be read.
+ID and phone columns, dates that cannot be read, and text with control characters (NUL,
+escape sequences: :func:`casework.text.hostile_reason`, the request guard's check).
 
 Workbooks are read by ``xlsx.py``, a streaming reader whose work follows what the file holds
 (not what it declares); only the template's sheets and columns (and a few more columns) are
-read. Values come out through the one text normaliser (``services/text.py``: NFC, no
+read. Values come out through the one text normaliser (``casework/text.py``: NFC, no
 invisible or bidi characters, trimmed) without a leading apostrophe; IDs and phones as digit
 strings (a leading zero lost by Excel is restored); dates as ``datetime.date`` from date
 cells, Excel serial numbers or ``dd/mm/yyyy`` text. Nothing read here is ever logged.
@@ -32,8 +33,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from casework import text as normaliser
 from casework.crypto.normalize import fold
-from casework.services import text as normaliser
 from casework.services.imports import budget as costs
 from casework.services.imports import spec, xlsx
 from casework.services.imports.budget import (
@@ -48,6 +49,7 @@ from casework.services.imports.budget import (
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_ROWS", "CellProblem", "FileRefused", "Row",
            "SheetData", "Upload", "WorkbookData", "clean_text", "convert", "limits",
            "read_uploads"]
+from casework.text import hostile_reason, replace_hostile
 
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
 MAX_ZIP_RATIO = 200
@@ -113,7 +115,7 @@ def limits() -> tuple[int, int]:
 # --- Cell conversion ---------------------------------------------------------------------
 
 def clean_text(value: str) -> str:
-    """The stored form (``services/text.normalize``: NFC, no invisible, bidi or control
+    """The stored form (``casework/text.normalize``: NFC, no invisible, bidi or control
     characters, single spaces), without the apostrophe Excel uses to mark text."""
     value = normaliser.normalize(value)
     while value.startswith(("'", "\u2018", "\u2019")):
@@ -228,6 +230,9 @@ def to_year(value: Any) -> tuple[int | None, Any]:
 
 def convert(column: spec.Column, value: Any) -> tuple[Any, Any]:
     """(converted value or None, problem message or None) for one cell."""
+    if isinstance(value, str) and hostile_reason(value):
+        return None, _l("The cell contains control characters that cannot be stored. Retype "
+                        "the text in the cell.")
     if value is None or (isinstance(value, str) and not clean_text(value)):
         return None, None
     if column.kind in (spec.ID, spec.PHONE):
@@ -309,7 +314,8 @@ def _read_rows(sheet: spec.Sheet, rows: Any, max_rows: int) -> SheetData:
         row = Row(number=number, values={})
         for index, col in mapping.items():
             value, is_formula = cells[index] if index < len(cells) else (None, False)
-            row.raw[col.key] = value
+            # Handed back in the rejected-rows workbook, which cannot hold control characters.
+            row.raw[col.key] = replace_hostile(value) if isinstance(value, str) else value
             if is_formula:
                 row.problems.append(CellProblem(col.key, _l(
                     "The cell holds a formula. Copy the column and paste values only.")))

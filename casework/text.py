@@ -1,7 +1,8 @@
-"""The one normaliser of stored text: every form text field, every service and the import.
+"""Text: how every stored value is normalised, and what no stored value may hold.
 
-:func:`normalize` gives the same value for the same visible text, wherever it was typed or
-pasted: NFC; invisible format characters removed (bidi marks, embeddings, overrides and
+**Normalising** (:func:`normalize`), the one normaliser of stored text: every form text field,
+every service and the import. It gives the same value for the same visible text, wherever it
+was typed or pasted: NFC; invisible format characters removed (bidi marks, embeddings, overrides and
 isolates U+200E/F, U+202A–202E, U+2066–2069, U+061C; zero-width U+200B–200D, U+2060, U+FEFF;
 soft hyphen; every other Unicode "format" character), because they can reorder what a reader
 sees ("Trojan source") or make two equal-looking values differ; lone surrogates removed
@@ -15,6 +16,12 @@ is stored the same way whichever way it came in. Control characters are removed 
 where form input is refused earlier, because imported files do not pass through forms.
 Search folding for blind indexes is separate (``crypto/normalize.py``): it also drops case,
 tone marks and punctuation, which storage must keep.
+
+**Refusing** (:func:`hostile_reason`): PostgreSQL refuses NUL in text and cannot encode a lone
+surrogate; SQLite stores both. Either way such a value is never something a person typed: the
+request guard answers 400 and the import reports the cell. Only C0/C1 control characters (TAB, CR and LF allowed) and lone surrogates are
+refused here. Invisible *format* characters (zero-width, bidi marks) are not: text fields strip
+those when they normalise what was typed.
 """
 
 from __future__ import annotations
@@ -22,6 +29,47 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+
+# C0 except TAB, LF, CR; DEL; C1; UTF-16 surrogate code points (never valid on their own).
+_HOSTILE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+
+def hostile_reason(value: str, *, max_length: int | None = None) -> str | None:
+    """Why ``value`` may not be stored ("too_long", "control", "surrogate"), or None if it may."""
+    if max_length is not None and len(value) > max_length:
+        return "too_long"
+    match = _HOSTILE.search(value)
+    if match is None:
+        return None
+    return "surrogate" if "\ud800" <= match.group() <= "\udfff" else "control"
+
+
+def replace_hostile(value: str) -> str:
+    """``value`` with each refused character shown as U+FFFD (to hand a rejected cell back)."""
+    return _HOSTILE.sub("\ufffd", value)
+
+
+def ascii_digits(text: str) -> bool:
+    """True for a non-empty run of 0-9 only (``str.isdigit`` also passes "²", which ``int``
+    refuses, and other scripts' digits)."""
+    return text.isascii() and text.isdigit()
+
+
+def int32(value: str | int) -> int:
+    """``int(value)`` when it fits a 32-bit signed column, else ValueError (ids, counts, days).
+
+    Used as the ``coerce`` of every select of ids, so an out-of-range id is a form error, never a
+    driver error on PostgreSQL.
+    """
+    if isinstance(value, str) and len(value.strip()) > 11:
+        raise ValueError("out of range")
+    number = int(value)
+    if not INT32_MIN <= number <= INT32_MAX:
+        raise ValueError("out of range")
+    return number
 
 # Listed for the reader; every other category-Cf character goes as well.
 BIDI_CONTROLS = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -64,6 +112,3 @@ def form_filter(multiline: bool = False) -> Callable[[object], object]:
         return normalize(value, multiline=multiline) if isinstance(value, str) else value
 
     return apply
-
-
-__all__ = ["BIDI_CONTROLS", "ZERO_WIDTH", "form_filter", "normalize", "normalize_optional"]
