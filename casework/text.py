@@ -19,9 +19,9 @@ tone marks and punctuation, which storage must keep.
 
 **Refusing** (:func:`hostile_reason`): PostgreSQL refuses NUL in text and cannot encode a lone
 surrogate; SQLite stores both. Either way such a value is never something a person typed: the
-request guard answers 400 and the import reports the cell. Only C0/C1 control characters (TAB, CR and LF allowed) and lone surrogates are
-refused here. Invisible *format* characters (zero-width, bidi marks) are not: text fields strip
-those when they normalise what was typed.
+request guard answers 400 and the import reports the cell. Only C0/C1 control characters (TAB,
+CR and LF allowed) and lone surrogates are refused here. Invisible *format* characters
+(zero-width, bidi marks) are not: text fields strip those when they normalise what was typed.
 """
 
 from __future__ import annotations
