@@ -70,7 +70,8 @@ FIELDS_BY_HAND: dict[str, dict[str, str]] = {
 # Endpoints walked last, in this order: they can end the session or retire the objects.
 LAST = ("referrals.cancel", "partner.act", "cases.transfer", "cases.close", "cases.merge",
         "cases.erase", "admin.move_unit", "admin.deactivate_unit", "admin.deactivate_user",
-        "admin.reset_two_factor", "admin.reset_password", "auth.change_password", "auth.logout")
+        "admin.reset_two_factor", "admin.issue_password_link", "auth.change_password",
+        "auth.logout")
 # The second sign-in step: reached from a password step, walked with one in progress.
 PENDING = ("auth.verify_code", "auth.enrol_pending")
 
@@ -93,7 +94,7 @@ class World:
 def world(app, org, make_user, make_provider, make_case, make_need, make_consent) -> World:
     """One case per referral state in commune C1, a partner for them, and one of every object."""
     from casework import indicators
-    from casework.models.imports import ImportBatch
+    from casework.models.imports import ImportBatch, ImportMatchReview
     from casework.models.supervision import OutcomeSample, UptakeVerification
     from casework.services import org_units, providers, timeline
 
@@ -132,6 +133,12 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
                         status="completed", file_mac="3" * 64)
     db.session.add_all([sample, batch])
     db.session.commit()
+    # An imported woman who may be on file already: queued for the supervisor holding her.
+    other = make_case(org.c2, intake_date=start, full_name="Trần Thị Thử 9")
+    match = ImportMatchReview(batch_id=batch.id, case_id=other.id, matched_case_id=main.id,
+                              kinds="phone")
+    db.session.add(match)
+    db.session.commit()
     spare = make_user("caseworker", unit=org.c2)
     retired = make_user("caseworker", unit=org.c2, active=False)
     closed_unit = org_units.create_unit(code="C9", name="Xã Đã Nhập", kind="commune",
@@ -146,6 +153,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
             "task_id": task.id, "referral_id": sent.id, "provider_id": provider.id,
             "user_id": spare.id, "unit_id": org.c2.id, "batch_id": batch.id,
             "sample_id": sample.id, "item_id": item.id, "action": "accept",
+            "review_id": match.id,
             "filename": "css/casework.css",
         },
         by_endpoint={
