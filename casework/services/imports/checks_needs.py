@@ -19,7 +19,7 @@ from casework.models.consent import Consent
 from casework.models.need import Need
 from casework.models.referral import Referral
 from casework.services.imports import spec
-from casework.services.imports.checks_base import CHUNK, CheckerBase
+from casework.services.imports.checks_base import CHUNK, OUT_OF_ORDER, CheckerBase
 from casework.services.imports.plan import CasePlan, ExistingNeed, NeedPlan, ReferralPlan
 from casework.services.imports.reader import Row
 from casework.services.imports.refs import child_external_ref, ref_of
@@ -65,7 +65,8 @@ class NeedChecks(CheckerBase):
                     ok = False
                 elif ended is not None and v.get("identified_on") is not None:
                     ok = self.check_date(sheet.key, row, "ended_on", ended,
-                                         not_before=v["identified_on"]) and ok
+                                         not_before=v["identified_on"],
+                                         before_message=OUT_OF_ORDER) and ok
             if not ok:
                 if ref is not None:
                     self._bad_need_refs.setdefault(ref, row.number)
@@ -245,7 +246,8 @@ class NeedChecks(CheckerBase):
         for column in ("answered_on", "uptake_on", "ended_on"):
             if v.get(column) is None:
                 continue
-            if not self.check_date(sheet, row, column, v[column], not_before=previous):
+            if not self.check_date(sheet, row, column, v[column], not_before=previous,
+                                   before_message=OUT_OF_ORDER):
                 return False
             previous = v[column]
         return ok
