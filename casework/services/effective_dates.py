@@ -22,6 +22,13 @@ REASON_MAX = 200
 DEFAULT_BACKDATE_DAYS = 30
 EARLIEST_RECORD = date(2000, 1, 1)  # no union record in the system predates this
 
+# The "not before" messages the forms and the import share (one wording, one translation).
+BEFORE_INTAKE = _l("The date cannot be before the intake date.")
+BEFORE_OPENED = _l("The date cannot be before the case was opened.")
+BEFORE_IDENTIFIED = _l("The date cannot be before the need was identified.")
+REFERRAL_BEFORE_IDENTIFIED = _l("The referral cannot be dated before the need was identified.")
+WITHDRAWN_BEFORE_GIVEN = _l("Withdrawal cannot be before the consent was given.")
+
 
 def today() -> date:
     """Today in Vietnam (effective dates are local calendar days)."""

@@ -37,7 +37,12 @@ from casework.models.user import User
 from casework.services import consents, needs, notifications, providers
 from casework.services import referral_flow as flow
 from casework.services.cases import require_accepts_entries
-from casework.services.effective_dates import check_date, clean_text, today
+from casework.services.effective_dates import (
+    REFERRAL_BEFORE_IDENTIFIED,
+    check_date,
+    clean_text,
+    today,
+)
 from casework.services.errors import DomainError, StaleObjectError
 
 NOTE_MAX = 1000
@@ -182,8 +187,7 @@ def send(referral: Referral, *, actor: User, version: int | None, fields: list[s
     if referral.need.status in NEED_ENDED_STATUSES:
         raise _refuse(_l("This need has ended; identify it again before referring."))
     reason = check_date(referred_on, field="effective_date", not_before=referral.need.identified_on,
-                        not_before_message=_l("The referral cannot be dated before the need "
-                                              "was identified."),
+                        not_before_message=REFERRAL_BEFORE_IDENTIFIED,
                         backdate_reason=note, reason_field="note")
     if referred_on is None:  # check_date refused it already; this narrows the type
         raise _refuse(_l("Enter a date."), "effective_date")

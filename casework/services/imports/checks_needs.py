@@ -18,6 +18,7 @@ from casework.models.case import Case
 from casework.models.consent import Consent
 from casework.models.need import Need
 from casework.models.referral import Referral
+from casework.services.effective_dates import BEFORE_INTAKE, REFERRAL_BEFORE_IDENTIFIED
 from casework.services.imports import spec
 from casework.services.imports.checks_base import CHUNK, OUT_OF_ORDER, CheckerBase
 from casework.services.imports.plan import CasePlan, ExistingNeed, NeedPlan, ReferralPlan
@@ -49,9 +50,8 @@ class NeedChecks(CheckerBase):
             ok = ok and case is not None
             if case is not None:
                 ok = self.check_date(sheet.key, row, "identified_on", v.get("identified_on"),
-                                     not_before=case.intake_date, before_message=_l(
-                                         "The need cannot be identified before the case opened.")
-                                     ) and ok
+                                     not_before=case.intake_date,
+                                     before_message=BEFORE_INTAKE) and ok
                 status = v.get("status") or "identified"
                 ended = v.get("ended_on")
                 if status in NEED_ENDED_STATUSES and ended is None:
@@ -228,8 +228,8 @@ class NeedChecks(CheckerBase):
         if not ok:
             return False
         ok = self.check_date(sheet, row, "referred_on", v["referred_on"],
-                             not_before=need.values.get("identified_on"), before_message=_l(
-                                 "The referral cannot be made before the need was identified."))
+                             not_before=need.values.get("identified_on"),
+                             before_message=REFERRAL_BEFORE_IDENTIFIED)
         ended = need.values.get("ended_on")
         if ok and ended is not None and v["referred_on"] > ended:
             self.problem(sheet, row, "referred_on", _l(
