@@ -2,9 +2,11 @@
 
 The allowed moves live in :mod:`casework.services.referral_flow` (the table); this module runs
 them: it checks the actor's side, the status, the form's version, the inputs and the dates;
-writes the referral's attributes, one :class:`ReferralEvent`, one audit event and the notices;
-and keeps the need's status in step (sent → referred, uptake → connected, declined / not
-completed / cancelled → identified again when no other referral is working on it).
+sets exactly what the table's executor (``referral_flow.effects``) returns, writes one
+:class:`ReferralEvent`, one audit event and the notices; and moves the need as
+``referral_flow.need_change`` says (sent → referred, uptake → connected, declined / not
+completed / cancelled → identified again when no other referral is working on it). The import
+(``imports/apply.py``) uses the same executor and need rule on its bulk rows.
 
 **Overdue** (one rule for worklists, partner inboxes and supervision): see :func:`overdue_filter`.
 

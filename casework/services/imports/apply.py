@@ -2,9 +2,10 @@
 
 The write path follows the case-records and referral services' rules exactly (one open
 episode and intake custody per case, a transfer ends the current custody, a closure closes
-the episode, need events for identified → referred → connected and back, referral events per
-transition of ``referral_flow``), but in bulk: every row is built in Python as a dict (UUIDs
-generated here, because they are bound into each ciphertext's associated data) and written
+the episode; each referral move is ``referral_flow.effects``, the executor the forms use, and
+its need's change is ``referral_flow.need_change``), but in bulk: every row is built in
+Python as a dict (UUIDs generated here, because they are bound into each ciphertext's
+associated data) and written
 with Core ``insert`` executemany per chunk of cases, without SQLAlchemy's per-object unit of
 work. Personal fields are encrypted and blind-indexed by :mod:`casework.crypto.bulk`, which
 produces exactly what the ORM flush hook stores; audit events are appended with
