@@ -115,3 +115,25 @@ def test_typed_and_imported_referrals_end_the_same(
         confirm = db.session.scalar(select(ReferralEvent).where(
             ReferralEvent.referral_id == imported.id, ReferralEvent.action == "confirm_uptake"))
         assert json.loads(confirm.details)["uptake_source"] == "paper_import"
+
+
+def test_a_later_paper_referral_does_not_reopen_a_need_that_ended(dry_run, app, org, provider,
+                                                                  make_user):
+    # The paper history predates the end: the need stays ended, as the forms would leave it.
+    user = make_user("caseworker", unit=org.d1)
+    for sheets, mac in (
+            ({"cases": [case_row()], "needs": [need_row(status="no_longer_needed",
+                                                        ended_on="01/12/2021")]}, "0"),
+            ({"referrals": [referral_row(status="in_service", ended_on=None)]}, "1")):
+        report = dry_run(workbook_bytes(sheets), org.d1, user=user)
+        assert report.clean, [str(p.message) for p in report.errors]
+        importer.apply(report, actor=user, scope_unit=org.d1, file_mac=mac * 64, mode="all",
+                       source="cli")
+        db.session.commit()
+    db.session.expire_all()
+    need = db.session.scalar(select(Need))
+    assert (need.status, need.ended_on.isoformat()) == ("no_longer_needed", "2021-12-01")
+    assert [e.to_status for e in db.session.scalars(select(NeedEvent).where(
+        NeedEvent.need_id == need.id).order_by(NeedEvent.effective_date))] == [
+        "identified", "no_longer_needed"]
+    assert db.session.scalar(select(Referral)).status == "in_service"
