@@ -19,7 +19,7 @@ from casework.extensions import db
 from casework.models.case import Case, CaseCustody, CaseEpisode, CaseEvent
 from casework.models.org import OrgUnit
 from casework.services.cases import late_entry_reason, require_accepts_entries
-from casework.services.effective_dates import check_date, stated, today
+from casework.services.effective_dates import BEFORE_OPENED, check_date, stated, today
 from casework.services.errors import DomainError, StaleObjectError
 
 STALE_CASE = _l("Someone else changed this case a moment ago. Nothing was saved: check the "
@@ -106,7 +106,7 @@ def close_case(case: Case, *, on: date | None, reason_code: str, actor: Any,
     day = stated(on, "on")
     reason = check_date(day, field="on", not_before=episode.opened_on,
                         backdate_reason=backdate_reason,
-                        not_before_message=_l("The date cannot be before the case was opened."))
+                        not_before_message=BEFORE_OPENED)
     episode.closed_on = day
     episode.close_reason = reason_code
     episode.closed_by_id = getattr(actor, "id", None)

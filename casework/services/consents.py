@@ -24,7 +24,14 @@ from casework.extensions import db
 from casework.models.case import Case, CaseEvent
 from casework.models.consent import Consent
 from casework.services.cases import late_entry_reason, require_accepts_entries
-from casework.services.effective_dates import check_date, clean_text, stated, today
+from casework.services.effective_dates import (
+    BEFORE_INTAKE,
+    WITHDRAWN_BEFORE_GIVEN,
+    check_date,
+    clean_text,
+    stated,
+    today,
+)
 from casework.services.errors import DomainError
 
 #: Personal fields a "share" consent may cover, in display order. Narrative (history, family
@@ -112,7 +119,7 @@ def record_consent(case: Case, data: ConsentInput, *, actor: Any) -> Consent:
         category = None
     given_on = stated(data.given_on, "given_on")
     reason = check_date(given_on, field="given_on", not_before=case.intake_date,
-                        not_before_message=_l("The date cannot be before the intake date."),
+                        not_before_message=BEFORE_INTAKE,
                         backdate_reason=data.backdate_reason)
     if data.expires_on is not None and data.expires_on <= given_on:
         raise DomainError(_l("The expiry date must be after the date consent was given."),
@@ -147,7 +154,7 @@ def withdraw_consent(consent: Consent, *, on: date | None = None, actor: Any) ->
         raise DomainError(_l("This consent was already withdrawn."))
     day = on or today()
     check_date(day, field="withdrawn_on", not_before=consent.given_on,
-               not_before_message=_l("Withdrawal cannot be before the consent was given."),
+               not_before_message=WITHDRAWN_BEFORE_GIVEN,
                require_reason=False)
     from casework.db import utcnow
 

@@ -20,6 +20,14 @@ from casework.text import normalize
 LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 REASON_MAX = 200
 DEFAULT_BACKDATE_DAYS = 30
+EARLIEST_RECORD = date(2000, 1, 1)  # no union record in the system predates this
+
+# The "not before" messages the forms and the import share (one wording, one translation).
+BEFORE_INTAKE = _l("The date cannot be before the intake date.")
+BEFORE_OPENED = _l("The date cannot be before the case was opened.")
+BEFORE_IDENTIFIED = _l("The date cannot be before the need was identified.")
+REFERRAL_BEFORE_IDENTIFIED = _l("The referral cannot be dated before the need was identified.")
+WITHDRAWN_BEFORE_GIVEN = _l("Withdrawal cannot be before the consent was given.")
 
 
 def today() -> date:
@@ -65,17 +73,26 @@ def stated(on: date | None, field: str) -> date:
 
 def check_date(on: date | None, *, field: str, not_before: date | None = None,
                not_before_message: Any = None, backdate_reason: str | None = None,
-               reason_field: str = "backdate_reason", require_reason: bool = True) -> str | None:
+               reason_field: str = "backdate_reason", require_reason: bool = True,
+               from_2000: bool = False) -> str | None:
     """Check an effective date; return the cleaned backdating reason (or None).
 
-    Raises DomainError: missing date, date in the future, date before ``not_before``, or a
-    date more than the configured number of days ago without a reason.
+    THE date rule for the forms, the API and the import. ``require_reason=False`` for an entry
+    that is late by nature (a paper file imported years later, a need moved by a referral);
+    ``from_2000`` refuses dates before :data:`EARLIEST_RECORD` (the import: a typo in a paper
+    date, since no union record predates it).
+
+    Raises DomainError: missing date, date in the future ("today" is Vietnam's), before 2000
+    when asked, before ``not_before``, or more than the configured number of days ago without
+    a reason.
     """
     if on is None:
         raise DomainError(_l("Enter a date."), field)
     now = today()
     if on > now:
         raise DomainError(_l("The date cannot be in the future."), field)
+    if from_2000 and on < EARLIEST_RECORD:
+        raise DomainError(_l("The date is impossible (before 2000)."), field)
     if not_before is not None and on < not_before:
         raise DomainError(not_before_message or _l("The date is too early."), field)
     reason = clean_text(backdate_reason, limit=REASON_MAX, field=reason_field)

@@ -26,7 +26,13 @@ from casework.extensions import db
 from casework.models.case import Case
 from casework.models.need import Need, NeedEvent
 from casework.services.cases import late_entry_reason, require_accepts_entries
-from casework.services.effective_dates import check_date, clean_text, stated
+from casework.services.effective_dates import (
+    BEFORE_IDENTIFIED,
+    BEFORE_INTAKE,
+    check_date,
+    clean_text,
+    stated,
+)
 from casework.services.errors import DomainError, StaleObjectError
 
 NOTE_MAX = 2000
@@ -54,7 +60,7 @@ def _event(need: Need, to_status: str, on: date, actor: Any, code: str | None,
 def _check_not_before_identified(need: Need, on: date | None, field: str = "on") -> date:
     on = stated(on, field)
     check_date(on, field=field, not_before=need.identified_on, require_reason=False,
-               not_before_message=_l("The date cannot be before the need was identified."))
+               not_before_message=BEFORE_IDENTIFIED)
     return on
 
 
@@ -76,7 +82,7 @@ def add_need(case: Case, data: NeedInput, *, actor: Any) -> Need:
         raise DomainError(_l("Choose a service category."), "category")
     identified_on = stated(data.identified_on, "identified_on")
     reason = check_date(identified_on, field="identified_on", not_before=case.intake_date,
-                        not_before_message=_l("The date cannot be before the intake date."),
+                        not_before_message=BEFORE_INTAKE,
                         backdate_reason=data.backdate_reason)
     note = clean_text(data.note, limit=NOTE_MAX, field="note", multiline=True)
     need = Need(case_id=case.id, subject_id=case.subject_id, category=data.category,
@@ -115,7 +121,7 @@ def set_status(need: Need, status: str, *, on: date | None, actor: Any,
         raise DomainError(_l("The need already has this status."), "status")
     on = stated(on, "on")
     reason = check_date(on, field="on", not_before=need.identified_on,
-                        not_before_message=_l("The date cannot be before the need was identified."),
+                        not_before_message=BEFORE_IDENTIFIED,
                         backdate_reason=backdate_reason)
     if status == "identified" and need.ended_on is not None and on < need.ended_on:
         raise DomainError(_l("The date cannot be before the need ended."), "on")

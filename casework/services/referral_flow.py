@@ -3,8 +3,11 @@
 Each :class:`Transition` says which action moves a referral from which statuses to which status,
 who may take it (``side``: the ``caseworker`` of the case's unit subtree, a ``partner`` user of the
 receiving provider, or a ``supervisor`` of the case's unit subtree), what the person must give
-(``inputs``) and which referral attributes it writes (``records``). ``services/referrals.py``
-executes it; the pages ask :func:`allowed_actions` which buttons to show; nothing else decides.
+(``inputs``) and what it writes (``write``, one small function per move; ``records`` names the
+attributes it sets and is checked against it). :func:`effects` is the one executor: the
+referral services (forms, API) and the import both set exactly what it returns, and
+:func:`need_change` says what a move does to the referral's need. The pages ask
+:func:`allowed_actions` which buttons to show; nothing else decides.
 
 Statuses (``domain.REFERRAL_STATUSES``)::
 
@@ -19,12 +22,15 @@ Statuses (``domain.REFERRAL_STATUSES``)::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from casework.domain import REFERRAL_STATUSES
+from casework.domain import NEED_ENDED_STATUSES, REFERRAL_STATUSES
+from casework.services.errors import DomainError
 
 CASEWORKER = "caseworker"
 PARTNER = "partner"
@@ -87,16 +93,80 @@ REVIEW_OUTCOMES: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
+class Step:
+    """What one move is given: the effective day, a reason or outcome code, who acts and when,
+    and the partner's response and follow-up days (for the due dates).
+
+    ``paper`` marks a move copied from a paper file by the import: nobody confirmed it in
+    Casework, so an uptake from paper names no confirming user and no confirmation time.
+    """
+
+    on: date
+    code: str | None = None
+    actor_id: int | None = None
+    now: datetime | None = None
+    response_days: int = 0
+    followup_days: int = 0
+    paper: bool = False
+
+
+#: Reads one attribute of the referral, whether an ORM object or a mapping (the import's rows).
+Read = Callable[[str], Any]
+Write = Callable[[Read, Step], dict[str, Any]]
+
+
+def _send(get: Read, s: Step) -> dict[str, Any]:
+    return {"referred_on": s.on, "response_due_on": s.on + timedelta(days=s.response_days),
+            "sent_at": s.now, "sent_by_id": s.actor_id}
+
+
+def _accept(get: Read, s: Step) -> dict[str, Any]:
+    return {"answered_on": get("answered_on") or s.on,
+            "uptake_due_on": s.on + timedelta(days=s.followup_days)}
+
+
+def _hold(get: Read, s: Step) -> dict[str, Any]:
+    return {"answered_on": get("answered_on") or s.on,
+            "uptake_due_on": get("uptake_due_on") or s.on + timedelta(days=s.followup_days),
+            "reason_code": s.code}
+
+
+def _decline(get: Read, s: Step) -> dict[str, Any]:
+    return {"answered_on": get("answered_on") or s.on, "ended_on": s.on, "reason_code": s.code}
+
+
+def _confirm_uptake(get: Read, s: Step) -> dict[str, Any]:
+    return {"uptake_on": s.on,
+            "uptake_confirmed_at": None if s.paper else s.now,
+            "uptake_confirmed_by_id": None if s.paper else s.actor_id}
+
+
+def _complete(get: Read, s: Step) -> dict[str, Any]:
+    return {"ended_on": s.on, "outcome_code": s.code}
+
+
+def _end(get: Read, s: Step) -> dict[str, Any]:
+    return {"ended_on": s.on, "reason_code": s.code}
+
+
+def _review(outcome: str) -> Write:
+    def write(get: Read, s: Step) -> dict[str, Any]:
+        return {"review_outcome": outcome, "reviewed_at": s.now}
+    return write
+
+
+@dataclass(frozen=True)
 class Transition:
     action: str
     from_statuses: frozenset[str]
     to_status: str | None
     side: str
     label: Any
+    write: Write
+    records: tuple[str, ...]  # the referral attributes ``write`` sets (besides the status)
     inputs: tuple[str, ...] = ()
     reasons: dict[str, Any] | None = None  # the code list for REASON, when required
     outcomes: dict[str, Any] | None = None  # the code list for OUTCOME, when required
-    records: tuple[str, ...] = ()  # referral attributes this transition sets
     note_required: bool = False
     danger: bool = False  # shown as a red button
 
@@ -105,37 +175,37 @@ OPEN = frozenset({"draft", "sent", "accepted", "on_hold", "in_service"})
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("send", frozenset({"draft"}), "sent", CASEWORKER, _l("Send to the partner"),
-               inputs=(EFFECTIVE_DATE, NOTE),
-               records=("referred_on", "response_due_on", "sent_at", "sent_by_id",
-                        "shared_fields", "shared_data")),
+               _send, ("referred_on", "response_due_on", "sent_at", "sent_by_id"),
+               inputs=(EFFECTIVE_DATE, NOTE)),
     Transition("accept", frozenset({"sent", "on_hold"}), "accepted", PARTNER, _l("Accept"),
-               inputs=(EFFECTIVE_DATE, NOTE), records=("answered_on", "uptake_due_on")),
+               _accept, ("answered_on", "uptake_due_on"), inputs=(EFFECTIVE_DATE, NOTE)),
     Transition("decline", frozenset({"sent", "on_hold"}), "declined", PARTNER, _l("Decline"),
+               _decline, ("answered_on", "ended_on", "reason_code"),
                inputs=(EFFECTIVE_DATE, REASON, NOTE), reasons=DECLINE_REASONS,
-               records=("answered_on", "ended_on", "reason_code"), note_required=True,
-               danger=True),
+               note_required=True, danger=True),
     Transition("hold", frozenset({"sent", "accepted"}), "on_hold", PARTNER, _l("Put on hold"),
-               inputs=(EFFECTIVE_DATE, REASON, NOTE), reasons=HOLD_REASONS,
-               records=("reason_code",)),
+               _hold, ("answered_on", "uptake_due_on", "reason_code"),
+               inputs=(EFFECTIVE_DATE, REASON, NOTE), reasons=HOLD_REASONS),
     Transition("confirm_uptake", frozenset({"accepted", "on_hold"}), "in_service", PARTNER,
-               _l("Confirm she started the service"), inputs=(EFFECTIVE_DATE, NOTE),
-               records=("uptake_on", "uptake_confirmed_at", "uptake_confirmed_by_id")),
+               _l("Confirm she started the service"), _confirm_uptake,
+               ("uptake_on", "uptake_confirmed_at", "uptake_confirmed_by_id"),
+               inputs=(EFFECTIVE_DATE, NOTE)),
     Transition("complete", frozenset({"in_service"}), "completed", PARTNER, _l("Completed"),
-               inputs=(EFFECTIVE_DATE, OUTCOME, NOTE), outcomes=OUTCOMES,
-               records=("ended_on", "outcome_code")),
+               _complete, ("ended_on", "outcome_code"),
+               inputs=(EFFECTIVE_DATE, OUTCOME, NOTE), outcomes=OUTCOMES),
     Transition("not_complete", frozenset({"accepted", "on_hold", "in_service"}),
-               "not_completed", PARTNER, _l("Not completed"),
+               "not_completed", PARTNER, _l("Not completed"), _end, ("ended_on", "reason_code"),
                inputs=(EFFECTIVE_DATE, REASON, NOTE), reasons=NOT_COMPLETED_REASONS,
-               records=("ended_on", "reason_code"), danger=True),
-    Transition("cancel", OPEN, "cancelled", CASEWORKER, _l("Cancel the referral"),
-               inputs=(EFFECTIVE_DATE, REASON, NOTE), reasons=CANCEL_REASONS,
-               records=("ended_on", "reason_code"), danger=True),
+               danger=True),
+    Transition("cancel", OPEN, "cancelled", CASEWORKER, _l("Cancel the referral"), _end,
+               ("ended_on", "reason_code"), inputs=(EFFECTIVE_DATE, REASON, NOTE),
+               reasons=CANCEL_REASONS, danger=True),
     Transition("review_agree", frozenset({"declined"}), None, SUPERVISOR,
-               _l("Agree with the decline"), inputs=(NOTE,),
-               records=("review_outcome", "reviewed_at")),
+               _l("Agree with the decline"), _review("agreed"),
+               ("review_outcome", "reviewed_at"), inputs=(NOTE,)),
     Transition("review_refer_elsewhere", frozenset({"declined"}), None, SUPERVISOR,
-               _l("Ask the caseworker to refer elsewhere"), inputs=(NOTE,),
-               records=("review_outcome", "reviewed_at")),
+               _l("Ask the caseworker to refer elsewhere"), _review("refer_elsewhere"),
+               ("review_outcome", "reviewed_at"), inputs=(NOTE,)),
 )
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 ACTIONS = tuple(BY_ACTION)
@@ -168,3 +238,67 @@ def refusal(action: str, status: str, side: str | None) -> Any | None:
 def allowed_actions(status: str, side: str | None) -> list[Transition]:
     """The transitions ``side`` may take now, in table order (what the page shows as buttons)."""
     return [t for t in TRANSITIONS if t.side == side and status in t.from_statuses]
+
+
+def _reader(referral: Mapping[str, Any] | Any) -> Read:
+    if isinstance(referral, Mapping):
+        return referral.get
+    return lambda name: getattr(referral, name)
+
+
+def effects(action: str, referral: Mapping[str, Any] | Any, step: Step) -> dict[str, Any]:
+    """THE executor: the attributes ``action`` sets on ``referral`` (an ORM object or a row
+    mapping), with its new ``status`` when the move changes it. It writes nothing itself: the
+    caller sets exactly these (``setattr`` or ``dict.update``).
+
+    Raises DomainError (the refusal's message) when the action does not exist or is not
+    possible from the referral's status; who may act is the caller's check (:func:`refusal`).
+    """
+    get = _reader(referral)
+    status = get("status")
+    move = BY_ACTION.get(action)
+    if move is None or status not in move.from_statuses:
+        raise DomainError(refusal(action, status, move.side if move else None))
+    values = move.write(get, step)
+    if move.to_status is not None:
+        values["status"] = move.to_status
+    return values
+
+
+def event_code(action: str, code: str | None) -> str | None:
+    """The code a move's event keeps: its reason or outcome, when the move takes one."""
+    move = BY_ACTION[action]
+    return code if move.reasons is not None or move.outcomes is not None else None
+
+
+#: Moves that give the need back when the referral was the one working on it.
+RELEASING = frozenset({"decline", "not_complete", "cancel"})
+
+
+@dataclass(frozen=True)
+class NeedChange:
+    to_status: str
+    on: date
+    reason: str | None = None  # a short code kept on the need's event
+
+
+def need_change(action: str, need_status: str, *, on: date, identified_on: date,
+                was_live: bool, other_live: bool) -> NeedChange | None:
+    """What ``action`` (dated ``on``) does to the referral's need, or None.
+
+    Sending moves an identified need to "referred"; an uptake makes it "connected"; a decline,
+    a non-completion or the cancelling of a live referral returns a "referred" need to
+    "identified" (dated no earlier than it was identified) unless ``other_live`` (another
+    referral still works on it). A need that ended (declined by her, no longer needed) is never
+    moved: the forms refuse to send or confirm for it; the import's paper history predates it.
+    """
+    if need_status in NEED_ENDED_STATUSES:
+        return None
+    if action == "send" and need_status == "identified":
+        return NeedChange("referred", on)
+    if action == "confirm_uptake" and need_status != "connected":
+        return NeedChange("connected", on)
+    if action in RELEASING and was_live and not other_live and need_status == "referred":
+        to_status = BY_ACTION[action].to_status
+        return NeedChange("identified", max(on, identified_on), f"referral_{to_status}")
+    return None

@@ -2,9 +2,11 @@
 
 The allowed moves live in :mod:`casework.services.referral_flow` (the table); this module runs
 them: it checks the actor's side, the status, the form's version, the inputs and the dates;
-writes the referral's attributes, one :class:`ReferralEvent`, one audit event and the notices;
-and keeps the need's status in step (sent → referred, uptake → connected, declined / not
-completed / cancelled → identified again when no other referral is working on it).
+sets exactly what the table's executor (``referral_flow.effects``) returns, writes one
+:class:`ReferralEvent`, one audit event and the notices; and moves the need as
+``referral_flow.need_change`` says (sent → referred, uptake → connected, declined / not
+completed / cancelled → identified again when no other referral is working on it). The import
+(``imports/apply.py``) uses the same executor and need rule on its bulk rows.
 
 **Overdue** (one rule for worklists, partner inboxes and supervision): see :func:`overdue_filter`.
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from statistics import median
 from typing import Any
 
@@ -26,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from casework import audit
 from casework.authz import referral_side
 from casework.db import utcnow
-from casework.domain import REFERRAL_OPEN_STATUSES
+from casework.domain import NEED_ENDED_STATUSES, REFERRAL_OPEN_STATUSES
 from casework.extensions import db
 from casework.models.case import Case
 from casework.models.need import Need
@@ -37,7 +39,12 @@ from casework.models.user import User
 from casework.services import consents, needs, notifications, providers
 from casework.services import referral_flow as flow
 from casework.services.cases import require_accepts_entries
-from casework.services.effective_dates import check_date, clean_text, today
+from casework.services.effective_dates import (
+    REFERRAL_BEFORE_IDENTIFIED,
+    check_date,
+    clean_text,
+    today,
+)
 from casework.services.errors import DomainError, StaleObjectError
 
 NOTE_MAX = 1000
@@ -179,9 +186,10 @@ def send(referral: Referral, *, actor: User, version: int | None, fields: list[s
     provider = referral.provider
     if not provider.active:
         raise _refuse(_l("This partner is no longer active; choose another one."))
+    if referral.need.status in NEED_ENDED_STATUSES:
+        raise _refuse(_l("This need has ended; identify it again before referring."))
     reason = check_date(referred_on, field="effective_date", not_before=referral.need.identified_on,
-                        not_before_message=_l("The referral cannot be dated before the need "
-                                              "was identified."),
+                        not_before_message=REFERRAL_BEFORE_IDENTIFIED,
                         backdate_reason=note, reason_field="note")
     if referred_on is None:  # check_date refused it already; this narrows the type
         raise _refuse(_l("Enter a date."), "effective_date")
@@ -198,15 +206,11 @@ def send(referral: Referral, *, actor: User, version: int | None, fields: list[s
     partner_note = clean_text(partner_note, limit=PARTNER_NOTE_MAX, field="partner_note",
                               multiline=True)
     event_note = clean_text(note, limit=NOTE_MAX, field="note", multiline=True)
+    # The partner's copy is the consent's business, not the state machine's: written here.
     referral.shared_fields = ",".join(chosen)
     referral.shared_data = _snapshot(case, chosen, partner_note)
-    referral.referred_on = referred_on
-    referral.response_due_on = referred_on + timedelta(days=provider.response_days)
-    referral.sent_at = utcnow()
-    referral.sent_by_id = actor.id
-    _record(referral, "send", actor, referred_on, None, event_note or reason,
-            extra={"fields": referral.shared_fields})
-    needs.mark_referred(referral.need, referred_on, actor)
+    _move(referral, "send", _step(referral, actor, referred_on), actor, event_note or reason,
+          extra={"fields": referral.shared_fields})
     audit.record("referral.shared", target_type="referral", target_id=referral.id, actor=actor,
                  fields=chosen, details={"provider": provider.code, "category": referral.category})
     _notify(referral, "referral_received", to_partner=True)
@@ -266,6 +270,8 @@ def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
     outcome = data.outcome_code or None
     if step.outcomes is not None and outcome not in step.outcomes:
         raise _refuse(_l("Choose an outcome from the list."), "outcome_code")
+    if step.outcomes is None:
+        outcome = None
     note = clean_text(data.note, limit=NOTE_MAX, field="note", multiline=True)
     if step.note_required and not note:
         raise _refuse(_l("Add a short note for the caseworker."), "note")
@@ -276,58 +282,61 @@ def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
         on: date = data.effective_date  # type: ignore[assignment]
     else:
         on = today()
-    provider = referral.provider
-    if action == "accept":
-        referral.answered_on = referral.answered_on or on
-        referral.uptake_due_on = on + timedelta(days=provider.followup_days)
-    elif action == "hold":
-        referral.answered_on = referral.answered_on or on
-        referral.uptake_due_on = referral.uptake_due_on or on + timedelta(
-            days=provider.followup_days)
-        referral.reason_code = reason_code
-    elif action == "decline":
-        referral.answered_on = referral.answered_on or on
-        referral.ended_on = on
-        referral.reason_code = reason_code
-    elif action == "confirm_uptake":
-        referral.uptake_on = on
-        referral.uptake_confirmed_at = utcnow()
-        referral.uptake_confirmed_by_id = actor.id
-        needs.mark_connected(referral.need, on, actor)
-    elif action == "complete":
-        referral.ended_on = on
-        referral.outcome_code = outcome
-    elif action in ("not_complete", "cancel"):
-        referral.ended_on = on
-        referral.reason_code = reason_code
-    elif action.startswith("review_"):
-        referral.review_outcome = "agreed" if action == "review_agree" else "refer_elsewhere"
-        referral.reviewed_at = utcnow()
-    was_live = referral.status in LIVE_STATUSES
-    event = _record(referral, action, actor, on, reason_code or outcome, note)
-    if action in ("decline", "not_complete") or (action == "cancel" and was_live):
-        _release_need(referral, on, actor, f"referral_{step.to_status}")
+    event = _move(referral, action, _step(referral, actor, on, reason_code or outcome),
+                  actor, note)
     _notify_after(referral, action)
     _flush(referral)
     return event
 
 
-def _record(referral: Referral, action: str, actor: User, on: date, code: str | None,
-            note: str | None, extra: dict[str, Any] | None = None) -> ReferralEvent:
-    step = flow.BY_ACTION[action]
+def _step(referral: Referral, actor: User, on: date, code: str | None = None) -> flow.Step:
+    provider = referral.provider
+    return flow.Step(on=on, code=code, actor_id=actor.id, now=utcnow(),
+                     response_days=provider.response_days,
+                     followup_days=provider.followup_days)
+
+
+def _move(referral: Referral, action: str, step: flow.Step, actor: User, note: str | None,
+          extra: dict[str, Any] | None = None) -> ReferralEvent:
+    """Set what the table's executor says, record the event and audit it, move the need.
+
+    Raises DomainError when the move is not possible from the referral's status, or (from
+    :mod:`needs`) when the need's date rules refuse it; the view then rolls back.
+    """
     from_status = referral.status
-    if step.to_status is not None:
-        referral.status = step.to_status
+    for name, value in flow.effects(action, referral, step).items():
+        setattr(referral, name, value)
+    code = flow.event_code(action, step.code)
     event = ReferralEvent(referral_id=referral.id, subject_id=referral.subject_id, action=action,
-                          from_status=from_status, to_status=referral.status, effective_date=on,
-                          actor_id=actor.id, actor_role=actor.role, reason_code=code,
-                          details=json.dumps(extra) if extra else None)
+                          from_status=from_status, to_status=referral.status,
+                          effective_date=step.on, actor_id=actor.id, actor_role=actor.role,
+                          reason_code=code, details=json.dumps(extra) if extra else None)
     event.note = note
     db.session.add(event)
     audit.record(f"referral.{action}", target_type="referral", target_id=referral.id,
                  actor=actor, details={"from": from_status, "to": referral.status,
-                                       "code": code or "", "on": on.isoformat()})
+                                       "code": code or "", "on": step.on.isoformat()})
+    _move_need(referral, action, step.on, actor, was_live=from_status in LIVE_STATUSES)
     return event
+
+
+def _move_need(referral: Referral, action: str, on: date, actor: User, *,
+               was_live: bool) -> None:
+    """The need follows the referral as :func:`referral_flow.need_change` says."""
+    need = referral.need
+    other_live = action in flow.RELEASING and db.session.scalar(select(Referral.id).where(
+        Referral.need_id == referral.need_id, Referral.id != referral.id,
+        Referral.status.in_(LIVE_STATUSES))) is not None
+    change = flow.need_change(action, need.status, on=on, identified_on=need.identified_on,
+                              was_live=was_live, other_live=other_live)
+    if change is None:
+        return
+    if change.to_status == "referred":
+        needs.mark_referred(need, change.on, actor)
+    elif change.to_status == "connected":
+        needs.mark_connected(need, change.on, actor)
+    else:
+        needs.return_to_identified(need, change.on, actor, change.reason or "")
 
 
 def cancel_for_erasure(case: Case, *, actor: User, on: date) -> int:
@@ -340,26 +349,12 @@ def cancel_for_erasure(case: Case, *, actor: User, on: date) -> int:
     rows = db.session.scalars(select(Referral).where(
         Referral.case_id == case.id, Referral.status.in_(tuple(REFERRAL_OPEN_STATUSES)))).all()
     for referral in rows:
-        was_live = referral.status in LIVE_STATUSES
         day = max(on, referral.referred_on or on)
-        referral.ended_on = day
-        referral.reason_code = "other"
-        _record(referral, "cancel", actor, day, "other", None, extra={"via": "erasure"})
-        if was_live:
-            _release_need(referral, day, actor, "referral_cancelled")
+        _move(referral, "cancel", _step(referral, actor, day, "other"), actor, None,
+              extra={"via": "erasure"})
         _notify_after(referral, "cancel")
     db.session.flush()
     return len(rows)
-
-
-def _release_need(referral: Referral, on: date, actor: User, reason: str) -> None:
-    """Return the need to "identified" unless another referral is still working on it."""
-    other = db.session.scalar(select(Referral.id).where(
-        Referral.need_id == referral.need_id, Referral.id != referral.id,
-        Referral.status.in_(LIVE_STATUSES)))
-    if other is None:
-        need_on = max(on, referral.need.identified_on)
-        needs.return_to_identified(referral.need, need_on, actor, reason)
 
 
 # --- Notices ----------------------------------------------------------------------------------

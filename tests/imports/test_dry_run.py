@@ -71,13 +71,13 @@ def test_out_of_order_dates_and_missing_links(dry_run, provider):
         "closures": [{"case_ref": "HS-1", "closed_on": "01/01/2021", "reason": "reintegrated"}],
     })
     found = problems(dry_run(data))
-    assert "before the case opened" in found[("needs", 2, "identified_on")]
+    assert "before the intake date" in found[("needs", 2, "identified_on")]
     assert "date the need ended" in found[("needs", 3, "ended_on")]
     assert "need that does not exist" in found[("referrals", 2, "need_ref")]
     assert "has errors" in found[("referrals", 3, "need_ref")]
     assert "Unknown partner code" in found[("referrals", 4, "provider")]
     assert "No case with this reference" in found[("consents", 2, "case_ref")]
-    assert "closed before it opened" in found[("closures", 2, "closed_on")]
+    assert "before the case was opened" in found[("closures", 2, "closed_on")]
 
 
 def test_referral_dates_must_follow_each_other(dry_run, provider):

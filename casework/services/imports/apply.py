@@ -2,9 +2,10 @@
 
 The write path follows the case-records and referral services' rules exactly (one open
 episode and intake custody per case, a transfer ends the current custody, a closure closes
-the episode, need events for identified → referred → connected and back, referral events per
-transition of ``referral_flow``), but in bulk: every row is built in Python as a dict (UUIDs
-generated here, because they are bound into each ciphertext's associated data) and written
+the episode; each referral move is ``referral_flow.effects``, the executor the forms use, and
+its need's change is ``referral_flow.need_change``), but in bulk: every row is built in
+Python as a dict (UUIDs generated here, because they are bound into each ciphertext's
+associated data) and written
 with Core ``insert`` executemany per chunk of cases, without SQLAlchemy's per-object unit of
 work. Personal fields are encrypted and blind-indexed by :mod:`casework.crypto.bulk`, which
 produces exactly what the ORM flush hook stores; audit events are appended with
@@ -32,7 +33,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -58,17 +59,18 @@ from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral, ReferralEvent
 from casework.models.user import User
+from casework.services import referral_flow as flow
 from casework.services.errors import DomainError
 from casework.services.imports import review
 from casework.services.imports.plan import CasePlan, NeedPlan, ReferralPlan, Report
 from casework.services.imports.provenance import UPTAKE_SOURCE_IMPORT
+from casework.services.needs import LIVE_REFERRAL_STATUSES as LIVE
 
 CHUNK = 1000
 PERSONAL_FIELDS = ("full_name", "other_names", "date_of_birth", "national_id", "phone",
                    "address", "family_situation", "history")
 DEFAULT_SHARED_FIELDS = "full_name,phone"
 PAPER_TEXT_VERSION = "paper"
-LIVE = ("sent", "accepted", "on_hold", "in_service")
 Progress = Callable[[int], None]
 #: Insert order: every table after the tables its rows point at.
 TABLES = (Subject, Case, CaseEpisode, CaseCustody, CaseEvent, Need, NeedEvent, Referral,
@@ -354,7 +356,7 @@ class Writer:
         """Referrals of one need, replayed in date order so the need's history matches the
         referral services' (identified → referred → connected, back on decline)."""
         steps: list[tuple[date, int, str, dict[str, Any], ReferralPlan]] = []
-        live: dict[uuid.UUID, str] = {}
+        live: dict[uuid.UUID, str] = {}  # referral id -> status, for the need's release
         made: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
         for rplan in referrals:
             v = rplan.values
@@ -387,57 +389,39 @@ class Writer:
         events = {id(r): e for r, e in made}
         steps.sort(key=lambda s: (s[0], s[1]))
         for on, _order, action, referral, rplan in steps:
-            response_days, followup_days = self.providers[referral["provider_id"]]
-            code = rplan.values.get("reason_code")
-            from_status = referral["status"]
-            extra: dict[str, Any] = {}
-            if action == "send":
-                referral.update(referred_on=on, sent_at=self.now, sent_by_id=self.actor_id,
-                                response_due_on=on + timedelta(days=response_days),
-                                status="sent")
-                if need.status == "identified":
-                    self.need_event(need, "identified", "referred", on, None)
-            elif action == "accept":
-                referral.update(answered_on=on, status="accepted",
-                                uptake_due_on=on + timedelta(days=followup_days))
-            elif action == "decline":
-                referral.update(answered_on=on, ended_on=on, reason_code=code,
-                                status="declined")
-            elif action == "confirm_uptake":
-                # Confirmed on paper, not by the partner in the system: no confirming user
-                # and no confirmation time are claimed; the event says where it came from.
-                referral.update(uptake_on=on, status="in_service")
-                extra["uptake_source"] = UPTAKE_SOURCE_IMPORT
-                if need.status != "connected":
-                    self.need_event(need, need.status, "connected", on, None)
-            elif action == "complete":
-                referral.update(ended_on=on, outcome_code=code, status="completed")
-            else:
-                referral.update(ended_on=on, reason_code=code,
-                                status="not_completed" if action == "not_complete"
-                                else "cancelled")
-            live[referral["id"]] = referral["status"]
-            events[id(referral)].append({
-                "id": uuid.uuid4(), "subject_id": need.subject_id,
-                "referral_id": referral["id"], "action": action, "from_status": from_status,
-                "to_status": referral["status"], "effective_date": on,
-                "recorded_at": self.now, "actor_id": self.actor_id,
-                "actor_role": self.actor_role,
-                "reason_code": code if action in ("decline", "not_complete", "cancel",
-                                                  "complete") else None,
-                "details": json.dumps({"source": "import", "batch": self.batch_id, **extra},
-                                      sort_keys=True),
-                "note_enc": None})
-            if action in ("decline", "not_complete", "cancel") and need.status == "referred" \
-                    and not any(s in LIVE for rid, s in live.items() if rid != referral["id"]):
-                self.need_event(need, "referred", "identified", max(on, need.identified_on),
-                                f"referral_{referral['status']}")
+            events[id(referral)].append(self.move(need, referral, action, on, rplan, live))
         if final is not None and final[0] in NEED_ENDED_STATUSES:
             self.need_event(need, need.status, final[0], final[1], None)  # type: ignore[arg-type]
             need.ended_on = final[1]
         for referral, referral_events in made:
             self.rows[Referral].append(referral)
             self.rows[ReferralEvent].extend(referral_events)
+
+    def move(self, need: _Need, referral: dict[str, Any], action: str, on: date,
+             rplan: ReferralPlan, live: dict[uuid.UUID, str]) -> dict[str, Any]:
+        """One move of the table's executor on a referral row, its need's change (the
+        same rule as the forms'), and the event row. Paper differs only as ``Step.paper``
+        says: an uptake names no confirming user, and its event says it came from paper."""
+        response_days, followup_days = self.providers[referral["provider_id"]]
+        code = rplan.values.get("reason_code")
+        step = flow.Step(on=on, code=code, actor_id=self.actor_id, now=self.now,
+                         response_days=response_days, followup_days=followup_days, paper=True)
+        from_status = referral["status"]
+        referral.update(flow.effects(action, referral, step))
+        live[referral["id"]] = referral["status"]
+        change = flow.need_change(
+            action, need.status, on=on, identified_on=need.identified_on,
+            was_live=from_status in LIVE,
+            other_live=any(s in LIVE for rid, s in live.items() if rid != referral["id"]))
+        if change is not None:
+            self.need_event(need, need.status, change.to_status, change.on, change.reason)
+        extra = {"uptake_source": UPTAKE_SOURCE_IMPORT} if action == "confirm_uptake" else {}
+        return {"id": uuid.uuid4(), "subject_id": need.subject_id,
+                "referral_id": referral["id"], "action": action, "from_status": from_status,
+                "to_status": referral["status"], "effective_date": on,
+                "recorded_at": self.now, "actor_id": self.actor_id,
+                "actor_role": self.actor_role, "reason_code": flow.event_code(action, code),
+                "details": _details(self.batch_id, **extra), "note_enc": None}
 
     # -- the run ------------------------------------------------------------------------------
 

@@ -23,7 +23,9 @@ from casework.models.case import Case, CaseCustody, CaseEpisode
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.user import User
+from casework.services import effective_dates
 from casework.services.effective_dates import today
+from casework.services.errors import DomainError
 from casework.services.imports import spec
 from casework.services.imports.plan import (
     CasePlan,
@@ -37,7 +39,7 @@ from casework.services.imports.reader import Row, WorkbookData
 from casework.services.imports.refs import case_external_ref
 from casework.services.org_units import subtree_ids
 
-EARLIEST = date(2000, 1, 1)  # no union record in the system predates this
+OUT_OF_ORDER = _l("The dates are out of order.")  # a row's dates that must follow each other
 EARLIEST_BIRTH = date(1930, 1, 1)
 MIN_AGE_AT_INTAKE = 10
 CHUNK = 500
@@ -96,16 +98,17 @@ class CheckerBase:
 
     def check_date(self, sheet: str, row: Row, column: str, on: date | None, *,
                    not_before: date | None = None, before_message: Any = None) -> bool:
+        """The forms' date rule (:func:`effective_dates.check_date`), its refusal reported as
+        this row's problem. Paper differs explicitly: no backdating reason (every row is late)
+        and nothing before 2000. An empty cell passes (``row_ok`` reports required ones)."""
         if on is None:
             return True
-        if on > self.today:
-            self.problem(sheet, row, column, _l("The date cannot be in the future."))
-            return False
-        if on < EARLIEST:
-            self.problem(sheet, row, column, _l("The date is impossible (before 2000)."))
-            return False
-        if not_before is not None and on < not_before:
-            self.problem(sheet, row, column, before_message or _l("The dates are out of order."))
+        try:
+            effective_dates.check_date(on, field=column, not_before=not_before,
+                                       not_before_message=before_message,
+                                       require_reason=False, from_2000=True)
+        except DomainError as refused:
+            self.problem(sheet, row, column, refused.message)
             return False
         return True
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from flask_babel import lazy_gettext as _l
 
 from casework.models.consent import Consent
+from casework.services.effective_dates import BEFORE_INTAKE, BEFORE_OPENED, WITHDRAWN_BEFORE_GIVEN
 from casework.services.imports import spec
 from casework.services.imports.checks_base import CheckerBase
 from casework.services.imports.plan import (
@@ -44,14 +45,15 @@ class CaseHistoryChecks(CheckerBase):
                     "A service category goes only with the purpose “share”."))
                 ok = False
             given = v.get("given_on")
-            ok = self.check_date(sheet.key, row, "given_on", given) and ok
-            for column in ("expires_on", "withdrawn_on"):
-                if v.get(column) is not None and given is not None and v[column] < given:
-                    self.problem(sheet.key, row, column, _l(
-                        "This date cannot be before the consent was given."))
-                    ok = False
-            if v.get("withdrawn_on") is not None:
-                ok = self.check_date(sheet.key, row, "withdrawn_on", v["withdrawn_on"]) and ok
+            ok = self.check_date(sheet.key, row, "given_on", given,
+                                 not_before=case.intake_date if case else None,
+                                 before_message=BEFORE_INTAKE) and ok
+            if v.get("expires_on") is not None and given is not None and v["expires_on"] < given:
+                self.problem(sheet.key, row, "expires_on", _l(
+                    "This date cannot be before the consent was given."))
+                ok = False
+            ok = self.check_date(sheet.key, row, "withdrawn_on", v.get("withdrawn_on"),
+                                 not_before=given, before_message=WITHDRAWN_BEFORE_GIVEN) and ok
             if not ok or case is None:
                 self.mark_rejected(sheet.key, row)
                 continue
@@ -89,8 +91,8 @@ class CaseHistoryChecks(CheckerBase):
                     ok = False
                 else:
                     ok = self.check_date(spec.CLOSURES.key, row, "closed_on", v["closed_on"],
-                                         not_before=case.intake_date, before_message=_l(
-                                             "A case cannot be closed before it opened."))
+                                         not_before=case.intake_date,
+                                         before_message=BEFORE_OPENED)
             if not ok or case is None:
                 self.mark_rejected(spec.CLOSURES.key, row)
                 continue

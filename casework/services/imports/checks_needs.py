@@ -18,8 +18,9 @@ from casework.models.case import Case
 from casework.models.consent import Consent
 from casework.models.need import Need
 from casework.models.referral import Referral
+from casework.services.effective_dates import BEFORE_INTAKE, REFERRAL_BEFORE_IDENTIFIED
 from casework.services.imports import spec
-from casework.services.imports.checks_base import CHUNK, CheckerBase
+from casework.services.imports.checks_base import CHUNK, OUT_OF_ORDER, CheckerBase
 from casework.services.imports.plan import CasePlan, ExistingNeed, NeedPlan, ReferralPlan
 from casework.services.imports.reader import Row
 from casework.services.imports.refs import child_external_ref, ref_of
@@ -49,9 +50,8 @@ class NeedChecks(CheckerBase):
             ok = ok and case is not None
             if case is not None:
                 ok = self.check_date(sheet.key, row, "identified_on", v.get("identified_on"),
-                                     not_before=case.intake_date, before_message=_l(
-                                         "The need cannot be identified before the case opened.")
-                                     ) and ok
+                                     not_before=case.intake_date,
+                                     before_message=BEFORE_INTAKE) and ok
                 status = v.get("status") or "identified"
                 ended = v.get("ended_on")
                 if status in NEED_ENDED_STATUSES and ended is None:
@@ -65,7 +65,8 @@ class NeedChecks(CheckerBase):
                     ok = False
                 elif ended is not None and v.get("identified_on") is not None:
                     ok = self.check_date(sheet.key, row, "ended_on", ended,
-                                         not_before=v["identified_on"]) and ok
+                                         not_before=v["identified_on"],
+                                         before_message=OUT_OF_ORDER) and ok
             if not ok:
                 if ref is not None:
                     self._bad_need_refs.setdefault(ref, row.number)
@@ -227,8 +228,8 @@ class NeedChecks(CheckerBase):
         if not ok:
             return False
         ok = self.check_date(sheet, row, "referred_on", v["referred_on"],
-                             not_before=need.values.get("identified_on"), before_message=_l(
-                                 "The referral cannot be made before the need was identified."))
+                             not_before=need.values.get("identified_on"),
+                             before_message=REFERRAL_BEFORE_IDENTIFIED)
         ended = need.values.get("ended_on")
         if ok and ended is not None and v["referred_on"] > ended:
             self.problem(sheet, row, "referred_on", _l(
@@ -245,7 +246,8 @@ class NeedChecks(CheckerBase):
         for column in ("answered_on", "uptake_on", "ended_on"):
             if v.get(column) is None:
                 continue
-            if not self.check_date(sheet, row, column, v[column], not_before=previous):
+            if not self.check_date(sheet, row, column, v[column], not_before=previous,
+                                   before_message=OUT_OF_ORDER):
                 return False
             previous = v[column]
         return ok
