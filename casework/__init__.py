@@ -100,9 +100,7 @@ def _init_security(app: Flask) -> None:
     errors.init_app(app)
     request_guard.init_app(app)  # before deny_by_default: hostile values are never echoed
 
-    @login_manager.user_loader
-    def load_user(session_key: str):  # type: ignore[no-untyped-def]
-        return sessions.load_user(session_key)
+    login_manager.user_loader(sessions.load_user)
 
     @login_manager.unauthorized_handler
     def unauthorized():  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, DateTime, MetaData, TypeDecorator, Uuid
+from sqlalchemy import CursorResult, DateTime, MetaData, Table, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 NAMING_CONVENTION = {
@@ -60,3 +60,8 @@ def rows_affected(result: Any) -> int:
     """How many rows an UPDATE or DELETE touched (``Session.execute`` is typed as a plain
     ``Result``, whose cursor result carries ``rowcount``)."""
     return int(cast("CursorResult[Any]", result).rowcount or 0)
+
+
+def table_of(model: Any) -> Table:
+    """The Core table of a mapped class, for bulk INSERT and UPDATE statements."""
+    return cast(Table, model.__table__)

@@ -62,13 +62,13 @@ def import_records(path: Path, unit_code: str, username: str, dry_run: bool, cle
         raise click.ClickException(f"No organisation unit with code {unit_code}.")
     user = db.session.scalar(select(User).where(User.username == username))
     scope = import_scope(user) if user is not None and user.active else None
-    if scope is None or not unit.is_within(scope):
+    if user is None or scope is None or not unit.is_within(scope):
         raise click.ClickException("That account does not exist, is inactive, is not a "
                                    "caseworker or supervisor, or may not import into this unit.")
     uploads = _uploads(path)
     try:
         book = reader.read_uploads(uploads)
-        report = validate.check(db.session, book, unit, user)
+        report = validate.check(db.session(), book, unit, user)
     except validate.IdentityChecksExhausted as refused:
         db.session.rollback()
         auditing.record_refused(unit=unit, source="cli", reason="identity_checks", actor=user)

@@ -236,8 +236,8 @@ def find_many(session: Session, model: type[T], index_name: str,
                 stored = index.term_for([read_plain(row, f, notify=False) for f in index.fields])
             except CryptoError:
                 continue
-            for value in hits[row.id]:  # type: ignore[attr-defined]
+            for value in hits[row.id]:
                 if stored in terms_by_value[value]:
-                    for search_key in keys_by_term[stored]:  # type: ignore[index]
+                    for search_key in keys_by_term[stored]:
                         found[search_key].append(row)
     return dict(found)

@@ -112,7 +112,7 @@ def _reference_lists(unit: Any) -> tuple[list[tuple[str, str]], list[tuple[str, 
 def _check(uploads: list[reader.Upload], unit: Any, *,
            count_identity_checks: bool = True) -> validate.Report:
     book = reader.read_uploads(uploads)
-    return validate.check(db.session, book, unit, current_user,
+    return validate.check(db.session(), book, unit, current_user,
                           count_identity_checks=count_identity_checks)
 
 

@@ -42,7 +42,7 @@ from sqlalchemy import insert, select, update
 from casework import audit
 from casework.crypto import bulk
 from casework.crypto.models import BlindIndexEntry, Subject
-from casework.db import utcnow
+from casework.db import rows_affected, table_of, utcnow
 from casework.domain import NEED_ENDED_STATUSES, birth_year_band
 from casework.extensions import db
 from casework.models.case import (
@@ -132,7 +132,7 @@ class Writer:
         wanted: dict[tuple[int, int], int] = defaultdict(int)
         for plan in plans:
             wanted[(plan.unit.id, plan.values["intake_date"].year)] += 1
-        table = CaseNumberCounter.__table__
+        table = table_of(CaseNumberCounter)
         for (unit_id, year), count in wanted.items():
             unit = self.units[unit_id]
             prefix = unit.code if len(unit.code) <= 28 else f"U{unit.id}"
@@ -157,7 +157,7 @@ class Writer:
 
     def encrypted(self, model: type[Any], row_id: uuid.UUID, subject_id: uuid.UUID,
                   values: dict[str, Any]) -> dict[str, bytes | None]:
-        return bulk.encrypt_values(db.session, model, row_id=row_id, subject_id=subject_id,
+        return bulk.encrypt_values(db.session(), model, row_id=row_id, subject_id=subject_id,
                                    values=values)
 
     def event(self, case_id: uuid.UUID, kind: str, on: date, **extra: Any) -> None:
@@ -254,30 +254,30 @@ class Writer:
             self.counts["closures_created"] += 1
         if existing is not None:
             status = "closed" if closed or existing.status == "closed" else "open"
-            table = Case.__table__
+            table = table_of(Case)
             # Still held where the dry run saw it (in the importer's scope), or nothing.
             done = db.session.execute(
                 update(table).where(table.c.id == case_id,
                                     table.c.org_unit_id == existing.holder_id)
                 .values(org_unit_id=holder, status=status, version=table.c.version + 1,
                         updated_at=self.now))
-            if done.rowcount != 1:
+            if rows_affected(done) != 1:
                 raise DomainError(_l("A case changed during the import; try again."))
 
     def end_current_custody(self, case_id: uuid.UUID, on: date) -> None:
-        table = CaseCustody.__table__
+        table = table_of(CaseCustody)
         done = db.session.execute(
             update(table).where(table.c.case_id == case_id, table.c.to_date.is_(None))
             .values(to_date=on))
-        if done.rowcount != 1:
+        if rows_affected(done) != 1:
             raise DomainError(_l("A case changed during the import; try again."))
 
     def close_episode(self, case_id: uuid.UUID, on: date, reason: str) -> bool:
-        table = CaseEpisode.__table__
+        table = table_of(CaseEpisode)
         done = db.session.execute(
             update(table).where(table.c.case_id == case_id, table.c.closed_on.is_(None))
             .values(closed_on=on, close_reason=reason, closed_by_id=self.actor_id))
-        return bool(done.rowcount)
+        return bool(rows_affected(done))
 
     def write_consents(self, plan: CasePlan) -> None:
         for consent_plan in plan.consents:
@@ -316,11 +316,11 @@ class Writer:
                          found.identified_on, found.ended_on)
             self.write_referrals(need, referrals)
             self.need_events(need)
-            table = Need.__table__
+            table = table_of(Need)
             done = db.session.execute(
                 update(table).where(table.c.id == need.id)
                 .values(status=need.status, version=table.c.version + 1))
-            if done.rowcount != 1:
+            if rows_affected(done) != 1:
                 raise DomainError(_l("A case changed during the import; try again."))
             return
         v = need_plan.values
@@ -375,8 +375,8 @@ class Writer:
             self.counts["referrals_created"] += 1
             status = v["status"]
             steps.append((v["referred_on"], 0, "send", referral, rplan))
-            answered = v.get("answered_on")
-            if status == "declined":
+            answered: date | None = v.get("answered_on")
+            if status == "declined" and answered is not None:  # the checks require the date
                 steps.append((answered, 1, "decline", referral, rplan))
             elif answered is not None or status in ("in_service", "completed"):
                 steps.append((answered or v["uptake_on"], 1, "accept", referral, rplan))
@@ -430,7 +430,7 @@ class Writer:
         for model in TABLES:
             rows = self.rows[model]
             if rows:
-                db.session.execute(insert(model.__table__), rows)
+                db.session.execute(insert(table_of(model)), rows)
                 self.rows[model] = []
         if self.audits:
             audit.record_many(self.audits, actor=self.actor)

@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -178,11 +178,12 @@ class CheckerBase:
                     .where(CaseEpisode.case_id.in_(ids_part),
                            CaseEpisode.closed_on.is_not(None))):
                 found = by_id[cid]
-                if found.closed_on is None or closed_on > found.closed_on:
+                if closed_on is not None and (found.closed_on is None
+                                              or closed_on > found.closed_on):
                     found.closed_on = closed_on
         return list(by_id.values())
 
-    def _existing_cases(self, refs: Iterable[str]) -> dict[str, list[ExistingCase]]:
+    def _existing_cases(self, refs: Iterable[str | None]) -> dict[str, list[ExistingCase]]:
         """Cases imported earlier, with a reference in ``refs``, that the importer may change
         now (any intake unit), by reference.
 
@@ -193,10 +194,11 @@ class CheckerBase:
         wanted = {r for r in refs if r}
         if not wanted:
             return {}
-        ids = [cid for cid, ext in self.session.execute(
-            self.changeable_cases().with_only_columns(Case.id, Case.external_ref)
-            .where(Case.external_ref.like("imp:%:hs:%")))
-            if ext.split(":", 3)[3] in wanted]
+        ids: list[uuid.UUID] = [
+            cast(uuid.UUID, cid) for cid, ext in self.session.execute(
+                self.changeable_cases().with_only_columns(Case.id, Case.external_ref)
+                .where(Case.external_ref.like("imp:%:hs:%")))
+            if str(ext).split(":", 3)[3] in wanted]
         found: dict[str, list[ExistingCase]] = defaultdict(list)
         for case in self._load_existing(ids):
             found[case.ref].append(case)
@@ -206,7 +208,7 @@ class CheckerBase:
 
     def _resolve_case(self, sheet: str, row: Row, existing: dict[str, list[ExistingCase]]
                       ) -> CasePlan | None:
-        ref = row.values.get("case_ref")
+        ref: str = row.values.get("case_ref") or ""  # none: answered as an unknown reference
         if ref in self._bad_case_refs:
             self.problem(sheet, row, "case_ref", _l(
                 "Its case (row %(row)s of the sheet “%(sheet)s”) has errors.",
@@ -246,8 +248,9 @@ class CheckerBase:
         found: dict[str, uuid.UUID] = {}
         for start in range(0, len(refs), CHUNK):
             part = refs[start:start + CHUNK]
-            found.update((ext, owner) for ext, owner in self.session.execute(
-                select(model.external_ref, parent).where(model.external_ref.in_(part))))
+            for ext, owner in self.session.execute(
+                    select(model.external_ref, parent).where(model.external_ref.in_(part))):
+                found[str(ext)] = cast(uuid.UUID, owner)
         clashes = []
         for plan in plans:
             if plan.skip:

@@ -4,6 +4,7 @@ own rules, and cases imported earlier."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -74,7 +75,7 @@ class CaseChecks(CheckerBase):
                 ok = False
             if ok:
                 ok = self._form_rules(row)
-            if not ok:
+            if not ok or ref is None or unit is None:
                 if ref is not None:
                     self._bad_case_refs.setdefault(ref, row.number)
                 self.mark_rejected(sheet.key, row)
@@ -109,11 +110,12 @@ class CaseChecks(CheckerBase):
         from casework.services.cases import CaseInput
 
         v = row.values
+        optional: dict[str, Any] = {k: v.get(k) for k in (
+            "other_names", "date_of_birth", "national_id", "phone", "address",
+            "family_situation", "history")}
         data = CaseInput(full_name=v.get("full_name"), group=v["group"],
                          referral_source=v["referral_source"], intake_date=v["intake_date"],
-                         **{k: v.get(k) for k in ("other_names", "date_of_birth", "national_id",
-                                                  "phone", "address", "family_situation",
-                                                  "history")})
+                         **optional)
         try:
             cleaned = data.clean()
         except DomainError as error:
@@ -134,8 +136,10 @@ class CaseChecks(CheckerBase):
         refs = [p.external_ref for p in self.case_plans.values()]
         ids: dict[uuid.UUID, str] = {}
         for start in range(0, len(refs), CHUNK):
-            ids.update((cid, ext) for cid, ext in self.session.execute(
-                select(Case.id, Case.external_ref)
-                .where(Case.external_ref.in_(refs[start:start + CHUNK]))))
+            for cid, ext in self.session.execute(
+                    select(Case.id, Case.external_ref)
+                    .where(Case.external_ref.in_(refs[start:start + CHUNK]))):
+                if ext is not None:
+                    ids[cid] = ext
         changeable = {ids[c.id]: c for c in self._load_existing(ids)}
         return set(ids.values()), changeable

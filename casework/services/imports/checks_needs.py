@@ -67,16 +67,16 @@ class NeedChecks(CheckerBase):
                     ok = self.check_date(sheet.key, row, "ended_on", ended,
                                          not_before=v["identified_on"],
                                          before_message=OUT_OF_ORDER) and ok
-            if not ok:
+            if not ok or case is None or ref is None:
                 if ref is not None:
                     self._bad_need_refs.setdefault(ref, row.number)
                 self.mark_rejected(sheet.key, row)
                 continue
-            plan = NeedPlan(row=row, case=case,  # type: ignore[arg-type]
+            plan = NeedPlan(row=row, case=case,
                             external_ref=child_external_ref(case.unit.code, "nc", ref),
                             values={**v, "status": v.get("status") or "identified"})
             self.need_plans[ref] = plan
-            case.needs.append(plan)  # type: ignore[union-attr]
+            case.needs.append(plan)
         for clash in self._mark_existing(
                 sheet.key, Need, [p for c in self.report.cases for p in c.needs], Need.case_id,
                 lambda plan: plan.case.existing.id if plan.case.existing else None):
@@ -85,7 +85,7 @@ class NeedChecks(CheckerBase):
             self.need_plans.pop(ref, None)
             self._bad_need_refs.setdefault(ref, clash.row.number)
 
-    def _existing_needs(self, refs: Iterable[str]) -> dict[str, ExistingNeed]:
+    def _existing_needs(self, refs: Iterable[str | None]) -> dict[str, ExistingNeed]:
         """Needs imported earlier, by reference, of cases the importer may change now.
 
         The same scoped read whether or not a need with the reference exists in another
@@ -101,7 +101,7 @@ class NeedChecks(CheckerBase):
                        Need.ended_on, Need.status, Need.case_id)
                 .where(Need.external_ref.like("imp:%:nc:%"),
                        Need.case_id.in_(self.changeable_cases().with_only_columns(Case.id)))):
-            ref = row[1].split(":", 3)[3]
+            ref = str(row[1]).split(":", 3)[3]
             if ref in wanted:
                 found[ref].append(row)
         cases = {c.id: c for c in self._load_existing(
@@ -148,13 +148,13 @@ class NeedChecks(CheckerBase):
                 if ok and provider is not None and provider[2] and category not in provider[2]:
                     self.problem(sheet.key, row, "provider", _l(
                         "This partner does not list the need's service category."), "warning")
-            if not ok:
+            if not ok or need is None or provider is None or ref is None:
                 self.mark_rejected(sheet.key, row)
                 continue
-            plan = ReferralPlan(row=row, need=need,  # type: ignore[arg-type]
+            plan = ReferralPlan(row=row, need=need,
                                 external_ref=child_external_ref(need.case.unit.code, "gt", ref),
-                                provider_id=provider[0], values=dict(v))  # type: ignore[index]
-            need.referrals.append(plan)  # type: ignore[union-attr]
+                                provider_id=provider[0], values=dict(v))
+            need.referrals.append(plan)
         for clash in self._mark_existing(
                 sheet.key, Referral,
                 [r for c in self.report.cases for n in c.needs for r in n.referrals],

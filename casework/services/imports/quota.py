@@ -13,13 +13,14 @@ read"; trying again works.)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
+from casework.db import rows_affected
 from casework.models.imports import ImportIdentityCheck
 from casework.services.effective_dates import today
 from casework.services.imports.reader import FileRefused
@@ -50,12 +51,12 @@ def consume(session: Session, actor: Any, wanted: int) -> None:
     :class:`IdentityChecksExhausted` and count nothing when the cap would be passed."""
     if wanted <= 0:
         return
-    limit, day, table = per_day(), today(), ImportIdentityCheck.__table__
+    limit, day, table = per_day(), today(), cast(Table, ImportIdentityCheck.__table__)
     mine = (table.c.user_id == actor.id, table.c.day == day)
     # One conditional UPDATE: two uploads at once cannot both slip under the cap.
     done = session.execute(update(table).where(*mine, table.c.checked + wanted <= limit)
                            .values(checked=table.c.checked + wanted))
-    if done.rowcount == 1:
+    if rows_affected(done) == 1:
         return
     used = session.scalar(select(table.c.checked).where(*mine))
     if used is None and wanted <= limit:

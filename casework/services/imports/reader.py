@@ -273,7 +273,7 @@ def sheet_for_name(name: str) -> spec.Sheet | None:
 
 
 def _map_headers(sheet: spec.Sheet, headers: list[Any]) -> tuple[dict[int, spec.Column], SheetData]:
-    by_name = {}
+    by_name: dict[str, spec.Column] = {}
     for col in sheet.columns:
         by_name[_fold_header(col.header)] = col
         by_name[col.key] = col
@@ -283,11 +283,11 @@ def _map_headers(sheet: spec.Sheet, headers: list[Any]) -> tuple[dict[int, spec.
         name = _fold_header(header)
         if not name or name == _fold_header(spec.ERRORS_HEADER):
             continue
-        col = by_name.get(name) or by_name.get(str(header).strip().lower())
-        if col is None:
+        found = by_name.get(name) or by_name.get(str(header).strip().lower())
+        if found is None:
             data.unknown_headers.append(clean_text(str(header))[:60])
-        elif col not in mapping.values():
-            mapping[index] = col
+        elif found not in mapping.values():
+            mapping[index] = found
     data.missing_columns = [c.header for c in sheet.columns
                             if c.required and c not in mapping.values()]
     return mapping, data

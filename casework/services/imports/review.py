@@ -45,7 +45,7 @@ def queue_outside_matches(report: Report, *, batch: ImportBatch, actor: Any,
     own = {plan.case_id for plan in written}
     kinds: dict[tuple[uuid.UUID, uuid.UUID], list[str]] = {}
     for name in DUPLICATE_INDEXES:
-        found = find_many(db.session, Case, name, written)  # the whole province
+        found = find_many(db.session(), Case, name, written)  # the whole province
         for plan, cases in found.items():
             for case in cases:
                 inside = case_in_scope(actor, case) and case.org_unit.is_within(scope_unit)

@@ -93,7 +93,9 @@ def _parse_example(value: Any) -> Any:
     return value
 
 
-def examples(unit_codes: Sequence[str], provider_codes: Sequence[str]) -> dict[str, list[dict]]:
+def examples(
+    unit_codes: Sequence[str], provider_codes: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
     """The example row of each sheet, filled with a real unit and partner where there are any."""
     unit = unit_codes[0] if unit_codes else "MA-DON-VI"
     provider = provider_codes[0] if provider_codes else "MA-DOI-TAC"
