@@ -96,7 +96,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
     from casework import indicators
     from casework.models.imports import ImportBatch, ImportMatchReview
     from casework.models.supervision import OutcomeSample, UptakeVerification
-    from casework.services import org_units, providers, timeline
+    from casework.services import account_links, org_units, providers, timeline
 
     users = {role: make_user(role) for role in ALL}
     caseworker, partner, supervisor = users["caseworker"], users["partner"], users["supervisor"]
@@ -146,6 +146,11 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
     closed_unit.active = False
     db.session.commit()
     pending_mfa = make_user("supervisor", username="pendingmfa")
+    with app.test_request_context():  # a live set-password link for a new account
+        link_token = account_links.issue_set_password_link(
+            make_user("caseworker", unit=org.c2, username="newcomer"), actor=users["admin"],
+            reset=False)
+        db.session.commit()
     return World(
         users=users,
         url_args={
@@ -153,7 +158,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
             "task_id": task.id, "referral_id": sent.id, "provider_id": provider.id,
             "user_id": spare.id, "unit_id": org.c2.id, "batch_id": batch.id,
             "sample_id": sample.id, "item_id": item.id, "action": "accept",
-            "review_id": match.id,
+            "review_id": match.id, "token": link_token,
             "filename": "css/casework.css",
         },
         by_endpoint={
@@ -355,7 +360,7 @@ def _rules(app: Flask) -> dict[str, Any]:
 
 def _path(rule: Any, args: dict[str, Any], replace: tuple[str, str] | None = None) -> str:
     def value(match: re.Match[str]) -> str:
-        name = match.group(0).rstrip(">").split(":")[-1]
+        name = match.group(0).strip("<>").split(":")[-1]
         if replace and name == replace[0]:
             return replace[1]
         assert name in args, f"the walk has no object for <{name}> in {rule.rule}"
