@@ -48,12 +48,9 @@ class EnrolForm(FlaskForm):
     submit = SubmitField(_l("Confirm and turn on"))
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired(REQUIRED), Length(max=256)],
-        render_kw={"autocomplete": "current-password"},
-    )
+class SetPasswordForm(FlaskForm):
+    """A new password, typed twice (a set-password link; the change form adds the current one)."""
+
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(REQUIRED), Length(max=256)],
@@ -66,6 +63,15 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("password", message=_l("The passwords differ.")),
         ],
         render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set password"))
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(REQUIRED), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Change password"))
 

@@ -11,37 +11,15 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from casework import audit
 from casework.authz import public
+from casework.blueprints.auth.forms import SetPasswordForm
 from casework.blueprints.auth.views import bp
 from casework.blueprints.work import unit_of_work
 from casework.extensions import limiter
 from casework.services import account_links, sessions
-
-REQUIRED = _l("This field is required.")
-
-
-class SetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(REQUIRED), Length(max=256)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[
-            DataRequired(REQUIRED),
-            EqualTo("password", message=_l("The passwords differ.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    submit = SubmitField(_l("Set password"))
 
 
 def _limit() -> str:
