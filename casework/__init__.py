@@ -1,6 +1,8 @@
 """Casework: confidential case management and closed-loop referrals.
 
-``create_app()`` is the only entry point; importing the package does nothing else.
+``create_app()`` is the only entry point; importing the package does nothing else. Its imports
+sit inside the factory on purpose: every ``import casework.<module>`` runs this file first, so
+importing one module (a benchmark importing the key ring, say) must not pull in the whole app.
 """
 
 from __future__ import annotations

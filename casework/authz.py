@@ -18,9 +18,21 @@ from typing import Any, NoReturn, TypeVar
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import exists, false, func, or_, select
 
+from casework import audit
+from casework.extensions import db
+from casework.models.audit import AuditEvent
+from casework.models.case import Case
+from casework.models.consent import Consent
+from casework.models.imports import ImportBatch, ImportMatchReview
+from casework.models.need import Need
 from casework.models.org import OrgUnit
+from casework.models.referral import Referral
+from casework.models.supervision import OutcomeSample
 from casework.models.user import User
+from casework.services.effective_dates import today
+from casework.services.org_units import subtree_ids
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -134,7 +146,6 @@ def requires(*permissions: Permission, allow_pending_password: bool = False) -> 
 
 def deny(reason: str) -> NoReturn:
     """Record an authorisation failure and answer 404 (never reveal what exists)."""
-    from casework import audit  # local: audit imports models that import this module's users
 
     # Deferred: the 404 handler rolls the request's transaction back; this event must survive.
     audit.defer(
@@ -177,9 +188,7 @@ def can_manage_user(actor: User, target: User) -> bool:
 
 def visible_users(user: User | Any) -> Any:
     """THE scoped account query (``select(User)``): what :func:`can_manage_user` allows."""
-    from sqlalchemy import false, or_, select
 
-    from casework.services.org_units import subtree_ids
 
     query = select(User)
     if not has_permission(user, Permission.MANAGE_USERS) or user.org_unit is None:
@@ -191,7 +200,6 @@ def visible_users(user: User | Any) -> Any:
 
 def load_managed_user_or_404(user: User | Any, user_id: int) -> User:
     """An account ``user`` manages (:func:`can_manage_user`), else 404."""
-    from casework.extensions import db
 
     target = db.session.get(User, user_id)
     if target is None or not can_manage_user(user, target):
@@ -201,7 +209,6 @@ def load_managed_user_or_404(user: User | Any, user_id: int) -> User:
 
 def load_unit_in_scope_or_404(user: User | Any, unit_id: int) -> OrgUnit:
     """A unit of ``user``'s subtree (:func:`unit_in_scope`), else 404."""
-    from casework.extensions import db
 
     unit = db.session.get(OrgUnit, unit_id)
     if unit is None or not unit_in_scope(user, unit):
@@ -219,10 +226,7 @@ def visible_cases(user: User | Any, *, include_merged: bool = False) -> Any:
     admins, unattached accounts) sees none. Cases merged into another are left out unless
     ``include_merged`` (their needs and referrals moved to the surviving case).
     """
-    from sqlalchemy import false, select
 
-    from casework.models.case import Case
-    from casework.services.org_units import subtree_ids
 
     query = select(Case)
     if (
@@ -248,8 +252,6 @@ def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) 
     Supervisors read only (``EDIT_CASES`` is the caseworker's); admins and partners never reach
     a case. A denial is audited and answers 404 whether the case exists or not.
     """
-    from casework.extensions import db
-    from casework.models.case import Case
 
     case = db.session.get(Case, case_id) if case_id is not None else None
     if case is None or not case_in_scope(user, case):
@@ -261,8 +263,6 @@ def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) 
 
 def merge_survivor_in_scope(user: User | Any, case: Any) -> Any:
     """The case ``case`` was merged into, when ``user`` may see it; else None (not revealed)."""
-    from casework.extensions import db
-    from casework.models.case import Case
 
     if case.merged_into_id is None:
         return None
@@ -288,10 +288,7 @@ def case_accepts_entries(case: Any) -> bool:
 def _share_consent_valid_sql(on: Any) -> Any:
     """SQL twin of ``Consent.is_valid_on`` for the referral's case and category (list queries;
     single loads use ``services.consents.valid_share_consent``)."""
-    from sqlalchemy import exists, or_, select
 
-    from casework.models.consent import Consent
-    from casework.models.referral import Referral
 
     return exists(
         select(Consent.id).where(
@@ -307,10 +304,7 @@ def _share_consent_valid_sql(on: Any) -> Any:
 
 def visible_referrals(user: User | Any) -> Any:
     """THE scoped staff referral query: referrals of the cases :func:`visible_cases` returns."""
-    from sqlalchemy import select
 
-    from casework.models.case import Case
-    from casework.models.referral import Referral
 
     case_ids = visible_cases(user, include_merged=True).with_only_columns(Case.id)
     return select(Referral).where(Referral.case_id.in_(case_ids))
@@ -318,8 +312,6 @@ def visible_referrals(user: User | Any) -> Any:
 
 def load_referral_or_404(user: User | Any, referral_id: Any) -> Any:
     """A referral whose case ``user`` may see (caseworker or supervisor of its unit), else 404."""
-    from casework.extensions import db
-    from casework.models.referral import Referral
 
     referral = db.session.get(Referral, referral_id) if referral_id is not None else None
     if referral is None or not case_in_scope(user, referral.case):
@@ -345,8 +337,6 @@ def referral_side(user: User | Any, referral: Any) -> str | None:
 
 def load_need_for_referral_or_404(user: User | Any, need_id: Any) -> Any:
     """A need of a case ``user`` may edit and refer from (caseworkers), else 404."""
-    from casework.extensions import db
-    from casework.models.need import Need
 
     need = db.session.get(Need, need_id) if need_id is not None else None
     if (
@@ -366,10 +356,7 @@ def may_manage_provider(user: User | Any, area_unit_ids: Any = None) -> bool:
     the areas the partner covers now and those the form would give it); an empty list of
     areas (a new partner not yet placed) is allowed so the form can be shown.
     """
-    from sqlalchemy import func, select
 
-    from casework.extensions import db
-    from casework.services.org_units import subtree_ids
 
     if not has_permission(user, Permission.MANAGE_PROVIDERS):
         return False
@@ -397,10 +384,7 @@ PARTNER_VISIBLE_STATUSES = ("sent", "accepted", "on_hold", "in_service")
 def visible_referrals_for_partner(user: User | Any, on: Any = None) -> Any:
     """THE partner's referral query: only the user's provider's referrals, never drafts or
     cancelled ones, and only while the woman's share consent for the category is valid."""
-    from sqlalchemy import false, select
 
-    from casework.models.referral import Referral
-    from casework.services.effective_dates import today
 
     query = select(Referral)
     if (
@@ -425,8 +409,6 @@ def load_partner_referral_or_404(user: User | Any, referral_id: Any) -> Any:
     another provider's referral, a draft, an ended referral or one whose share consent is no
     longer valid all answer 404, exactly like a missing id.
     """
-    from casework.extensions import db
-    from casework.models.referral import Referral
 
     referral = (
         db.session.scalar(visible_referrals_for_partner(user).where(Referral.id == referral_id))
@@ -443,7 +425,6 @@ def load_partner_referral_or_404(user: User | Any, referral_id: Any) -> Any:
 
 def indicator_scope_or_404(user: User | Any, unit_id: int | None) -> OrgUnit:
     """The unit whose subtree ``user`` may see figures for (default: the user's own), else 404."""
-    from casework.extensions import db
 
     if unit_id is None:
         unit = user.org_unit if user.is_staff else None
@@ -457,10 +438,7 @@ def indicator_scope_or_404(user: User | Any, unit_id: int | None) -> OrgUnit:
 def visible_audit_events(user: User | Any) -> Any:
     """THE scoped audit-log query: events by accounts of the user's subtree; at the root of
     the hierarchy also events without a unit (partners, system, failed logins)."""
-    from sqlalchemy import false, or_, select
 
-    from casework.models.audit import AuditEvent
-    from casework.services.org_units import subtree_ids
 
     query = select(AuditEvent)
     if (
@@ -489,8 +467,6 @@ def may_verify_audit_chain(user: User | Any) -> bool:
 
 def load_outcome_sample_or_404(user: User | Any, sample_id: int) -> Any:
     """An outcome-audit sample drawn within ``user``'s scope, else 404."""
-    from casework.extensions import db
-    from casework.models.supervision import OutcomeSample
 
     sample = db.session.get(OutcomeSample, sample_id)
     if (
@@ -512,10 +488,7 @@ def import_scope(user: User | Any) -> OrgUnit | None:
 
 def visible_import_batches(user: User | Any) -> Any:
     """THE import history query (``select(ImportBatch)``): batches into ``user``'s subtree."""
-    from sqlalchemy import false, select
 
-    from casework.models.imports import ImportBatch
-    from casework.services.org_units import subtree_ids
 
     unit = import_scope(user)
     query = select(ImportBatch)
@@ -526,8 +499,6 @@ def visible_import_batches(user: User | Any) -> Any:
 
 def load_import_batch_or_404(user: User | Any, batch_id: int) -> Any:
     """An import batch into ``user``'s subtree, else 404."""
-    from casework.extensions import db
-    from casework.models.imports import ImportBatch
 
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or import_scope(user) is None or not unit_in_scope(user, batch.org_unit):
@@ -539,10 +510,7 @@ def visible_import_reviews(user: User | Any) -> Any:
     """THE supervisor's queue of import matches (``select(ImportMatchReview)``): those whose
     matched case, the woman already on file, lies in ``user``'s scope (:func:`visible_cases`).
     The importer and her unit's supervisors see none unless they hold the matched case."""
-    from sqlalchemy import false, select
 
-    from casework.models.case import Case
-    from casework.models.imports import ImportMatchReview
 
     query = select(ImportMatchReview)
     if not has_permission(user, Permission.REVIEW_IMPORT_MATCHES):
@@ -553,8 +521,6 @@ def visible_import_reviews(user: User | Any) -> Any:
 
 def load_import_review_or_404(user: User | Any, review_id: int) -> Any:
     """One queued import match from :func:`visible_import_reviews`, else 404 (audited)."""
-    from casework.extensions import db
-    from casework.models.imports import ImportMatchReview
 
     review = db.session.scalar(
         visible_import_reviews(user).where(ImportMatchReview.id == review_id))

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from casework.crypto import CryptoError
 from casework.extensions import db
 
 log = logging.getLogger("casework.errors")
@@ -46,7 +47,6 @@ def init_app(app: Flask) -> None:
             return unexpected_error(error)
         return _render(error.code or 400)
 
-    from casework.crypto import CryptoError
 
     @app.errorhandler(CryptoError)
     def crypto_error(error: CryptoError):  # type: ignore[no-untyped-def]

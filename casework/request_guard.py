@@ -22,6 +22,8 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import BadRequest
 
+from casework import audit
+from casework.extensions import db
 from casework.text import INT32_MAX, INT32_MIN, hostile_reason
 
 log = logging.getLogger("casework.request_guard")
@@ -115,8 +117,6 @@ def check_request() -> None:
 
 def refused(error: HostileInput):  # type: ignore[no-untyped-def]
     """The 400 page for hostile input; a refused sign-in still leaves a login.failed event."""
-    from casework import audit
-    from casework.extensions import db
 
     db.session.rollback()
     log.warning("refused request input (%s) on %s", error.reason, request.endpoint)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from casework.crypto.audit_chain import GENESIS, active_audit_version, chain_mac, macs_equal
 from casework.crypto.fields import field_read
 from casework.db import utcnow
+from casework.extensions import db
 from casework.logging_filters import scrub
 from casework.models.audit import AuditEvent
 
@@ -44,7 +45,6 @@ Scalar = str | int | float | bool | None
 
 
 def _session() -> Session:
-    from casework.extensions import db
 
     return db.session()
 

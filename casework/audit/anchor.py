@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from casework import audit
 from casework.crypto.audit_chain import GENESIS, macs_equal
 from casework.db import utcnow
+from casework.extensions import db
 from casework.models.audit import AuditEvent
 
 log = logging.getLogger("casework.audit")
@@ -179,7 +180,6 @@ def maybe_anchor(app: Flask) -> None:
     if last is not None and now - last < minutes * 60:
         return
     app.extensions[_LAST_RUN] = now
-    from casework.extensions import db
 
     try:
         with Session(db.engine) as session:

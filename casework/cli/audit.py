@@ -8,12 +8,15 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from casework import audit
+from casework.audit import anchor as audit_anchor
+from casework.extensions import db
+
 audit_cli = AppGroup("audit", help="Check and anchor the audit trail.")
 
 
 def describe(result: object) -> str:
     """One line for a failed verification, naming the events lost (English, for operators)."""
-    from casework import audit
 
     r: audit.VerifyResult = result  # type: ignore[assignment]
     if r.problem in (audit.CUT_TAIL, audit.EMPTIED, audit.REWRITTEN):
@@ -33,9 +36,6 @@ def describe(result: object) -> str:
 def verify_cmd(head_file: str | None) -> None:
     """Recompute the MAC chain and compare it with every anchor; print OK or what is wrong
     (exit 1). A good chain's head is anchored."""
-    from casework import audit
-    from casework.audit import anchor as audit_anchor
-    from casework.extensions import db
 
     path = audit_anchor.anchor_path()
     try:
@@ -60,8 +60,6 @@ def verify_cmd(head_file: str | None) -> None:
 @audit_cli.command("anchor")
 def anchor_cmd() -> None:
     """Append the chain head to the anchor file (run from cron, e.g. every 10 minutes)."""
-    from casework.audit import anchor as audit_anchor
-    from casework.extensions import db
 
     path = audit_anchor.anchor_path()
     try:
@@ -79,8 +77,6 @@ def anchor_cmd() -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to a file instead.")
 def export_head_cmd(output: str | None) -> None:
     """Print the chain head (seq and MAC) to keep somewhere the app cannot write."""
-    from casework import audit
-    from casework.extensions import db
 
     text = json.dumps(audit.export_head(db.session()), sort_keys=True)
     if output:

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from casework import demo, indicators
+from casework.crypto import totp
 from casework.extensions import db
+from casework.i18n import compile_catalogues
+from casework.indicators import store as indicator_store
+from casework.models.org import OrgUnit
+from casework.models.provider import ServiceProvider
+from casework.services import accounts, org_units
+from casework.services.effective_dates import today
+from casework.services.errors import DomainError
 
 demo_cli = AppGroup("demo", help="Demo data for a local machine.")
 users_cli = AppGroup("users", help="Accounts.")
@@ -21,7 +31,6 @@ indicators_cli = AppGroup("indicators", help="Stored target-5 figures.")
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the demo units, providers and accounts (idempotent) and print the logins."""
-    from casework import demo
 
     if current_app.config["CASEWORK_ENV"] == "production":
         raise click.ClickException("Demo data is refused in production.")
@@ -40,12 +49,9 @@ def demo_load() -> None:
 @demo_cli.command("totp")
 def demo_totp() -> None:
     """Print the current two-step code of the demo admin and supervisor accounts."""
-    from casework import demo
-    from casework.crypto import totp
 
     if current_app.config["CASEWORK_ENV"] == "production":
         raise click.ClickException("Refused in production.")
-    import time
 
     click.echo(totp.code_at(demo.DEMO_TOTP_SEED, time.time()))
 
@@ -62,10 +68,6 @@ def users_create(
     username: str, display_name: str, role: str, unit_code: str | None, provider_code: str | None
 ) -> None:
     """Create an account. The password comes from CASEWORK_NEW_USER_PASSWORD or a prompt."""
-    from casework.models.org import OrgUnit
-    from casework.models.provider import ServiceProvider
-    from casework.services import accounts
-    from casework.services.errors import DomainError
 
     password = os.environ.get("CASEWORK_NEW_USER_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
@@ -109,8 +111,6 @@ def users_create(
 @click.option("--name", required=True)
 def users_create_province(code: str, name: str) -> None:
     """Create the top organisation unit of an empty installation (before the first admin)."""
-    from casework.services import org_units
-    from casework.services.errors import DomainError
 
     try:
         unit = org_units.create_unit(code=code, name=name, kind="province", parent=None, actor=None)
@@ -124,7 +124,6 @@ def users_create_province(code: str, name: str) -> None:
 @i18n_cli.command("compile")
 def i18n_compile() -> None:
     """Merge the .po fragments and write the compiled catalogues."""
-    from casework.i18n import compile_catalogues
 
     for path in compile_catalogues():
         click.echo(f"wrote {path}", file=sys.stderr)
@@ -135,11 +134,7 @@ def i18n_compile() -> None:
 def indicators_refresh(rebuild: bool) -> None:
     """Build or bring up to date the figures of every half-year, year and the cumulative
     period as of today (run nightly, so no supervisor waits for a build)."""
-    import time
 
-    from casework import indicators
-    from casework.indicators import store as indicator_store
-    from casework.services.effective_dates import today
 
     if rebuild:
         indicator_store.mark_all_stale()

@@ -14,6 +14,8 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import text
 
+from casework.extensions import db
+
 # Tables the app may only append to and read. (The app never writes alembic_version.)
 AUDIT_TABLES = ("audit_events",)
 READ_ONLY_TABLES = ("alembic_version",)
@@ -53,7 +55,6 @@ def grant_statements(app_role: str) -> list[str]:
 @click.option("--app-role", required=True, help="The role the app connects as (e.g. casework_app).")
 def grant_cmd(app_role: str) -> None:
     """Grant the app's role its rights; run as the schema owner, after every `db upgrade`."""
-    from casework.extensions import db
 
     if db.engine.dialect.name != "postgresql":
         raise click.ClickException("Roles exist on PostgreSQL only.")

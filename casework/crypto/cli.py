@@ -17,9 +17,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from casework import audit
 from casework.crypto.blind_index import plan_bits
 from casework.crypto.errors import CryptoError
 from casework.crypto.keyring import create_key_file
+from casework.extensions import db
+from casework.services import keys
+from casework.services.erasure import erase_subject
 
 F = TypeVar("F", bound=Callable[..., Any])
 keys_cli = AppGroup("keys", help="Inspect and rotate encryption keys.")
@@ -40,13 +44,11 @@ def _friendly(func: F) -> F:
 
 
 def _session() -> Any:
-    from casework.extensions import db
 
     return db.session
 
 
 def _audit(action: str, target: str, reason: str, **details: Any) -> None:
-    from casework import audit
 
     audit.record(action, target_type="key", target_id=target,
                  details={"reason": reason, **details})
@@ -89,7 +91,6 @@ def _init() -> None:
 @_friendly
 def status_cmd() -> None:
     """Every key version, its state, and what depends on it."""
-    from casework.services import keys
 
     click.echo(f"{'purpose':<12} {'ver':>4} {'state':<13} depends on it")
     for use in keys.status(_session()):
@@ -101,7 +102,6 @@ def status_cmd() -> None:
 @_friendly
 def add_kek_cmd(reason: str) -> None:
     """Add a new KEK epoch (decrypt-only until promoted)."""
-    from casework.services import keys
 
     version = keys.add_kek()
     _audit("keys.kek_added", f"kek:v{version}", reason)
@@ -114,7 +114,6 @@ def add_kek_cmd(reason: str) -> None:
 @_friendly
 def promote_kek_cmd(version: int, reason: str) -> None:
     """Wrap new data keys with KEK VERSION; then run `flask keys rewrap`."""
-    from casework.services import keys
 
     _reload_wait()
     old = keys.promote_kek(version)
@@ -128,7 +127,6 @@ def promote_kek_cmd(version: int, reason: str) -> None:
 @_friendly
 def rewrap_cmd(reason: str, batch: int) -> None:
     """Re-wrap every data key under the active KEK (batched, resumable, online)."""
-    from casework.services import keys
 
     session = _session()
     total = keys.remaining_to_rewrap(session)
@@ -153,8 +151,6 @@ def rewrap_cmd(reason: str, batch: int) -> None:
 @_friendly
 def rotate_subject_cmd(subject_id: uuid.UUID, reason: str) -> None:
     """Give one woman a new data key and re-encrypt her fields."""
-    from casework import audit
-    from casework.services import keys
 
     count = keys.rotate_subject(_session(), subject_id)
     audit.record("keys.subject_rotated", target_type="subject", target_id=subject_id,
@@ -169,7 +165,6 @@ def rotate_subject_cmd(subject_id: uuid.UUID, reason: str) -> None:
 @_friendly
 def rotate_index_cmd(reason: str, batch: int) -> None:
     """Rotate the blind-index key: dual-write, backfill, switch, retire (resumable)."""
-    from casework.services import keys
 
     session = _session()
     population = int(current_app.config.get("CASEWORK_BLIND_INDEX_POPULATION", 200_000))
@@ -209,7 +204,6 @@ def rotate_index_cmd(reason: str, batch: int) -> None:
 @_friendly
 def destroy_kek_cmd(version: int, reason: str) -> None:
     """Destroy a retired KEK epoch (refused while any data key depends on it)."""
-    from casework.services import keys
 
     keys.destroy_kek(_session(), version)
     _audit("keys.kek_destroyed", f"kek:v{version}", reason)
@@ -222,7 +216,6 @@ def destroy_kek_cmd(version: int, reason: str) -> None:
 @_friendly
 def erase_subject_command(subject_id: uuid.UUID, reason: str) -> None:
     """Crypto-erase one woman: destroy her data key and search index values."""
-    from casework.services.erasure import erase_subject
 
     receipt = erase_subject(subject_id, actor=None, reason=reason)
     _session().commit()

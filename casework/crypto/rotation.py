@@ -22,7 +22,7 @@ from casework.crypto.blind_index import entries_for, full_name, plan_bits
 from casework.crypto.context import get_keyring
 from casework.crypto.envelope import forget_subject, unwrap_subject_key
 from casework.crypto.errors import KeyDependencyError, KeyRingError
-from casework.crypto.fields import encrypted_fields, encrypted_models
+from casework.crypto.fields import encrypted_fields, encrypted_models, read_plain
 from casework.crypto.keyring import KeyRing, new_key, with_state, write_keyring
 from casework.crypto.models import BlindIndexEntry, Subject
 from casework.models.audit import AuditEvent
@@ -223,7 +223,6 @@ def backfill_index(session: Session, version: int, model: type[Any], *,
     Returns the cursor for the next call, or None when the model is done. Idempotent: rows
     that already have a value for this key version are skipped.
     """
-    from casework.crypto.fields import read_plain
 
     key = get_keyring().get("blind_index", version)
     query = select(model).order_by(model.id).limit(batch)

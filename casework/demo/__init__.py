@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from casework.demo.cases import load_cases
+from casework.demo.referrals import PARTNER_ACCOUNTS, load_network, load_referrals
 from casework.extensions import db
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
@@ -220,14 +222,11 @@ def load_all() -> list[DemoAccount]:
     load_units()
     load_providers()
     created = load_accounts()
-    from casework.demo.referrals import load_network, load_referrals
 
     load_network()
-    from casework.demo.cases import load_cases
 
     load_cases()
     load_referrals()
-    from casework.demo.referrals import PARTNER_ACCOUNTS
 
     partners = [DemoAccount(u, name, "partner", provider_code=code)
                 for u, name, code in PARTNER_ACCOUNTS]

@@ -18,6 +18,7 @@ from casework.models.need import Need
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral
+from casework.models.user import User
 from casework.services import accounts, providers, referrals
 from casework.services.effective_dates import today
 
@@ -105,7 +106,6 @@ def load_network() -> None:
 
 
 def _partner_of(provider: ServiceProvider) -> Any:
-    from casework.models.user import User
 
     return db.session.scalar(select(User).where(User.provider_id == provider.id,
                                                 User.role == "partner"))

@@ -17,7 +17,11 @@ from casework import audit
 from casework.domain import CLOSE_REASONS
 from casework.extensions import db
 from casework.models.case import Case, CaseCustody, CaseEpisode, CaseEvent
+from casework.models.consent import Consent
+from casework.models.need import Need
 from casework.models.org import OrgUnit
+from casework.models.referral import Referral
+from casework.models.timeline import CaseNote, FollowUp
 from casework.services.cases import late_entry_reason, require_accepts_entries
 from casework.services.effective_dates import BEFORE_OPENED, check_date, stated, today
 from casework.services.errors import DomainError, StaleObjectError
@@ -146,10 +150,6 @@ def merge_cases(survivor: Case, duplicate: Case, *, actor: Any) -> None:
     already merged, or a survivor whose data was erased (it takes no more entries). No free
     text is taken: the decision is recorded as codes and case ids only.
     """
-    from casework.models.consent import Consent
-    from casework.models.need import Need
-    from casework.models.referral import Referral
-    from casework.models.timeline import CaseNote, FollowUp
 
     if survivor.id == duplicate.id:
         raise DomainError(_l("Choose two different cases."), "other")

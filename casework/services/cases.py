@@ -15,9 +15,11 @@ from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from casework import audit
-from casework.crypto import new_subject
+from casework.authz import case_accepts_entries
+from casework.crypto import blind_index, new_subject
 from casework.crypto.normalize import normalize_national_id, normalize_phone
 from casework.domain import CASE_GROUPS, REFERRAL_SOURCES, birth_year_band
 from casework.extensions import db
@@ -53,7 +55,6 @@ def require_accepts_entries(case: Case) -> None:
     Raises DomainError (HTTP 400 in the views) naming why nothing was written. The rule itself
     is :func:`casework.authz.case_accepts_entries`.
     """
-    from casework.authz import case_accepts_entries
 
     if not case_accepts_entries(case):
         raise DomainError(CLOSED_TO_ENTRIES)
@@ -169,7 +170,6 @@ def next_case_number(unit: OrgUnit, year: int) -> str:
     on SQLite); a missing row is created in a savepoint, and a concurrent creator's row is
     used instead. Numbers already taken (e.g. by an import) are skipped.
     """
-    from sqlalchemy.exc import IntegrityError
 
     prefix = unit.code if len(unit.code) <= 28 else f"U{unit.id}"
     for _ in range(1000):
@@ -204,7 +204,6 @@ def possible_duplicates(values: dict[str, Any], *, exclude: Case | None = None,
     Exact blind-index matches on national ID, phone, or folded name + birth year. Nothing
     about the other record is returned but its district's name. Audited (counts only).
     """
-    from casework.crypto import blind_index
 
     within = select(Case).where(Case.merged_into_id.is_(None))
     if exclude is not None and exclude.id is not None:

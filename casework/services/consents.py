@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from casework import audit
+from casework.db import utcnow
 from casework.domain import CONSENT_METHODS, CONSENT_PURPOSES, SERVICE_CATEGORIES
 from casework.extensions import db
 from casework.models.case import Case, CaseEvent
@@ -156,7 +157,6 @@ def withdraw_consent(consent: Consent, *, on: date | None = None, actor: Any) ->
     check_date(day, field="withdrawn_on", not_before=consent.given_on,
                not_before_message=WITHDRAWN_BEFORE_GIVEN,
                require_reason=False)
-    from casework.db import utcnow
 
     consent.withdrawn_on = day
     consent.withdrawn_by_id = getattr(actor, "id", None)
@@ -177,7 +177,6 @@ def consents_for(case: Case) -> list[Consent]:
 
 def expiring_soon(cases_query: Any, *, within_days: int = 30) -> Any:
     """SELECT of valid consents of the given (scoped) cases that expire within ``within_days``."""
-    from datetime import timedelta
 
     now = today()
     case_ids = cases_query.with_only_columns(Case.id).where(Case.status == "open")

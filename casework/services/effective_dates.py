@@ -7,7 +7,7 @@ and in order with the dates before it. An entry backdated by more than
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,6 @@ def today() -> date:
 
 def local_date(moment: datetime) -> date:
     """The Vietnamese calendar day of a recorded (UTC) time; naive values are taken as UTC."""
-    from datetime import UTC
 
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -25,6 +25,7 @@ from casework.domain import NEED_ENDED_STATUSES, SERVICE_CATEGORIES
 from casework.extensions import db
 from casework.models.case import Case
 from casework.models.need import Need, NeedEvent
+from casework.models.referral import Referral
 from casework.services.cases import late_entry_reason, require_accepts_entries
 from casework.services.effective_dates import (
     BEFORE_IDENTIFIED,
@@ -110,7 +111,6 @@ def set_status(need: Need, status: str, *, on: date | None, actor: Any,
     referral still works on it (sent, accepted, on hold, in service: cancel that referral
     first, so the partner is told); StaleObjectError for a stale form.
     """
-    from casework.models.referral import Referral
 
     require_accepts_entries(need.case)
     if expected_version is not None and expected_version != need.version:

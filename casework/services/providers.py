@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, literal, select
 
 from casework import audit
+from casework.authz import may_manage_provider
 from casework.domain import PROVIDER_KINDS, SERVICE_CATEGORIES
 from casework.extensions import db
 from casework.models.org import OrgUnit
@@ -100,7 +101,6 @@ def set_areas(provider: ServiceProvider, unit_ids: Iterable[int]) -> None:
 
 
 def _check_scope(actor: Any, unit_ids: Iterable[int]) -> None:
-    from casework.authz import may_manage_provider
 
     if not may_manage_provider(actor, list(unit_ids)):
         raise DomainError(_l("You can only manage partners whose areas all lie within your "

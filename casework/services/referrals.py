@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import wraps
 from statistics import median
 from typing import Any
 
@@ -96,7 +97,6 @@ def _flush(referral: Referral) -> None:
 
 def _locked(fn: Any) -> Any:
     """Turn a lost optimistic-lock race (someone else's UPDATE won) into StaleObjectError."""
-    from functools import wraps
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

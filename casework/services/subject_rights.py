@@ -17,6 +17,11 @@ from casework import audit
 from casework.crypto.models import Subject
 from casework.extensions import db
 from casework.models.case import Case, CaseEvent
+from casework.models.consent import Consent
+from casework.models.need import Need
+from casework.models.referral import Referral
+from casework.models.timeline import CaseNote, FollowUp
+from casework.services import case_lifecycle, referrals
 from casework.services.cases import PERSONAL_FIELDS
 from casework.services.effective_dates import local_date, today
 from casework.services.erasure import ErasureReceipt, completion_date, erase_subject
@@ -44,10 +49,6 @@ def export_data(case: Case, *, actor: Any, fmt: str) -> dict[str, Any]:
     Decrypts every personal field of the case and its rows (audited as viewed by the
     collector) and records one ``case.exported`` event with the format.
     """
-    from casework.models.consent import Consent
-    from casework.models.need import Need
-    from casework.models.referral import Referral
-    from casework.models.timeline import CaseNote, FollowUp
 
     def rows(model: Any, order: Any) -> list[Any]:
         return list(db.session.scalars(select(model).where(model.case_id == case.id)
@@ -104,7 +105,6 @@ def erase_case(case: Case, *, actor: Any, reason: str | None) -> ErasureReceipt:
     so episodes and the indicator stay consistent. Raises DomainError for an unknown reason
     or when already erased.
     """
-    from casework.services import case_lifecycle, referrals
 
     if reason not in ERASURE_REASONS:
         raise DomainError(_l("Choose the reason for erasure."), "reason")

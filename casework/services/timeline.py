@@ -20,11 +20,16 @@ from sqlalchemy.orm import selectinload
 from casework import audit
 from casework.extensions import db
 from casework.models.case import Case, CaseEvent, LateEntryReason
+from casework.models.consent import Consent
 from casework.models.need import Need, NeedEvent
+from casework.models.referral import Referral, ReferralEvent
 from casework.models.timeline import NOTE_KINDS, CaseNote, FollowUp
+from casework.models.user import User
 from casework.services.cases import require_accepts_entries
+from casework.services.consents import expiring_soon
 from casework.services.effective_dates import check_date, clean_text, local_date, stated, today
 from casework.services.errors import DomainError
+from casework.services.referrals import overdue_filter
 
 NOTE_MAX = 5000
 TITLE_MAX = 200
@@ -107,8 +112,6 @@ class Entry:
 
 def timeline(case: Case) -> list[Entry]:
     """Everything that happened on the case, newest effective date first."""
-    from casework.models.referral import Referral, ReferralEvent
-    from casework.models.user import User
 
     events = list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)))
     need_rows = list(db.session.execute(
@@ -181,10 +184,6 @@ class Worklist:
 def worklist(visible: Any, *, limit: int = 50) -> Worklist:
     """The caseworker's home: open cases, follow-ups due within a week or overdue, referrals
     past their deadline, consents expiring within 30 days. ``visible`` is the scoped query."""
-    from casework.models.consent import Consent
-    from casework.models.referral import Referral
-    from casework.services.consents import expiring_soon
-    from casework.services.referrals import overdue_filter
 
     now = today()
     open_q = visible.where(Case.status == "open")

@@ -26,7 +26,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from casework import domain
+from casework import audit, domain
 from casework.authz import (
     Permission,
     case_accepts_entries,
@@ -318,7 +318,6 @@ def withdraw_consent(case_id: uuid.UUID, consent_id: uuid.UUID):  # type: ignore
 @requires(Permission.VIEW_CASES)
 def consent_form(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The printable Vietnamese consent form for her signature."""
-    from casework import audit
 
     case = load_case_or_404(current_user, case_id)
     with unit_of_work():

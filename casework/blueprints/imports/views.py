@@ -51,6 +51,7 @@ from casework.blueprints.imports.forms import ApplyForm, CancelForm, ReviewForm,
 from casework.blueprints.work import unit_of_work
 from casework.extensions import db, limiter
 from casework.models.imports import ImportBatch, ImportMatchReview
+from casework.models.provider import ServiceProvider
 from casework.services import org_units
 from casework.services.errors import DomainError
 from casework.services.imports import apply as importer
@@ -100,7 +101,6 @@ def too_many_checks(_error: Exception):  # type: ignore[no-untyped-def]
 
 
 def _reference_lists(unit: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    from casework.models.provider import ServiceProvider
 
     units = [(u.code, u.name) for u in org_units.units_in_scope(unit) if u.active]
     providers = [(p.code, p.name) for p in db.session.scalars(

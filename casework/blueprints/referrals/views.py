@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -34,7 +35,13 @@ from casework.blueprints.referrals.forms import (
     version_of,
 )
 from casework.blueprints.work import Work, unit_of_work
-from casework.domain import REFERRAL_STATUSES, SERVICE_CATEGORIES
+from casework.domain import (
+    NEED_STATUSES,
+    PROVIDER_KINDS,
+    REFERRAL_STATUSES,
+    SERVICE_CATEGORIES,
+    label,
+)
 from casework.extensions import db
 from casework.forms import options
 from casework.models.org import OrgUnit
@@ -317,14 +324,12 @@ def review(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.app_template_global()
 def provider_kind_label(kind: str) -> Any:
-    from casework.domain import PROVIDER_KINDS, label
 
     return label(PROVIDER_KINDS, kind)
 
 
 @bp.app_template_global()
 def need_status_label(status: str) -> Any:
-    from casework.domain import NEED_STATUSES, label
 
     return label(NEED_STATUSES, status)
 
@@ -377,7 +382,6 @@ def case_referrals(case: Any) -> list[Referral]:
 @bp.app_template_global()
 def uptake_from_paper(event: Any) -> bool:
     """Whether a ``confirm_uptake`` event was typed from a paper record by an import."""
-    import json
 
     try:
         details = json.loads(event.details or "{}")

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from casework.models.case import Case
+from casework.services.cases import CaseInput
 from casework.services.errors import DomainError
 from casework.services.imports import spec
 from casework.services.imports.checks_base import (
@@ -107,7 +108,6 @@ class CaseChecks(CheckerBase):
 
     def _form_rules(self, row: Row) -> bool:
         """The case form's own rules (names, phone, CCCD, limits), via its input class."""
-        from casework.services.cases import CaseInput
 
         v = row.values
         optional: dict[str, Any] = {k: v.get(k) for k in (
