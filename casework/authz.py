@@ -146,7 +146,6 @@ def requires(*permissions: Permission, allow_pending_password: bool = False) -> 
 
 def deny(reason: str) -> NoReturn:
     """Record an authorisation failure and answer 404 (never reveal what exists)."""
-
     # Deferred: the 404 handler rolls the request's transaction back; this event must survive.
     audit.defer(
         "authz.denied",
@@ -188,8 +187,6 @@ def can_manage_user(actor: User, target: User) -> bool:
 
 def visible_users(user: User | Any) -> Any:
     """THE scoped account query (``select(User)``): what :func:`can_manage_user` allows."""
-
-
     query = select(User)
     if not has_permission(user, Permission.MANAGE_USERS) or user.org_unit is None:
         return query.where(false())
@@ -200,7 +197,6 @@ def visible_users(user: User | Any) -> Any:
 
 def load_managed_user_or_404(user: User | Any, user_id: int) -> User:
     """An account ``user`` manages (:func:`can_manage_user`), else 404."""
-
     target = db.session.get(User, user_id)
     if target is None or not can_manage_user(user, target):
         deny("user_out_of_scope")
@@ -209,7 +205,6 @@ def load_managed_user_or_404(user: User | Any, user_id: int) -> User:
 
 def load_unit_in_scope_or_404(user: User | Any, unit_id: int) -> OrgUnit:
     """A unit of ``user``'s subtree (:func:`unit_in_scope`), else 404."""
-
     unit = db.session.get(OrgUnit, unit_id)
     if unit is None or not unit_in_scope(user, unit):
         deny("unit_out_of_scope")
@@ -226,8 +221,6 @@ def visible_cases(user: User | Any, *, include_merged: bool = False) -> Any:
     admins, unattached accounts) sees none. Cases merged into another are left out unless
     ``include_merged`` (their needs and referrals moved to the surviving case).
     """
-
-
     query = select(Case)
     if (
         not has_permission(user, Permission.VIEW_CASES)
@@ -246,13 +239,12 @@ def case_in_scope(user: User | Any, case: Any) -> bool:
     return bool(has_permission(user, Permission.VIEW_CASES) and unit_in_scope(user, case.org_unit))
 
 
-def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) -> Any:
+def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) -> Case:
     """The case ``case_id`` if ``user`` may see it (and edit it, with ``for_edit``), else 404.
 
     Supervisors read only (``EDIT_CASES`` is the caseworker's); admins and partners never reach
     a case. A denial is audited and answers 404 whether the case exists or not.
     """
-
     case = db.session.get(Case, case_id) if case_id is not None else None
     if case is None or not case_in_scope(user, case):
         deny("case_out_of_scope")
@@ -261,9 +253,8 @@ def load_case_or_404(user: User | Any, case_id: Any, *, for_edit: bool = False) 
     return case
 
 
-def merge_survivor_in_scope(user: User | Any, case: Any) -> Any:
+def merge_survivor_in_scope(user: User | Any, case: Case) -> Case | None:
     """The case ``case`` was merged into, when ``user`` may see it; else None (not revealed)."""
-
     if case.merged_into_id is None:
         return None
     survivor = db.session.get(Case, case.merged_into_id)
@@ -289,7 +280,6 @@ def _share_consent_valid_sql(on: Any) -> Any:
     """SQL twin of ``Consent.is_valid_on`` for the referral's case and category (list queries;
     single loads use ``services.consents.valid_share_consent``)."""
 
-
     return exists(
         select(Consent.id).where(
             Consent.case_id == Referral.case_id,
@@ -305,14 +295,12 @@ def _share_consent_valid_sql(on: Any) -> Any:
 def visible_referrals(user: User | Any) -> Any:
     """THE scoped staff referral query: referrals of the cases :func:`visible_cases` returns."""
 
-
     case_ids = visible_cases(user, include_merged=True).with_only_columns(Case.id)
     return select(Referral).where(Referral.case_id.in_(case_ids))
 
 
-def load_referral_or_404(user: User | Any, referral_id: Any) -> Any:
+def load_referral_or_404(user: User | Any, referral_id: Any) -> Referral:
     """A referral whose case ``user`` may see (caseworker or supervisor of its unit), else 404."""
-
     referral = db.session.get(Referral, referral_id) if referral_id is not None else None
     if referral is None or not case_in_scope(user, referral.case):
         deny("referral_out_of_scope")
@@ -335,9 +323,8 @@ def referral_side(user: User | Any, referral: Any) -> str | None:
     return None
 
 
-def load_need_for_referral_or_404(user: User | Any, need_id: Any) -> Any:
+def load_need_for_referral_or_404(user: User | Any, need_id: Any) -> Need:
     """A need of a case ``user`` may edit and refer from (caseworkers), else 404."""
-
     need = db.session.get(Need, need_id) if need_id is not None else None
     if (
         need is None
@@ -356,7 +343,6 @@ def may_manage_provider(user: User | Any, area_unit_ids: Any = None) -> bool:
     the areas the partner covers now and those the form would give it); an empty list of
     areas (a new partner not yet placed) is allowed so the form can be shown.
     """
-
 
     if not has_permission(user, Permission.MANAGE_PROVIDERS):
         return False
@@ -385,7 +371,6 @@ def visible_referrals_for_partner(user: User | Any, on: Any = None) -> Any:
     """THE partner's referral query: only the user's provider's referrals, never drafts or
     cancelled ones, and only while the woman's share consent for the category is valid."""
 
-
     query = select(Referral)
     if (
         not has_permission(user, Permission.PARTNER_PORTAL)
@@ -402,15 +387,14 @@ def visible_referrals_for_partner(user: User | Any, on: Any = None) -> Any:
     )
 
 
-def load_partner_referral_or_404(user: User | Any, referral_id: Any) -> Any:
+def load_partner_referral_or_404(user: User | Any, referral_id: Any) -> Referral:
     """The referral if the partner ``user`` may see it right now, else 404 (audited).
 
     Checked at every request with the one partner query (:func:`visible_referrals_for_partner`):
     another provider's referral, a draft, an ended referral or one whose share consent is no
     longer valid all answer 404, exactly like a missing id.
     """
-
-    referral = (
+    referral: Referral | None = (
         db.session.scalar(visible_referrals_for_partner(user).where(Referral.id == referral_id))
         if referral_id is not None
         else None
@@ -425,7 +409,6 @@ def load_partner_referral_or_404(user: User | Any, referral_id: Any) -> Any:
 
 def indicator_scope_or_404(user: User | Any, unit_id: int | None) -> OrgUnit:
     """The unit whose subtree ``user`` may see figures for (default: the user's own), else 404."""
-
     if unit_id is None:
         unit = user.org_unit if user.is_staff else None
     else:
@@ -438,7 +421,6 @@ def indicator_scope_or_404(user: User | Any, unit_id: int | None) -> OrgUnit:
 def visible_audit_events(user: User | Any) -> Any:
     """THE scoped audit-log query: events by accounts of the user's subtree; at the root of
     the hierarchy also events without a unit (partners, system, failed logins)."""
-
 
     query = select(AuditEvent)
     if (
@@ -465,9 +447,8 @@ def may_verify_audit_chain(user: User | Any) -> bool:
     )
 
 
-def load_outcome_sample_or_404(user: User | Any, sample_id: int) -> Any:
+def load_outcome_sample_or_404(user: User | Any, sample_id: int) -> OutcomeSample:
     """An outcome-audit sample drawn within ``user``'s scope, else 404."""
-
     sample = db.session.get(OutcomeSample, sample_id)
     if (
         sample is None
@@ -489,7 +470,6 @@ def import_scope(user: User | Any) -> OrgUnit | None:
 def visible_import_batches(user: User | Any) -> Any:
     """THE import history query (``select(ImportBatch)``): batches into ``user``'s subtree."""
 
-
     unit = import_scope(user)
     query = select(ImportBatch)
     if unit is None:
@@ -497,9 +477,8 @@ def visible_import_batches(user: User | Any) -> Any:
     return query.where(ImportBatch.org_unit_id.in_(subtree_ids(unit)))
 
 
-def load_import_batch_or_404(user: User | Any, batch_id: int) -> Any:
+def load_import_batch_or_404(user: User | Any, batch_id: int) -> ImportBatch:
     """An import batch into ``user``'s subtree, else 404."""
-
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or import_scope(user) is None or not unit_in_scope(user, batch.org_unit):
         deny("import_batch_out_of_scope")
@@ -511,7 +490,6 @@ def visible_import_reviews(user: User | Any) -> Any:
     matched case, the woman already on file, lies in ``user``'s scope (:func:`visible_cases`).
     The importer and her unit's supervisors see none unless they hold the matched case."""
 
-
     query = select(ImportMatchReview)
     if not has_permission(user, Permission.REVIEW_IMPORT_MATCHES):
         return query.where(false())
@@ -519,10 +497,9 @@ def visible_import_reviews(user: User | Any) -> Any:
     return query.where(ImportMatchReview.matched_case_id.in_(case_ids))
 
 
-def load_import_review_or_404(user: User | Any, review_id: int) -> Any:
+def load_import_review_or_404(user: User | Any, review_id: int) -> ImportMatchReview:
     """One queued import match from :func:`visible_import_reviews`, else 404 (audited)."""
-
-    review = db.session.scalar(
+    review: ImportMatchReview | None = db.session.scalar(
         visible_import_reviews(user).where(ImportMatchReview.id == review_id))
     if review is None:
         deny("import_review_out_of_scope")

@@ -117,7 +117,6 @@ def check_request() -> None:
 
 def refused(error: HostileInput):  # type: ignore[no-untyped-def]
     """The 400 page for hostile input; a refused sign-in still leaves a login.failed event."""
-
     db.session.rollback()
     log.warning("refused request input (%s) on %s", error.reason, request.endpoint)
     if request.endpoint in LOGIN_ENDPOINTS and request.method == "POST":

@@ -45,7 +45,6 @@ Scalar = str | int | float | bool | None
 
 
 def _session() -> Session:
-
     return db.session()
 
 

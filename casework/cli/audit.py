@@ -17,7 +17,6 @@ audit_cli = AppGroup("audit", help="Check and anchor the audit trail.")
 
 def describe(result: object) -> str:
     """One line for a failed verification, naming the events lost (English, for operators)."""
-
     r: audit.VerifyResult = result  # type: ignore[assignment]
     if r.problem in (audit.CUT_TAIL, audit.EMPTIED, audit.REWRITTEN):
         span = (f"event {r.missing_from}" if r.missing_from == r.missing_to
@@ -36,7 +35,6 @@ def describe(result: object) -> str:
 def verify_cmd(head_file: str | None) -> None:
     """Recompute the MAC chain and compare it with every anchor; print OK or what is wrong
     (exit 1). A good chain's head is anchored."""
-
     path = audit_anchor.anchor_path()
     try:
         anchors = audit_anchor.read_anchors(path)
@@ -60,7 +58,6 @@ def verify_cmd(head_file: str | None) -> None:
 @audit_cli.command("anchor")
 def anchor_cmd() -> None:
     """Append the chain head to the anchor file (run from cron, e.g. every 10 minutes)."""
-
     path = audit_anchor.anchor_path()
     try:
         anchor = audit_anchor.write_anchor(db.session(), path, source="command")
@@ -77,7 +74,6 @@ def anchor_cmd() -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to a file instead.")
 def export_head_cmd(output: str | None) -> None:
     """Print the chain head (seq and MAC) to keep somewhere the app cannot write."""
-
     text = json.dumps(audit.export_head(db.session()), sort_keys=True)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")

@@ -31,7 +31,6 @@ indicators_cli = AppGroup("indicators", help="Stored target-5 figures.")
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the demo units, providers and accounts (idempotent) and print the logins."""
-
     if current_app.config["CASEWORK_ENV"] == "production":
         raise click.ClickException("Demo data is refused in production.")
     accounts = demo.load_all()
@@ -49,7 +48,6 @@ def demo_load() -> None:
 @demo_cli.command("totp")
 def demo_totp() -> None:
     """Print the current two-step code of the demo admin and supervisor accounts."""
-
     if current_app.config["CASEWORK_ENV"] == "production":
         raise click.ClickException("Refused in production.")
 
@@ -68,7 +66,6 @@ def users_create(
     username: str, display_name: str, role: str, unit_code: str | None, provider_code: str | None
 ) -> None:
     """Create an account. The password comes from CASEWORK_NEW_USER_PASSWORD or a prompt."""
-
     password = os.environ.get("CASEWORK_NEW_USER_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
@@ -111,7 +108,6 @@ def users_create(
 @click.option("--name", required=True)
 def users_create_province(code: str, name: str) -> None:
     """Create the top organisation unit of an empty installation (before the first admin)."""
-
     try:
         unit = org_units.create_unit(code=code, name=name, kind="province", parent=None, actor=None)
     except DomainError as error:
@@ -124,7 +120,6 @@ def users_create_province(code: str, name: str) -> None:
 @i18n_cli.command("compile")
 def i18n_compile() -> None:
     """Merge the .po fragments and write the compiled catalogues."""
-
     for path in compile_catalogues():
         click.echo(f"wrote {path}", file=sys.stderr)
 
@@ -134,7 +129,6 @@ def i18n_compile() -> None:
 def indicators_refresh(rebuild: bool) -> None:
     """Build or bring up to date the figures of every half-year, year and the cumulative
     period as of today (run nightly, so no supervisor waits for a build)."""
-
 
     if rebuild:
         indicator_store.mark_all_stale()

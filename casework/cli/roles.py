@@ -55,7 +55,6 @@ def grant_statements(app_role: str) -> list[str]:
 @click.option("--app-role", required=True, help="The role the app connects as (e.g. casework_app).")
 def grant_cmd(app_role: str) -> None:
     """Grant the app's role its rights; run as the schema owner, after every `db upgrade`."""
-
     if db.engine.dialect.name != "postgresql":
         raise click.ClickException("Roles exist on PostgreSQL only.")
     try:

@@ -44,12 +44,10 @@ def _friendly(func: F) -> F:
 
 
 def _session() -> Any:
-
     return db.session
 
 
 def _audit(action: str, target: str, reason: str, **details: Any) -> None:
-
     audit.record(action, target_type="key", target_id=target,
                  details={"reason": reason, **details})
     _session().commit()
@@ -91,7 +89,6 @@ def _init() -> None:
 @_friendly
 def status_cmd() -> None:
     """Every key version, its state, and what depends on it."""
-
     click.echo(f"{'purpose':<12} {'ver':>4} {'state':<13} depends on it")
     for use in keys.status(_session()):
         click.echo(f"{use.purpose:<12} {use.version:>4} {use.state:<13} {use.depends}")
@@ -102,7 +99,6 @@ def status_cmd() -> None:
 @_friendly
 def add_kek_cmd(reason: str) -> None:
     """Add a new KEK epoch (decrypt-only until promoted)."""
-
     version = keys.add_kek()
     _audit("keys.kek_added", f"kek:v{version}", reason)
     click.echo(f"added KEK version {version}; next: `flask keys promote-kek {version}`")
@@ -114,7 +110,6 @@ def add_kek_cmd(reason: str) -> None:
 @_friendly
 def promote_kek_cmd(version: int, reason: str) -> None:
     """Wrap new data keys with KEK VERSION; then run `flask keys rewrap`."""
-
     _reload_wait()
     old = keys.promote_kek(version)
     _audit("keys.kek_promoted", f"kek:v{version}", reason, previous=old)
@@ -127,7 +122,6 @@ def promote_kek_cmd(version: int, reason: str) -> None:
 @_friendly
 def rewrap_cmd(reason: str, batch: int) -> None:
     """Re-wrap every data key under the active KEK (batched, resumable, online)."""
-
     session = _session()
     total = keys.remaining_to_rewrap(session)
     _audit("keys.rewrap_started", "kek", reason, remaining=total)
@@ -151,7 +145,6 @@ def rewrap_cmd(reason: str, batch: int) -> None:
 @_friendly
 def rotate_subject_cmd(subject_id: uuid.UUID, reason: str) -> None:
     """Give one woman a new data key and re-encrypt her fields."""
-
     count = keys.rotate_subject(_session(), subject_id)
     audit.record("keys.subject_rotated", target_type="subject", target_id=subject_id,
                  details={"reason": reason, "fields": count})
@@ -165,7 +158,6 @@ def rotate_subject_cmd(subject_id: uuid.UUID, reason: str) -> None:
 @_friendly
 def rotate_index_cmd(reason: str, batch: int) -> None:
     """Rotate the blind-index key: dual-write, backfill, switch, retire (resumable)."""
-
     session = _session()
     population = int(current_app.config.get("CASEWORK_BLIND_INDEX_POPULATION", 200_000))
     coincidences = float(current_app.config.get("CASEWORK_BLIND_INDEX_COINCIDENCES", 2.0))
@@ -204,7 +196,6 @@ def rotate_index_cmd(reason: str, batch: int) -> None:
 @_friendly
 def destroy_kek_cmd(version: int, reason: str) -> None:
     """Destroy a retired KEK epoch (refused while any data key depends on it)."""
-
     keys.destroy_kek(_session(), version)
     _audit("keys.kek_destroyed", f"kek:v{version}", reason)
     click.echo(f"KEK version {version} destroyed; backups wrapped with it can no longer be read")
@@ -216,7 +207,6 @@ def destroy_kek_cmd(version: int, reason: str) -> None:
 @_friendly
 def erase_subject_command(subject_id: uuid.UUID, reason: str) -> None:
     """Crypto-erase one woman: destroy her data key and search index values."""
-
     receipt = erase_subject(subject_id, actor=None, reason=reason)
     _session().commit()
     click.echo(f"erased subject {subject_id} at {receipt.erased_at.isoformat()}; "

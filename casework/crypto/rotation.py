@@ -223,7 +223,6 @@ def backfill_index(session: Session, version: int, model: type[Any], *,
     Returns the cursor for the next call, or None when the model is done. Idempotent: rows
     that already have a value for this key version are skipped.
     """
-
     key = get_keyring().get("blind_index", version)
     query = select(model).order_by(model.id).limit(batch)
     if after is not None:

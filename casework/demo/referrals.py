@@ -106,7 +106,6 @@ def load_network() -> None:
 
 
 def _partner_of(provider: ServiceProvider) -> Any:
-
     return db.session.scalar(select(User).where(User.provider_id == provider.id,
                                                 User.role == "partner"))
 

@@ -150,7 +150,6 @@ def merge_cases(survivor: Case, duplicate: Case, *, actor: Any) -> None:
     already merged, or a survivor whose data was erased (it takes no more entries). No free
     text is taken: the decision is recorded as codes and case ids only.
     """
-
     if survivor.id == duplicate.id:
         raise DomainError(_l("Choose two different cases."), "other")
     if survivor.merged_into_id is not None or duplicate.merged_into_id is not None:

@@ -55,7 +55,6 @@ def require_accepts_entries(case: Case) -> None:
     Raises DomainError (HTTP 400 in the views) naming why nothing was written. The rule itself
     is :func:`casework.authz.case_accepts_entries`.
     """
-
     if not case_accepts_entries(case):
         raise DomainError(CLOSED_TO_ENTRIES)
 
@@ -170,7 +169,6 @@ def next_case_number(unit: OrgUnit, year: int) -> str:
     on SQLite); a missing row is created in a savepoint, and a concurrent creator's row is
     used instead. Numbers already taken (e.g. by an import) are skipped.
     """
-
     prefix = unit.code if len(unit.code) <= 28 else f"U{unit.id}"
     for _ in range(1000):
         seq = _counter_step(unit.id, year)
@@ -204,7 +202,6 @@ def possible_duplicates(values: dict[str, Any], *, exclude: Case | None = None,
     Exact blind-index matches on national ID, phone, or folded name + birth year. Nothing
     about the other record is returned but its district's name. Audited (counts only).
     """
-
     within = select(Case).where(Case.merged_into_id.is_(None))
     if exclude is not None and exclude.id is not None:
         within = within.where(Case.id != exclude.id)

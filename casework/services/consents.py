@@ -177,7 +177,6 @@ def consents_for(case: Case) -> list[Consent]:
 
 def expiring_soon(cases_query: Any, *, within_days: int = 30) -> Any:
     """SELECT of valid consents of the given (scoped) cases that expire within ``within_days``."""
-
     now = today()
     case_ids = cases_query.with_only_columns(Case.id).where(Case.status == "open")
     return (select(Consent)

@@ -37,7 +37,6 @@ def today() -> date:
 
 def local_date(moment: datetime) -> date:
     """The Vietnamese calendar day of a recorded (UTC) time; naive values are taken as UTC."""
-
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(LOCAL_ZONE).date()

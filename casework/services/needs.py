@@ -111,7 +111,6 @@ def set_status(need: Need, status: str, *, on: date | None, actor: Any,
     referral still works on it (sent, accepted, on hold, in service: cancel that referral
     first, so the partner is told); StaleObjectError for a stale form.
     """
-
     require_accepts_entries(need.case)
     if expected_version is not None and expected_version != need.version:
         raise StaleObjectError(STALE_NEED)

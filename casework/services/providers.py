@@ -101,7 +101,6 @@ def set_areas(provider: ServiceProvider, unit_ids: Iterable[int]) -> None:
 
 
 def _check_scope(actor: Any, unit_ids: Iterable[int]) -> None:
-
     if not may_manage_provider(actor, list(unit_ids)):
         raise DomainError(_l("You can only manage partners whose areas all lie within your "
                              "unit."), "areas")

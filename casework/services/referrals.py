@@ -97,7 +97,6 @@ def _flush(referral: Referral) -> None:
 
 def _locked(fn: Any) -> Any:
     """Turn a lost optimistic-lock race (someone else's UPDATE won) into StaleObjectError."""
-
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:

@@ -49,7 +49,6 @@ def export_data(case: Case, *, actor: Any, fmt: str) -> dict[str, Any]:
     Decrypts every personal field of the case and its rows (audited as viewed by the
     collector) and records one ``case.exported`` event with the format.
     """
-
     def rows(model: Any, order: Any) -> list[Any]:
         return list(db.session.scalars(select(model).where(model.case_id == case.id)
                                        .order_by(order)))
@@ -105,7 +104,6 @@ def erase_case(case: Case, *, actor: Any, reason: str | None) -> ErasureReceipt:
     so episodes and the indicator stay consistent. Raises DomainError for an unknown reason
     or when already erased.
     """
-
     if reason not in ERASURE_REASONS:
         raise DomainError(_l("Choose the reason for erasure."), "reason")
     if erasure_state(case) is not None:

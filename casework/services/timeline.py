@@ -112,7 +112,6 @@ class Entry:
 
 def timeline(case: Case) -> list[Entry]:
     """Everything that happened on the case, newest effective date first."""
-
     events = list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)))
     need_rows = list(db.session.execute(
         select(NeedEvent, Need.category).join(Need, Need.id == NeedEvent.need_id)
@@ -184,7 +183,6 @@ class Worklist:
 def worklist(visible: Any, *, limit: int = 50) -> Worklist:
     """The caseworker's home: open cases, follow-ups due within a week or overdue, referrals
     past their deadline, consents expiring within 30 days. ``visible`` is the scoped query."""
-
     now = today()
     open_q = visible.where(Case.status == "open")
     count = db.session.scalar(select(func.count()).select_from(open_q.subquery())) or 0

@@ -318,7 +318,6 @@ def withdraw_consent(case_id: uuid.UUID, consent_id: uuid.UUID):  # type: ignore
 @requires(Permission.VIEW_CASES)
 def consent_form(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The printable Vietnamese consent form for her signature."""
-
     case = load_case_or_404(current_user, case_id)
     with unit_of_work():
         audit.record("case.consent_form_printed", target_type="case", target_id=case.id,

@@ -101,7 +101,6 @@ def too_many_checks(_error: Exception):  # type: ignore[no-untyped-def]
 
 
 def _reference_lists(unit: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-
     units = [(u.code, u.name) for u in org_units.units_in_scope(unit) if u.active]
     providers = [(p.code, p.name) for p in db.session.scalars(
         select(ServiceProvider).where(ServiceProvider.active.is_(True))

@@ -324,13 +324,11 @@ def review(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @bp.app_template_global()
 def provider_kind_label(kind: str) -> Any:
-
     return label(PROVIDER_KINDS, kind)
 
 
 @bp.app_template_global()
 def need_status_label(status: str) -> Any:
-
     return label(NEED_STATUSES, status)
 
 
@@ -382,7 +380,6 @@ def case_referrals(case: Any) -> list[Referral]:
 @bp.app_template_global()
 def uptake_from_paper(event: Any) -> bool:
     """Whether a ``confirm_uptake`` event was typed from a paper record by an import."""
-
     try:
         details = json.loads(event.details or "{}")
     except ValueError:

@@ -108,7 +108,6 @@ class CaseChecks(CheckerBase):
 
     def _form_rules(self, row: Row) -> bool:
         """The case form's own rules (names, phone, CCCD, limits), via its input class."""
-
         v = row.values
         optional: dict[str, Any] = {k: v.get(k) for k in (
             "other_names", "date_of_birth", "national_id", "phone", "address",
