@@ -44,7 +44,7 @@ totp: install
 	@$(BIN)/flask demo totp
 
 test: install-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -12,8 +12,8 @@ CASE_GETS = ["", "/edit", "/consents/new", "/consent-form", "/needs/new", "/note
              "/data.json", "/erase"]
 CASE_POSTS = ["/edit", "/consents/new", "/needs/new", "/notes/new", "/follow-ups/new",
               "/transfer", "/close", "/reopen", "/merge", "/erase",
-              f"/consents/{uuid.uuid4()}/withdraw", f"/needs/{uuid.uuid4()}/status",
-              f"/follow-ups/{uuid.uuid4()}/done"]
+              f"/consents/{uuid.UUID(int=1)}/withdraw", f"/needs/{uuid.UUID(int=2)}/status",
+              f"/follow-ups/{uuid.UUID(int=3)}/done"]  # made-up ids (fixed: same on every worker)
 READ_ONLY = {"", "/consent-form", "/data", "/data.json"}
 
 
