@@ -235,14 +235,9 @@ def _uptake_by(period: Period) -> ColumnElement[bool]:
                 Referral.uptake_on <= period.end)
 
 
-def per_case(period: Period, groups: Sequence[str] | None = None) -> Any:
-    """One row per eligible case: where she counts, whether connected, days need → first
-    uptake, and the furthest open stage of a referral made by the end (1 sent, 2 accepted).
-
-    Driven from the eligible cases through the ``needs.case_id`` and ``referrals.need_id``
-    indexes (a join of two derived tables is a full scan per row on SQLite)."""
-    placed = placed_cases(period, groups)
-    uptake = _uptake_by(period)
+def _referral_stage(period: Period) -> tuple[Any, Any]:
+    """Whether a referral was made by the period's end, and how far it got by then: 2 waiting
+    for (or past the period of) her uptake, 1 waiting for the partner's answer, else 0."""
     made = and_(Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
                 Referral.status.not_in(NOT_SENT))
     stage = case(
@@ -251,6 +246,18 @@ def per_case(period: Period, groups: Sequence[str] | None = None) -> Any:
         (and_(made, Referral.status.in_(AWAITING_ANSWER)), 1),
         else_=0,
     )
+    return made, stage
+
+
+def per_case(period: Period, groups: Sequence[str] | None = None) -> Any:
+    """One row per eligible case: where she counts, whether connected, days need → first
+    uptake, and the furthest open stage of a referral made by the end (1 sent, 2 accepted).
+
+    Driven from the eligible cases through the ``needs.case_id`` and ``referrals.need_id``
+    indexes (a join of two derived tables is a full scan per row on SQLite)."""
+    placed = placed_cases(period, groups)
+    uptake = _uptake_by(period)
+    _made, stage = _referral_stage(period)
     return (
         select(placed.c.case_id, placed.c.grp, placed.c.unit_id,
                func.max(case((uptake, 1), else_=0)).label("connected"),
@@ -426,14 +433,7 @@ def _facts(period: Period, scope: OrgUnit | None, cases: Any = None) -> Any:
     four statements take seconds); nothing here reads an encrypted column."""
     placed = _open_cases(period, scope, cases)
     uptake = _uptake_by(period)
-    made = and_(Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
-                Referral.status.not_in(NOT_SENT))
-    stage = case(
-        (and_(made, Referral.status.in_(AWAITING_UPTAKE)), 2),
-        (and_(made, Referral.status.in_(UPTAKE_STATUSES), Referral.uptake_on > period.end), 2),
-        (and_(made, Referral.status.in_(AWAITING_ANSWER)), 1),
-        else_=0,
-    )
+    made, stage = _referral_stage(period)
     need_open = and_(Need.identified_on <= period.end,
                      or_(Need.ended_on.is_(None), Need.ended_on >= period.start),
                      Need.identified_on >= placed.c.intake)
