@@ -156,6 +156,14 @@ def test_an_outside_match_is_imported_and_queued_for_the_supervisor_who_holds_he
     verdicts = events("import.match_reviewed")
     assert len(verdicts) == 1
     assert json.loads(verdicts[0].details)["outcome"] == "different_women"
+    # Submitted again (back and resubmit, or a second tab): the first verdict stands.
+    other = {f"r{queued[0].id}-outcome": "same_woman"}
+    again = supervisor.submit(review_path, other, page="/imports/reviews",
+                              follow_redirects=True)
+    assert "đã được xem xét" in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ImportMatchReview, queued[0].id).outcome == "different_women"
+    assert len(events("import.match_reviewed")) == 1
     viewers = {e.actor_role for e in events("import.match_reviews_viewed")}
     assert viewers == {"supervisor"}  # every listing is audited (with its count of matches)
 
