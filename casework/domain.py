@@ -28,6 +28,19 @@ REFERRAL_SOURCES: dict[str, Any] = {
     "other": _l("Other"),
 }
 
+# How an uptake became known (DOMAIN.md, "Uptake provenance"). Partner and paper-import uptakes
+# count; a caseworker's report counts only once a supervisor has verified it.
+UPTAKE_PARTNER_ACCOUNT = "partner_account"
+UPTAKE_PARTNER_LINK = "partner_link"
+UPTAKE_PAPER_IMPORT = "paper_import"
+UPTAKE_CASEWORKER_REPORT = "caseworker_report"
+UPTAKE_PROVENANCES: dict[str, Any] = {
+    UPTAKE_PARTNER_ACCOUNT: _l("Confirmed by the partner (account)"),
+    UPTAKE_PARTNER_LINK: _l("Confirmed by the partner (one-time link)"),
+    UPTAKE_PAPER_IMPORT: _l("Recorded from paper (import)"),
+    UPTAKE_CASEWORKER_REPORT: _l("Reported by the caseworker, verified by a supervisor"),
+}
+
 SERVICE_CATEGORIES: dict[str, Any] = {
     "vocational_training": _l("Vocational training"),
     "loans": _l("Loans and credit"),

@@ -8,9 +8,10 @@ subtree by materialised path):
 * **eligible**: a case of G, not merged into another, open in the period, with at least one need
   open in the period (``identified_on <= end`` and ``(ended_on IS NULL OR ended_on >= start)``)
   that was identified while the case existed (``identified_on >= cases.intake_date``);
-* **connected**: eligible, and some referral for one of her needs has uptake confirmed by the
-  partner (status ``in_service``, ``completed`` or ``not_completed`` with ``uptake_on`` set) on
-  or before ``end``;
+* **connected**: eligible, and some referral for one of her needs has a counted uptake (status
+  ``in_service``, ``completed`` or ``not_completed`` with ``uptake_on`` set) on or before
+  ``end``: confirmed by the partner or recorded from paper, or reported by the caseworker and
+  verified by a supervisor (``uptake_provenance``; an unverified report stays in the pipeline);
 * **where she counts**: the unit whose custody row covers the *anchor* day,
   ``min(end, last day she was open in the period)`` (``from_date <= anchor`` and
   ``(to_date IS NULL OR to_date > anchor)``; the latest such row if rows overlap; her case's
@@ -42,6 +43,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    not_,
     or_,
     select,
     union_all,
@@ -50,7 +52,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from casework.domain import CASE_GROUPS, TARGET_GROUP
+from casework.domain import CASE_GROUPS, TARGET_GROUP, UPTAKE_CASEWORKER_REPORT
 from casework.extensions import db
 from casework.indicators import store as indicator_store
 from casework.models.case import Case, CaseCustody, CaseEpisode
@@ -230,9 +232,17 @@ def placed_cases(period: Period, groups: Sequence[str] | None = None) -> Any:
             .where(ranked.c.rn == 1).cte("placed"))
 
 
-def _uptake_by(period: Period) -> ColumnElement[bool]:
+def counted_uptake() -> ColumnElement[bool]:
+    """An uptake that counts (DOMAIN.md, "Uptake provenance"): confirmed by the partner or
+    recorded from paper; a caseworker's report only once a supervisor has verified it."""
     return and_(Referral.status.in_(UPTAKE_STATUSES), Referral.uptake_on.is_not(None),
-                Referral.uptake_on <= period.end)
+                or_(Referral.uptake_provenance.is_(None),
+                    Referral.uptake_provenance != UPTAKE_CASEWORKER_REPORT,
+                    Referral.uptake_verified_at.is_not(None)))
+
+
+def _uptake_by(period: Period) -> ColumnElement[bool]:
+    return and_(counted_uptake(), Referral.uptake_on <= period.end)
 
 
 def _referral_stage(period: Period) -> tuple[Any, Any]:
@@ -243,6 +253,7 @@ def _referral_stage(period: Period) -> tuple[Any, Any]:
     stage = case(
         (and_(made, Referral.status.in_(AWAITING_UPTAKE)), 2),
         (and_(made, Referral.status.in_(UPTAKE_STATUSES), Referral.uptake_on > period.end), 2),
+        (and_(made, Referral.status.in_(UPTAKE_STATUSES), not_(counted_uptake())), 2),
         (and_(made, Referral.status.in_(AWAITING_ANSWER)), 1),
         else_=0,
     )

@@ -49,6 +49,13 @@ class Referral(EncryptedSubjectMixin, Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     uptake_confirmed_at: Mapped[datetime | None] = mapped_column()
     uptake_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # How the uptake became known (``casework.domain.UPTAKE_PROVENANCES``), and for a
+    # caseworker's report how she knows it and the supervisor who verified it (DOMAIN.md,
+    # "Uptake provenance": a caseworker report counts only once verified).
+    uptake_provenance: Mapped[str | None] = mapped_column(String(20), index=True)
+    uptake_evidence: Mapped[str | None] = mapped_column(String(20))
+    uptake_verified_at: Mapped[datetime | None] = mapped_column()
+    uptake_verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

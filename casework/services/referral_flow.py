@@ -29,7 +29,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from casework.domain import NEED_ENDED_STATUSES, REFERRAL_STATUSES
+from casework.domain import (
+    NEED_ENDED_STATUSES,
+    REFERRAL_STATUSES,
+    UPTAKE_PAPER_IMPORT,
+    UPTAKE_PARTNER_ACCOUNT,
+)
 from casework.services.errors import DomainError
 
 CASEWORKER = "caseworker"
@@ -108,6 +113,7 @@ class Step:
     response_days: int = 0
     followup_days: int = 0
     paper: bool = False
+    provenance: str | None = None  # how an uptake became known, when not the partner's account
 
 
 #: Reads one attribute of the referral, whether an ORM object or a mapping (the import's rows).
@@ -136,9 +142,11 @@ def _decline(get: Read, s: Step) -> dict[str, Any]:
 
 
 def _confirm_uptake(get: Read, s: Step) -> dict[str, Any]:
+    provenance = s.provenance or (UPTAKE_PAPER_IMPORT if s.paper else UPTAKE_PARTNER_ACCOUNT)
     return {"uptake_on": s.on,
             "uptake_confirmed_at": None if s.paper else s.now,
-            "uptake_confirmed_by_id": None if s.paper else s.actor_id}
+            "uptake_confirmed_by_id": None if s.paper else s.actor_id,
+            "uptake_provenance": provenance}
 
 
 def _complete(get: Read, s: Step) -> dict[str, Any]:
@@ -188,7 +196,7 @@ TRANSITIONS: tuple[Transition, ...] = (
                inputs=(EFFECTIVE_DATE, REASON, NOTE), reasons=HOLD_REASONS),
     Transition("confirm_uptake", frozenset({"accepted", "on_hold"}), "in_service", PARTNER,
                _l("Confirm she started the service"), _confirm_uptake,
-               ("uptake_on", "uptake_confirmed_at", "uptake_confirmed_by_id"),
+               ("uptake_on", "uptake_confirmed_at", "uptake_confirmed_by_id", "uptake_provenance"),
                inputs=(EFFECTIVE_DATE, NOTE)),
     Transition("complete", frozenset({"in_service"}), "completed", PARTNER, _l("Completed"),
                _complete, ("ended_on", "outcome_code"),

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from casework import audit, crypto, indicators, spreadsheets
 from casework.authz import visible_referrals
 from casework.db import utcnow
-from casework.domain import REFERRAL_STATUSES
+from casework.domain import REFERRAL_STATUSES, UPTAKE_PAPER_IMPORT
 from casework.extensions import db
 from casework.indicators import UPTAKE_STATUSES, Period
 from casework.models.case import Case
@@ -89,7 +89,7 @@ UPTAKE_SOURCES = ("partner", "paper_import")
 
 def uptake_source(referral: Referral) -> str:
     """``partner`` (confirmed in Casework by the partner) or ``paper_import`` (see provenance)."""
-    return "partner" if referral.uptake_confirmed_by_id is not None else "paper_import"
+    return "paper_import" if referral.uptake_provenance == UPTAKE_PAPER_IMPORT else "partner"
 
 
 def confirmed_uptakes(scope: OrgUnit, period: Period, provider_id: int | None = None, *,

@@ -71,14 +71,16 @@ def test_due_dates_and_a_first_answer_that_stays():
         2024, 5, 12)
 
 
-def test_a_paper_uptake_names_no_confirming_user_and_no_time():
+def test_a_paper_uptake_names_no_confirming_user_and_no_time_and_says_it_came_from_paper():
     accepted = {**EMPTY, "status": "accepted"}
     typed = flow.effects("confirm_uptake", accepted, STEP)
     paper = flow.effects("confirm_uptake", accepted,
                          flow.Step(on=ON, actor_id=7, now=NOW, paper=True))
     assert (typed["uptake_confirmed_by_id"], typed["uptake_confirmed_at"]) == (7, NOW)
+    assert typed["uptake_provenance"] == "partner_account"
     assert paper == {"uptake_on": ON, "uptake_confirmed_at": None,
-                     "uptake_confirmed_by_id": None, "status": "in_service"}
+                     "uptake_confirmed_by_id": None, "uptake_provenance": "paper_import",
+                     "status": "in_service"}
 
 
 def test_the_event_keeps_a_code_only_for_moves_that_take_one():

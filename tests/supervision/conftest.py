@@ -21,6 +21,9 @@ def make_referral(app: Any) -> Callable[..., Any]:
     def factory(need: Any, provider: Any, status: str = "sent", *,
                 referred_on: date | None = None, answered_on: date | None = None,
                 uptake_on: date | None = None, **fields: Any) -> Referral:
+        if uptake_on is not None:  # as the flows and the import record it (migration 0012)
+            fields.setdefault("uptake_provenance", "partner_account"
+                              if fields.get("uptake_confirmed_by_id") else "paper_import")
         referral = Referral(
             case_id=need.case_id, need_id=need.id, subject_id=need.subject_id,
             provider_id=provider.id, category=fields.pop("category", need.category),

@@ -367,6 +367,8 @@ class Writer:
                 "answered_on": None, "uptake_on": None, "ended_on": None,
                 "response_due_on": None, "uptake_due_on": None, "sent_at": None,
                 "uptake_confirmed_at": None, "uptake_confirmed_by_id": None,
+                "uptake_provenance": None, "uptake_evidence": None,
+                "uptake_verified_at": None, "uptake_verified_by_id": None,
                 "created_by_id": self.actor_id, "created_at": self.now, "sent_by_id": None,
                 "review_outcome": None, "reviewed_at": None, "reason_code": None,
                 "outcome_code": None, "shared_fields": "", "external_ref": rplan.external_ref,
