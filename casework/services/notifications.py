@@ -148,6 +148,26 @@ def unread_count(user: User) -> int:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0)
 
 
+def unread_for(user: User, *, limit: int = 10) -> list[Notification]:
+    """The user's unread notices, newest first (the worklist's "partner answers" section)."""
+    return list(db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id,
+                                   Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def mark_read_for_referral(user: User, referral_id: Any) -> int:
+    """Mark ``user``'s unread notices about one referral read (she opened or acted on it)."""
+    if user is None or not getattr(user, "id", None):
+        return 0
+    result = db.session.execute(
+        update(Notification).where(Notification.user_id == user.id,
+                                   Notification.referral_id == referral_id,
+                                   Notification.read_at.is_(None))
+        .values(read_at=utcnow()))
+    return rows_affected(result)
+
+
 def mark_all_read(user: User) -> int:
     result = db.session.execute(
         update(Notification).where(Notification.user_id == user.id,

@@ -213,6 +213,7 @@ def send(referral: Referral, *, actor: User, version: int | None, fields: list[s
     audit.record("referral.shared", target_type="referral", target_id=referral.id, actor=actor,
                  fields=chosen, details={"provider": provider.code, "category": referral.category})
     _notify(referral, "referral_received", to_partner=True)
+    notifications.mark_read_for_referral(actor, referral.id)
     _flush(referral)
 
 
@@ -284,6 +285,7 @@ def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
     event = _move(referral, action, _step(referral, actor, on, reason_code or outcome),
                   actor, note)
     _notify_after(referral, action)
+    notifications.mark_read_for_referral(actor, referral.id)  # acted on: her notices are read
     _flush(referral)
     return event
 
