@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from casework.outbox import worker
+from casework.services import reminders
 
 outbox_cli = AppGroup("outbox", help="Messages by e-mail, SMS and Zalo.")
 
@@ -34,3 +35,21 @@ def work(once: bool, interval: float) -> None:
     signal.signal(signal.SIGINT, stop)
     click.echo(f"outbox worker: every {interval:g} s; stop with SIGTERM or Ctrl-C")
     worker.run(interval=interval, should_stop=lambda: stopping["now"])
+
+
+schedule_cli = AppGroup("schedule", help="Reminders and escalation (run from cron or a timer).")
+
+
+@schedule_cli.command("run")
+@click.option("--send/--no-send", default=True, show_default=True,
+              help="Also send what is due in the outbox (one cron line for a small office).")
+def schedule_run(send: bool) -> None:
+    """Send today's reminders once each; safe to run twice at once and after a gap."""
+    counts = reminders.run()
+    shown = ", ".join(f"{kind} {n}" for kind, n in reminders.summary(counts).items())
+    click.echo(f"reminders: {shown}")
+    if send:
+        report = worker.drain()
+        note = " (quiet hours: messages wait)" if report.quiet else ""
+        click.echo(f"outbox: {report.sent} sent, {report.failed} failed (will retry), "
+                   f"{report.given_up} given up{note}")

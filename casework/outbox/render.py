@@ -14,11 +14,6 @@ from flask_babel import lazy_gettext as _l
 KINDS: dict[str, Any] = {
     "digest": _l("New notices"),
     "partner_link": _l("A referral is waiting for your answer"),
-    "response_due_soon": _l("A referral needs your answer soon"),
-    "response_overdue": _l("A referral is past its answer deadline"),
-    "uptake_overdue": _l("An accepted referral has no confirmed start yet"),
-    "follow_up_due": _l("A follow-up is due"),
-    "escalation": _l("Overdue referrals in your unit"),
 }
 
 

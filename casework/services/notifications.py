@@ -35,6 +35,12 @@ KINDS: dict[str, Any] = {
     "decline_to_review": _l("A decline to review"),
     "review_agreed": _l("Supervisor agreed with the decline"),
     "review_refer_elsewhere": _l("Supervisor asks you to refer elsewhere"),
+    # Reminders the schedule sends (services/reminders.py).
+    "response_due_soon": _l("A referral needs your answer soon"),
+    "response_overdue": _l("A referral is past its answer deadline"),
+    "uptake_overdue": _l("An accepted referral has no confirmed start yet"),
+    "follow_up_due": _l("A follow-up is due"),
+    "escalation": _l("Overdue referrals in your unit"),
 }
 
 

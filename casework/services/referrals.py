@@ -384,6 +384,21 @@ def _supervisors(referral: Referral) -> list[User]:
     return [u for u in rows if u.org_unit is not None and unit.is_within(u.org_unit)]
 
 
+def partner_users(referral: Referral) -> list[User]:
+    """The provider's active partner accounts (reminders go to them)."""
+    return _partner_users(referral)
+
+
+def caseworkers(referral: Referral) -> list[User]:
+    """Who sent or drafted the referral."""
+    return _caseworkers(referral)
+
+
+def supervisors(referral: Referral) -> list[User]:
+    """Active supervisors of the case's unit or a unit above it (escalations go to them)."""
+    return _supervisors(referral)
+
+
 def _notify(referral: Referral, kind: str, *, to_partner: bool) -> None:
     """Partners' notices carry the partner reference only (the case number names her commune)."""
     users = _partner_users(referral) if to_partner else _caseworkers(referral)
