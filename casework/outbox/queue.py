@@ -55,10 +55,10 @@ def to_user(user: User, kind: str, *, reference: str | None = None,
     ``reference`` is a code (a referral's partner reference), ``link`` a path or URL; never
     a name, phone or service detail. Added to the current session, not committed.
     """
-    if user is None or not user.active:
-        return []
-    prefs = contacts.preferences(user)
     enabled = contacts.enabled_channels()
+    if user is None or not user.active or not enabled:
+        return []  # no outside channel set up: in-app notices only, no query
+    prefs = contacts.preferences(user)
     locale = user.language or str(current_app.config.get("BABEL_DEFAULT_LOCALE", "vi"))
     made = [
         _message(channel, kind, reference=reference, link=link, locale=locale, user=user,

@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -69,23 +69,23 @@ def _referral_reminders(day: date) -> Iterator[Due]:
     escalate = _cfg("ESCALATE_AFTER_DAYS")
     rows = db.session.scalars(
         select(Referral).options(selectinload(Referral.case), selectinload(Referral.provider))
-        .where(Referral.status.in_(("sent", "accepted", "on_hold")))
-        .where((Referral.status != "sent")
-               | (Referral.response_due_on <= day + timedelta(days=soon)))
-        .where((Referral.status == "sent")
-               | and_(Referral.uptake_on.is_(None), Referral.uptake_due_on < day)))
+        .where(or_(and_(Referral.status == "sent",
+                        Referral.response_due_on <= day + timedelta(days=soon)),
+                   referrals.overdue_filter(day))))
     for referral in rows:
         case = referral.case
         if case.status != "open":
             continue
         staff_link, partner_link = f"/referrals/{referral.id}", f"/partner/referrals/{referral.id}"
         ref, rid = referral.partner_reference, referral.id
+        overdue = referrals.is_overdue(referral, day)  # THE overdue rule, as on the worklist
         if referral.status == "sent":
             due_on = referral.response_due_on
-            kind = "response_overdue" if due_on is not None and due_on < day else \
-                "response_due_soon"
-        else:
+            kind = "response_overdue" if overdue else "response_due_soon"
+        elif overdue:
             due_on, kind = referral.uptake_due_on, "uptake_overdue"
+        else:
+            continue
         if due_on is None:
             continue
         yield Due(f"{kind}:{referral.id}:{due_on}:partner", kind, due_on,
