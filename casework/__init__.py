@@ -92,12 +92,11 @@ def _init_security(app: Flask) -> None:
     from casework.authz import is_public_endpoint
     from casework.extensions import login_manager
     from casework.logging_filters import install_log_scrubbing
-    from casework.services import notifications, sessions
+    from casework.services import sessions
 
     install_log_scrubbing(app)
     crypto.init_app(app)
     audit.init_app(app)
-    notifications.init_app(app)  # notices e-mailed after their transaction commits
     security.init_app(app)
     errors.init_app(app)
     request_guard.init_app(app)  # before deny_by_default: hostile values are never echoed

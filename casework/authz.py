@@ -11,6 +11,7 @@ A permission missing for a role answers 404, like an object out of scope: nothin
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
@@ -28,6 +29,7 @@ from casework.models.consent import Consent
 from casework.models.imports import ImportBatch, ImportMatchReview
 from casework.models.need import Need
 from casework.models.org import OrgUnit
+from casework.models.outbox import OutboxMessage
 from casework.models.referral import Referral
 from casework.models.supervision import OutcomeSample
 from casework.models.user import User
@@ -60,6 +62,7 @@ class Permission(StrEnum):
     EXPORT_DEIDENTIFIED = "export_deidentified"
     IMPORT_RECORDS = "import_records"
     REVIEW_IMPORT_MATCHES = "review_import_matches"
+    MANAGE_OUTBOX = "manage_outbox"  # see failed messages, send them again (province admins)
 
 
 _STAFF_COMMON = {Permission.USE_ACCOUNT, Permission.VIEW_PROVIDERS}
@@ -73,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_UNITS,
             Permission.MANAGE_PROVIDERS,
             Permission.VIEW_ACCESS_LOG,
+            Permission.MANAGE_OUTBOX,
         }
     ),
     "supervisor": frozenset(
@@ -201,6 +205,24 @@ def load_managed_user_or_404(user: User | Any, user_id: int) -> User:
     if target is None or not can_manage_user(user, target):
         deny("user_out_of_scope")
     return target
+
+
+def require_outbox_admin(user: User | Any) -> None:
+    """The outbox is the whole installation's: only an admin of a top unit (the province)
+    sees its failures; anyone else gets 404."""
+    unit = getattr(user, "org_unit", None)
+    if not has_permission(user, Permission.MANAGE_OUTBOX) or unit is None \
+            or unit.parent_id is not None:
+        deny("outbox_out_of_scope")
+
+
+def load_outbox_message_or_404(user: User | Any, message_id: uuid.UUID) -> OutboxMessage:
+    """A failed or given-up outbox message, for a province admin; else 404."""
+    require_outbox_admin(user)
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status not in ("failed", "given_up"):
+        deny("outbox_message_not_found")
+    return message
 
 
 def load_unit_in_scope_or_404(user: User | Any, unit_id: int) -> OrgUnit:

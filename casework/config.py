@@ -80,6 +80,23 @@ class Settings:
     smtp_port: int = 25
     mail_sender: str = "casework@localhost"
     public_url: str = "http://127.0.0.1:5000"
+    # Outside channels (README, "Messages and reminders"): a channel is on when its address is set.
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    sms_url: str = ""
+    sms_token: str = field(default="", repr=False)
+    sms_sender: str = "Casework"
+    zalo_url: str = ""
+    zalo_access_token: str = field(default="", repr=False)
+    zalo_template_id: str = ""
+    quiet_hours: str = "21:00-07:00"  # Vietnam time; messages wait; "" = none
+    outbox_digest_after: int = 5  # more messages than this a day, per channel: one digest
+    outbox_digest_hour: int = 17  # when chosen daily digests go (Vietnam time)
+    outbox_max_attempts: int = 6
+    outbox_retry_seconds: int = 60  # first retry; doubles each time, at most 6 hours
+    remind_before_days: int = 1  # partners reminded this many days before a response is due
+    escalate_after_days: int = 3  # overdue this many days: the unit's supervisors are told
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -128,6 +145,23 @@ class Settings:
             smtp_port=_int(env, "CASEWORK_SMTP_PORT", 25),
             mail_sender=env.get("CASEWORK_MAIL_SENDER", "casework@localhost"),
             public_url=env.get("CASEWORK_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+            smtp_username=env.get("CASEWORK_SMTP_USERNAME", ""),
+            smtp_password=env.get("CASEWORK_SMTP_PASSWORD", ""),
+            smtp_starttls=env.get("CASEWORK_SMTP_STARTTLS", "").strip().lower()
+            in ("1", "true", "yes", "on"),
+            sms_url=env.get("CASEWORK_SMS_URL", "").strip(),
+            sms_token=env.get("CASEWORK_SMS_TOKEN", ""),
+            sms_sender=env.get("CASEWORK_SMS_SENDER", "Casework"),
+            zalo_url=env.get("CASEWORK_ZALO_URL", "").strip(),
+            zalo_access_token=env.get("CASEWORK_ZALO_ACCESS_TOKEN", ""),
+            zalo_template_id=env.get("CASEWORK_ZALO_TEMPLATE_ID", "").strip(),
+            quiet_hours=env.get("CASEWORK_QUIET_HOURS", "21:00-07:00").strip(),
+            outbox_digest_after=_int(env, "CASEWORK_OUTBOX_DIGEST_AFTER", 5),
+            outbox_digest_hour=_int(env, "CASEWORK_OUTBOX_DIGEST_HOUR", 17, minimum=0),
+            outbox_max_attempts=_int(env, "CASEWORK_OUTBOX_MAX_ATTEMPTS", 6),
+            outbox_retry_seconds=_int(env, "CASEWORK_OUTBOX_RETRY_SECONDS", 60),
+            remind_before_days=_int(env, "CASEWORK_REMIND_BEFORE_DAYS", 1, minimum=0),
+            escalate_after_days=_int(env, "CASEWORK_ESCALATE_AFTER_DAYS", 3),
         )
 
     def validate(self) -> None:
@@ -141,6 +175,15 @@ class Settings:
         unknown = set(self.mfa_required_roles) - set(ROLES)
         if unknown:
             raise ConfigError(f"CASEWORK_MFA_REQUIRED_ROLES has unknown roles: {sorted(unknown)}")
+        if self.outbox_digest_hour > 23:
+            raise ConfigError("CASEWORK_OUTBOX_DIGEST_HOUR must be an hour from 0 to 23")
+        if self.quiet_hours and parse_quiet_hours(self.quiet_hours) is None:
+            raise ConfigError("CASEWORK_QUIET_HOURS must look like 21:00-07:00 (or be empty)")
+        for name, url in (("CASEWORK_SMS_URL", self.sms_url), ("CASEWORK_ZALO_URL", self.zalo_url)):
+            if url and not url.startswith(("https://", "http://")):
+                raise ConfigError(f"{name} must be an http(s) URL")
+        if self.zalo_url and not self.zalo_template_id:
+            raise ConfigError("CASEWORK_ZALO_TEMPLATE_ID must be set when CASEWORK_ZALO_URL is")
         if self.env == "production":
             problem = secret_weakness(self.secret_key)
             if problem:
@@ -175,6 +218,24 @@ class Settings:
         for f in fields(self):
             cfg[f"CASEWORK_{f.name.upper()}"] = getattr(self, f.name)
         return cfg
+
+
+def parse_quiet_hours(text: str) -> tuple[int, int] | None:
+    """``"21:00-07:00"`` as minutes after midnight (start, end), or None when malformed."""
+    try:
+        start, end = (part.strip() for part in text.split("-"))
+        minutes = []
+        for part in (start, end):
+            hours, mins = part.split(":")
+            if not (hours.isdigit() and mins.isdigit()):
+                return None
+            h, m = int(hours), int(mins)
+            if h > 23 or m > 59:
+                return None
+            minutes.append(h * 60 + m)
+    except ValueError:
+        return None
+    return (minutes[0], minutes[1]) if minutes[0] != minutes[1] else None
 
 
 def secret_weakness(secret: str) -> str | None:

@@ -31,6 +31,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("imports.reviews", _l("Imports to review"), Permission.REVIEW_IMPORT_MATCHES),
     NavItem("admin.users", _l("Accounts"), Permission.MANAGE_USERS),
     NavItem("admin.units", _l("Organisation units"), Permission.MANAGE_UNITS),
+    NavItem("admin.outbox", _l("Messages not delivered"), Permission.MANAGE_OUTBOX),
 )
 
 

@@ -139,6 +139,13 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
                               kinds="phone")
     db.session.add(match)
     db.session.commit()
+    from casework.models.outbox import OutboxMessage
+
+    given_up = OutboxMessage(channel="sms", kind="referral_received", status="given_up",
+                             user_id=partner.id, reference=sent.partner_reference,
+                             last_error="sms_http_500", attempts=6)
+    db.session.add(given_up)
+    db.session.commit()
     spare = make_user("caseworker", unit=org.c2)
     retired = make_user("caseworker", unit=org.c2, active=False)
     closed_unit = org_units.create_unit(code="C9", name="Xã Đã Nhập", kind="commune",
@@ -158,7 +165,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
             "task_id": task.id, "referral_id": sent.id, "provider_id": provider.id,
             "user_id": spare.id, "unit_id": org.c2.id, "batch_id": batch.id,
             "sample_id": sample.id, "item_id": item.id, "action": "accept",
-            "review_id": match.id, "token": link_token,
+            "review_id": match.id, "token": link_token, "message_id": given_up.id,
             "filename": "css/casework.css",
         },
         by_endpoint={

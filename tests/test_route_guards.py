@@ -29,6 +29,7 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "auth.logout": (ALL, None),
     "auth.change_password": (ALL, "/account/password"),
     "auth.account": (ALL, "/account"),
+    "auth.messages": (ALL, "/account/messages"),
     "auth.set_password": (ALL, None),  # public: the one-time link's owner has no password yet
     "admin.users": (("admin",), "/admin/users"),
     "admin.new_user": (("admin",), "/admin/users/new"),
@@ -38,6 +39,8 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "admin.reactivate_user": (("admin",), None),
     "admin.reset_two_factor": (("admin",), None),
     "admin.units": (("admin",), "/admin/units"),
+    "admin.outbox": (("admin",), "/admin/outbox"),
+    "admin.outbox_retry": (("admin",), None),
     "admin.new_unit": (("admin",), "/admin/units/new"),
     "admin.unit": (("admin",), None),
     "admin.rename_unit": (("admin",), None),

@@ -10,6 +10,7 @@ from casework.models import (  # noqa: F401
     need,
     notification,  # referral network
     org,
+    outbox,  # messages, channel choices, reminders sent
     provider,
     referral,
     subject,

@@ -1,36 +1,27 @@
-"""Notices for the people a referral concerns: in-app always, e-mail when SMTP is configured.
+"""Notices for the people a referral concerns: in-app always, and on the outside channels each
+person chose (e-mail, SMS, Zalo) through the outbox.
 
-Nothing personal leaves by e-mail: the message names the kind of notice, the referral's
-partner reference and a link to log in; never a name, phone, note, category or case number
-(a case number's unit code names her commune). Partners' in-app notices carry the partner
-reference only; staff notices may also carry the case number. E-mails are queued on the database
-session and sent only after the transaction commits (a rolled-back action sends nothing);
-a failing mail server is logged and never breaks the action.
+Nothing personal leaves: an outside message names the kind of notice, the referral's partner
+reference and a link to log in; never a name, phone, note, category or case number (a case
+number's unit code names her commune). Partners' in-app notices carry the partner reference
+only; staff notices may also carry the case number. Outside messages are outbox rows written
+in the same transaction (a rolled-back action sends nothing) and sent by ``flask outbox work``;
+a failing gateway is retried there and never breaks the action.
 """
 
 from __future__ import annotations
 
-import logging
-import smtplib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
 
+from casework import outbox
 from casework.db import rows_affected, utcnow
 from casework.extensions import db
 from casework.models.notification import Notification
 from casework.models.user import User
-
-log = logging.getLogger("casework.notifications")
-_MAIL_KEY = "casework_mail_outbox"
 
 KINDS: dict[str, Any] = {
     "referral_received": _l("New referral received"),
@@ -44,25 +35,21 @@ KINDS: dict[str, Any] = {
     "decline_to_review": _l("A decline to review"),
     "review_agreed": _l("Supervisor agreed with the decline"),
     "review_refer_elsewhere": _l("Supervisor asks you to refer elsewhere"),
+    # Reminders the schedule sends (services/reminders.py).
+    "response_due_soon": _l("A referral needs your answer soon"),
+    "response_overdue": _l("A referral is past its answer deadline"),
+    "uptake_overdue": _l("An accepted referral has no confirmed start yet"),
+    "follow_up_due": _l("A follow-up is due"),
+    "escalation": _l("Overdue referrals in your unit"),
 }
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    body: str
-    host: str
-    port: int
-    sender: str
 
 
 def notify(users: Iterable[User], kind: str, *, link: str, case_number: str | None,
            reference: str | None = None, referral_id: Any = None) -> list[Notification]:
-    """Add one notice per distinct active user; queue an e-mail for those with an address.
+    """Add one notice per distinct active user, and outbox messages on the channels she chose.
 
-    ``case_number`` is kept for staff notices only (never for a partner user, never e-mailed);
-    ``reference`` (the referral's partner reference) is what partners and e-mails show.
+    ``case_number`` is kept for staff notices only (never for a partner user, never sent out);
+    ``reference`` (the referral's partner reference) is what partners and messages show.
     """
     seen: set[int] = set()
     created = []
@@ -75,62 +62,11 @@ def notify(users: Iterable[User], kind: str, *, link: str, case_number: str | No
                               reference=reference, referral_id=referral_id)
         db.session.add(notice)
         created.append(notice)
-        if user.email and has_app_context() and current_app.config.get("CASEWORK_SMTP_HOST"):
+        messages = outbox.to_user(user, kind, reference=reference, link=link)
+        if any(m.channel == "email" for m in messages):
             notice.emailed_at = utcnow()
-            _queue(user, kind, link, reference)
     db.session.flush()
     return created
-
-
-def _queue(user: User, kind: str, link: str, reference: str | None) -> None:
-    cfg = current_app.config
-    url = f"{cfg['CASEWORK_PUBLIC_URL']}{link}"
-    with force_locale(user.language or cfg.get("BABEL_DEFAULT_LOCALE", "vi")):
-        title = str(KINDS.get(kind, kind))
-        subject = _("Casework: %(title)s", title=title)
-        body = "\n".join([
-            title,
-            _("Referral reference: %(reference)s", reference=reference or "-"),
-            "",
-            _("Log in to Casework to see it: %(url)s", url=url),
-            "",
-            _("This message contains no personal details on purpose. Do not reply with any."),
-        ])
-    mail = Mail(to=user.email or "", subject=subject, body=body,
-                host=str(cfg["CASEWORK_SMTP_HOST"]), port=int(cfg["CASEWORK_SMTP_PORT"]),
-                sender=str(cfg["CASEWORK_MAIL_SENDER"]))
-    db.session().info.setdefault(_MAIL_KEY, []).append(mail)
-
-
-def _send(mail: Mail) -> None:
-    message = EmailMessage()
-    message["From"] = mail.sender
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
-    message.set_content(mail.body)
-    with smtplib.SMTP(mail.host, mail.port, timeout=10) as smtp:
-        smtp.send_message(message)
-
-
-def _after_commit(session: Session) -> None:
-    outbox: list[Mail] = session.info.pop(_MAIL_KEY, [])
-    for mail in outbox:
-        try:
-            _send(mail)
-        except (OSError, smtplib.SMTPException) as error:
-            # The recipient's address is not logged (the log filter would mask it anyway).
-            log.warning("notice e-mail not sent: %s", type(error).__name__)
-
-
-def _after_rollback(session: Session, _previous: Any = None) -> None:
-    session.info.pop(_MAIL_KEY, None)
-
-
-def init_app(_app: Flask) -> None:
-    """Install the send-after-commit hooks (idempotent)."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
 # --- Reading -----------------------------------------------------------------------------------
@@ -146,6 +82,26 @@ def unread_count(user: User) -> int:
     return int(db.session.scalar(
         select(func.count()).select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0)
+
+
+def unread_for(user: User, *, limit: int = 10) -> list[Notification]:
+    """The user's unread notices, newest first (the worklist's "partner answers" section)."""
+    return list(db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id,
+                                   Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def mark_read_for_referral(user: User, referral_id: Any) -> int:
+    """Mark ``user``'s unread notices about one referral read (she opened or acted on it)."""
+    if user is None or not getattr(user, "id", None):
+        return 0
+    result = db.session.execute(
+        update(Notification).where(Notification.user_id == user.id,
+                                   Notification.referral_id == referral_id,
+                                   Notification.read_at.is_(None))
+        .values(read_at=utcnow()))
+    return rows_affected(result)
 
 
 def mark_all_read(user: User) -> int:

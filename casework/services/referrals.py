@@ -213,6 +213,7 @@ def send(referral: Referral, *, actor: User, version: int | None, fields: list[s
     audit.record("referral.shared", target_type="referral", target_id=referral.id, actor=actor,
                  fields=chosen, details={"provider": provider.code, "category": referral.category})
     _notify(referral, "referral_received", to_partner=True)
+    notifications.mark_read_for_referral(actor, referral.id)
     _flush(referral)
 
 
@@ -284,6 +285,7 @@ def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
     event = _move(referral, action, _step(referral, actor, on, reason_code or outcome),
                   actor, note)
     _notify_after(referral, action)
+    notifications.mark_read_for_referral(actor, referral.id)  # acted on: her notices are read
     _flush(referral)
     return event
 
@@ -380,6 +382,21 @@ def _supervisors(referral: Referral) -> list[User]:
     rows = db.session.scalars(select(User).join(OrgUnit, User.org_unit_id == OrgUnit.id).where(
         User.role == "supervisor", User.active.is_(True)))
     return [u for u in rows if u.org_unit is not None and unit.is_within(u.org_unit)]
+
+
+def partner_users(referral: Referral) -> list[User]:
+    """The provider's active partner accounts (reminders go to them)."""
+    return _partner_users(referral)
+
+
+def caseworkers(referral: Referral) -> list[User]:
+    """Who sent or drafted the referral."""
+    return _caseworkers(referral)
+
+
+def supervisors(referral: Referral) -> list[User]:
+    """Active supervisors of the case's unit or a unit above it (escalations go to them)."""
+    return _supervisors(referral)
 
 
 def _notify(referral: Referral, kind: str, *, to_partner: bool) -> None:

@@ -1,4 +1,5 @@
-"""Notice e-mails go out through a real SMTP conversation and carry nothing personal."""
+"""Notice e-mails go out through the outbox and a real SMTP conversation, carrying nothing
+personal."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from casework.extensions import db
+from casework.outbox import worker
 from casework.services import referrals
 from casework.services.effective_dates import today
 from tests.referrals.conftest import CANARY_GIVEN, CANARY_NAME, CANARY_PHONE
@@ -44,7 +46,7 @@ def mail_app(app, smtp_sink):
     """The test app with CASEWORK_SMTP_HOST/PORT pointing at the sink (settings are read when a
     notice is queued)."""
     app.config.update(CASEWORK_SMTP_HOST="127.0.0.1", CASEWORK_SMTP_PORT=smtp_sink[1],
-                      CASEWORK_PUBLIC_URL="https://casework.example")
+                      CASEWORK_PUBLIC_URL="https://casework.example", CASEWORK_QUIET_HOURS="")
     return app
 
 
@@ -60,6 +62,8 @@ def test_sending_a_referral_emails_the_partner_a_link_and_the_partner_reference(
                        partner_note="Nhu cầu học nghề may")
         assert sink.messages == []  # nothing leaves before the commit
         db.session.commit()
+        assert sink.messages == []  # the outbox worker sends it
+        assert worker.drain().sent == 1
     assert len(sink.messages) == 1
     recipients, body = sink.messages[0]
     assert recipients == ["doitac@example.org"]
@@ -80,6 +84,7 @@ def test_a_rolled_back_action_sends_nothing(mail_app, smtp_sink, loop, draft):
                        fields=["given_name"], referred_on=today(), partner_note=None)
         db.session.rollback()
         db.session.commit()
+        assert worker.drain().sent == 0
     assert sink.messages == []
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
@@ -14,7 +15,9 @@ from casework.authz import (
     can_restructure_unit,
     deny,
     load_managed_user_or_404,
+    load_outbox_message_or_404,
     load_unit_in_scope_or_404,
+    require_outbox_admin,
     requires,
     visible_users,
 )
@@ -33,6 +36,9 @@ from casework.forms import options
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.user import User
+from casework.outbox import worker as outbox_worker
+from casework.outbox.contacts import CHANNEL_LABELS
+from casework.outbox.render import title_of
 from casework.services import account_links, accounts, mfa, org_units
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -304,3 +310,26 @@ def _set_unit_active(unit_id: int, active: bool) -> Any:
         if work.done:
             flash(_("Unit reactivated.") if active else _("Unit deactivated."), "success")
     return redirect(url_for("admin.unit", unit_id=target.id))
+
+
+# --- Outbox: failed and given-up messages -------------------------------------------------------
+
+@bp.get("/outbox")
+@requires(Permission.MANAGE_OUTBOX)
+def outbox():  # type: ignore[no-untyped-def]
+    require_outbox_admin(current_user)
+    return render_template("admin/outbox.html", messages=outbox_worker.problems(),
+                           counts=outbox_worker.counts(), form=ConfirmForm(),
+                           channel_labels=CHANNEL_LABELS, kind_label=title_of)
+
+
+@bp.post("/outbox/<uuid:message_id>/retry")
+@requires(Permission.MANAGE_OUTBOX)
+def outbox_retry(message_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    message = load_outbox_message_or_404(current_user, message_id)
+    if ConfirmForm().validate_on_submit():
+        with unit_of_work(also_flash=True) as work:
+            outbox_worker.retry(message, actor=current_user)
+        if work.done:
+            flash(_("The message is queued again."), "success")
+    return redirect(url_for("admin.outbox"))

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from casework.blueprints.referrals.forms import MultiCheckboxField
 from casework.forms import FlaskForm
 
 REQUIRED = _l("This field is required.")
@@ -78,3 +79,20 @@ class ChangePasswordForm(SetPasswordForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Log out"))
+
+
+class MessagesForm(FlaskForm):
+    """Her own addresses and the channels she wants messages on (outbox/contacts.py)."""
+
+    email = StringField(_l("E-mail"),
+                        validators=[Length(max=254, message=_l("At most 254 characters."))],
+                        render_kw={"autocomplete": "email", "inputmode": "email"})
+    phone = StringField(_l("Mobile number for SMS"),
+                        validators=[Length(max=20, message=_l("At most 20 characters."))],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    zalo = StringField(_l("Mobile number registered with Zalo"),
+                       validators=[Length(max=20, message=_l("At most 20 characters."))],
+                       render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    channels = MultiCheckboxField(_l("Send me messages by"), validate_choice=False)
+    digest = BooleanField(_l("One digest a day instead of each message"))
+    submit = SubmitField(_l("Save"))

@@ -17,11 +17,19 @@ from flask_login import current_user, login_user, logout_user
 
 from casework import audit
 from casework.authz import Permission, public, requires
-from casework.blueprints.auth.forms import ChangePasswordForm, CodeForm, EnrolForm, LoginForm
-from casework.blueprints.work import unit_of_work
+from casework.blueprints.auth.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    EnrolForm,
+    LoginForm,
+    MessagesForm,
+)
+from casework.blueprints.work import Work, unit_of_work
 from casework.crypto import totp
 from casework.extensions import limiter
+from casework.forms import options
 from casework.models.user import PendingLogin, User
+from casework.outbox import contacts
 from casework.services import accounts, login_state, mfa, sessions
 from casework.urls import safe_next
 
@@ -270,3 +278,28 @@ def account():  # type: ignore[no-untyped-def]
         mfa_required=mfa.required_for(current_user),
         recovery_left=mfa.remaining_recovery_codes(current_user),
     )
+
+
+@bp.route("/account/messages", methods=["GET", "POST"])
+@requires(Permission.USE_ACCOUNT)
+def messages():  # type: ignore[no-untyped-def]
+    prefs = contacts.preferences(current_user)
+    form = MessagesForm()
+    form.channels.choices = options(contacts.CHANNEL_LABELS.items())
+    if request.method == "GET":
+        form.email.data, form.phone.data, form.zalo.data = prefs.email, prefs.phone, prefs.zalo
+        form.channels.data = list(prefs.channels)
+        form.digest.data = prefs.digest
+    work = Work()
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            contacts.save_preferences(current_user, email=form.email.data,
+                                      phone=form.phone.data, zalo=form.zalo.data,
+                                      channels=list(form.channels.data or []),
+                                      digest=bool(form.digest.data))
+        if work.done:
+            flash(_("Your message settings are saved."), "success")
+            return redirect(url_for("auth.messages"))
+    return render_template("auth/messages.html", form=form,
+                           enabled=contacts.enabled_channels(),
+                           labels=contacts.CHANNEL_LABELS), work.status

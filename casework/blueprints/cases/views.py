@@ -54,6 +54,7 @@ from casework.services import (
     cases,
     consents,
     needs,
+    notifications,
     subject_rights,
     timeline,
 )
@@ -120,7 +121,9 @@ def _unit_choices() -> list[Any]:
 @requires(Permission.VIEW_CASES)
 def worklist():  # type: ignore[no-untyped-def]
     work = timeline.worklist(visible_cases(current_user))
-    return _render("worklist.html", work=work, today=today())
+    return _render("worklist.html", work=work, today=today(),
+                   notices=notifications.unread_for(current_user),
+                   notice_label=notifications.label)
 
 
 def _searching() -> bool:

@@ -101,6 +101,8 @@ def _render(referral: Referral, *, forms: dict[str, ActionForm] | None = None,
 @requires(Permission.PARTNER_PORTAL)
 def referral(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
     item = load_partner_referral_or_404(current_user, referral_id)
+    with unit_of_work():  # opened: the partner's notices about it are read
+        notifications.mark_read_for_referral(current_user, item.id)
     return _render(item)
 
 

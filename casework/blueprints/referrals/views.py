@@ -253,6 +253,8 @@ def _render_view(referral: Referral, *, send_form: SendForm | None = None,
 @requires(Permission.VIEW_CASES)
 def view(referral_id: uuid.UUID):  # type: ignore[no-untyped-def]
     referral = load_referral_or_404(current_user, referral_id)
+    with unit_of_work():  # opened: her notices about it are read
+        notifications.mark_read_for_referral(current_user, referral.id)
     return _render_view(referral)
 
 
