@@ -2,14 +2,14 @@
 channel choices (phone and Zalo number sealed), and the reminders the schedule has sent.
 
 Revision ID: 0013_outbox
-Revises: 0011_import_review
+Revises: 0012_uptake_provenance
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_outbox"
-down_revision = "0011_import_review"
+down_revision = "0012_uptake_provenance"
 branch_labels = None
 depends_on = None
 
