@@ -104,6 +104,19 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "imports.rejected": (CASE_STAFF, "/imports/rejected.xlsx"),
     "imports.reviews": (("supervisor",), "/imports/reviews"),
     "imports.resolve_review": (("supervisor",), None),
+    # The union's own activity and the all-targets report (issue 16). Records are entered for
+    # the user's own unit only: the walk's record is commune C1's, so only its caseworker may
+    # open it (a supervisor edits her own unit's records the same way).
+    "activity.index": (CASE_STAFF, "/activity/"),
+    "activity.new": (CASE_STAFF, "/activity/new/communication"),
+    "activity.edit": (("caseworker",), None),
+    "activity.delete": (("caseworker",), None),
+    "activity.counts": (CASE_STAFF, "/activity/counts"),
+    "activity.submit": (CASE_STAFF, None),
+    "activity.reviews": (("supervisor",), "/activity/reviews"),
+    "activity.review": (("supervisor",), None),
+    "activity.report": (("supervisor",), "/activity/report"),
+    "activity.report_xlsx": (("supervisor",), "/activity/report.xlsx"),
 }
 
 PUBLIC = {
