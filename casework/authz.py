@@ -469,7 +469,8 @@ def visible_api_tokens(user: User | Any) -> Any:
 
 
 def load_api_token_or_404(user: User | Any, token_id: int) -> ApiToken:
-    token = db.session.scalar(visible_api_tokens(user).where(ApiToken.id == token_id))
+    token: ApiToken | None = db.session.scalar(
+        visible_api_tokens(user).where(ApiToken.id == token_id))
     if token is None:
         deny("api_token_out_of_scope")
     return token

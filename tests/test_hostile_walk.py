@@ -74,7 +74,8 @@ FIELDS_BY_HAND: dict[str, dict[str, str]] = {
     "referrals.notices_read": {},  # the button shows only when there are notices
 }
 # Endpoints walked last, in this order: they can end the session or retire the objects.
-LAST = ("activity.delete", "referrals.cancel", "partner.act", "cases.transfer", "cases.close", "cases.merge",
+LAST = ("activity.delete", "referrals.cancel", "partner.act", "cases.transfer", "cases.close",
+        "cases.merge",
         "cases.erase", "admin.move_unit", "admin.deactivate_unit", "admin.deactivate_user",
         "admin.reset_two_factor", "admin.issue_password_link", "auth.change_password",
         "auth.logout")

@@ -100,10 +100,10 @@ def shown(targets: list[TargetFigures], t: int) -> list[ShownTarget]:
 
 def met_text(met: bool | None, recorded: bool = True) -> str:
     if not recorded:
-        return _("Not recorded yet")
+        return str(_("Not recorded yet"))
     if met is None:
         return "–"
-    return _("Met") if met else _("Not met")
+    return str(_("Met") if met else _("Not met"))
 
 
 # --- XLSX --------------------------------------------------------------------------------------
