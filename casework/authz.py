@@ -16,11 +16,12 @@ from enum import StrEnum
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
-from flask import abort, redirect, request, url_for
+from flask import abort, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import exists, false, func, or_, select
 
 from casework import audit
+from casework.activity import api_tokens
 from casework.extensions import db
 from casework.models.activity import ActivityRecord, ApiToken
 from casework.models.audit import AuditEvent
@@ -458,6 +459,56 @@ def review_unit_or_404(user: User | Any, unit_id: int) -> OrgUnit:
     unit = db.session.get(OrgUnit, unit_id)
     if unit is None or not may_review_unit(user, unit):
         deny("activity_review_out_of_scope")
+    return unit
+
+
+def api(view: F) -> F:
+    """Guard an API view: a live bearer token, or a signed-in user who may see the figures.
+
+    Sets ``g.api_scope`` (the unit whose subtree may be read) and ``g.api_token``. No
+    credentials: 401 with a JSON body; a signed-in user without the permission: 404 as
+    everywhere.
+    """
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _sep, value = header.partition(" ")
+            token = api_tokens.lookup(value.strip()) if scheme.lower() == "bearer" else None
+            if token is None:
+                audit.defer("api.denied", outcome="denied",
+                            details={"reason": "token", "endpoint": request.endpoint or ""})
+                return _api_unauthorised()
+            g.api_scope, g.api_token = token.org_unit, token
+        elif current_user.is_authenticated:
+            if current_user.must_change_password or not has_permission(
+                    current_user, Permission.VIEW_INDICATORS) or current_user.org_unit is None:
+                deny("permission:api")
+            g.api_scope, g.api_token = current_user.org_unit, None
+        else:
+            return _api_unauthorised()
+        return view(*args, **kwargs)
+
+    guarded._casework_guard = (Permission.VIEW_INDICATORS,)  # type: ignore[attr-defined]
+    guarded._casework_api = True  # type: ignore[attr-defined]
+    return guarded  # type: ignore[return-value]
+
+
+def _api_unauthorised() -> Any:
+    response = jsonify({"error": "unauthorised",
+                        "message": "Send 'Authorization: Bearer <token>' or sign in."})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="casework"'
+    return response
+
+
+def api_unit_or_404(unit_id: int | None) -> OrgUnit:
+    """A unit of the API caller's scope (default: the scope itself), else 404."""
+    scope: OrgUnit = g.api_scope
+    unit = scope if unit_id is None else db.session.get(OrgUnit, unit_id)
+    if unit is None or not unit.is_within(scope):
+        deny("api_unit_out_of_scope")
     return unit
 
 

@@ -29,6 +29,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("activity.index", _l("Union activity"), Permission.RECORD_ACTIVITY),
     NavItem("activity.reviews", _l("Submissions"), Permission.REVIEW_ACTIVITY),
     NavItem("activity.report", _l("Plan report"), Permission.VIEW_INDICATORS),
+    NavItem("activity.tokens", _l("API tokens"), Permission.MANAGE_API_TOKENS),
     NavItem("supervision.access_log", _l("Access log"), Permission.VIEW_ACCESS_LOG),
     NavItem("imports.index", _l("Import"), Permission.IMPORT_RECORDS),
     NavItem("imports.reviews", _l("Imports to review"), Permission.REVIEW_IMPORT_MATCHES),

@@ -117,6 +117,13 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "activity.review": (("supervisor",), None),
     "activity.report": (("supervisor",), "/activity/report"),
     "activity.report_xlsx": (("supervisor",), "/activity/report.xlsx"),
+    "activity.tokens": (("admin", "supervisor"), "/activity/tokens"),
+    "activity.revoke_token": (("admin", "supervisor"), None),
+    # The read-only API: a bearer token or the session of a user who may see the figures;
+    # anonymous callers get 401 (JSON), not a login redirect, so no sample path here.
+    "api.figures": (("supervisor",), None),
+    "api.units": (("supervisor",), None),
+    "api.openapi": (ALL, "/api/v1/openapi.json"),
 }
 
 PUBLIC = {
@@ -127,6 +134,7 @@ PUBLIC = {
     "auth.verify_code",
     "auth.enrol_pending",
     "auth.set_password",
+    "api.openapi",  # the API's description: no data
 }
 
 
