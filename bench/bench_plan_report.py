@@ -1,0 +1,105 @@
+"""Time the province's annual all-targets report (issue 16) on the demo province.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/bench_plan_report.py \
+        --database-url sqlite:////tmp/plan/bench.sqlite3 --instance /tmp/plan/inst
+
+Migrates the database, loads the demo (idempotent), then times, for the province and 2025:
+the figures of the eight targets (``casework.activity.targets.all_targets``: the activity
+statements plus target 5 from ``casework.indicators``), the same plus the XLSX workbook, and
+the whole page and workbook through the app (test client, logged-in demo supervisor). "cold"
+is the first call after the app starts; "warm" the median of ``--runs`` further calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.generate import make_app  # noqa: E402
+
+
+def _time(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
+    started = time.perf_counter()
+    fn()
+    cold = time.perf_counter() - started
+    warm = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        warm.append(time.perf_counter() - started)
+    return cold * 1000, statistics.median(warm) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--instance", default="instance/bench-plan")
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--period", default="2025")
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from casework import demo
+    from casework.activity import targets, workbook
+    from casework.crypto import totp
+    from casework.extensions import db
+    from casework.indicators import parse_period
+    from casework.models.org import OrgUnit
+    from casework.services.effective_dates import today
+
+    app = make_app(args.database_url, Path(args.instance))
+    with app.app_context():
+        upgrade()
+        demo.load_all()
+        db.session.commit()
+        province = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "ND"))
+        period = parse_period(args.period, today())
+        with app.test_request_context():
+            figures = _time(lambda: targets.all_targets(province, period), args.runs)
+            full = _time(lambda: workbook.workbook(
+                province.name, args.period, workbook.shown(
+                    targets.all_targets(province, period), 5), 5, ""), args.runs)
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"  # the session cookie is Secure
+    with app.app_context():
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                          page.get_data(as_text=True)).group(1)
+        client.post("/login", data={"username": "giamsat", "password": demo.DEMO_PASSWORD,
+                                    "csrf_token": token})
+        page = client.get("/login/verify")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                          page.get_data(as_text=True)).group(1)
+        client.post("/login/verify", data={
+            "code": totp.code_at(demo.DEMO_TOTP_SEED, time.time()), "csrf_token": token})
+
+    def get(path: str) -> None:
+        with app.app_context():
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+    results = {"figures of the 8 targets (functions)": figures,
+               "figures + XLSX workbook (functions)": full}
+    try:
+        results["report page (HTTP)"] = _time(lambda: get(f"/activity/report?period="
+                                                           f"{args.period}"), args.runs)
+        results["report XLSX (HTTP)"] = _time(lambda: get(f"/activity/report.xlsx?period="
+                                                           f"{args.period}"), args.runs)
+    except AssertionError as error:
+        print(f"(HTTP timings skipped: {error})")
+    for name, (cold, warm) in results.items():
+        print(f"{name:42s} cold {cold:8.1f} ms   warm {warm:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
