@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate import make_app  # noqa: E402
+from bench.generate import make_app
 
 
 def _time(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
