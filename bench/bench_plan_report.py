@@ -5,15 +5,13 @@
 
 Migrates the database, loads the demo (idempotent), then times, for the province and 2025:
 the figures of the eight targets (``casework.activity.targets.all_targets``: the activity
-statements plus target 5 from ``casework.indicators``), the same plus the XLSX workbook, and
-the whole page and workbook through the app (test client, logged-in demo supervisor). "cold"
-is the first call after the app starts; "warm" the median of ``--runs`` further calls.
+statements plus target 5 from ``casework.indicators``) and the same plus the XLSX workbook.
+"cold" is the first call after the app starts; "warm" the median of ``--runs`` further calls.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -51,7 +49,6 @@ def main() -> None:
 
     from casework import demo
     from casework.activity import targets, workbook
-    from casework.crypto import totp
     from casework.extensions import db
     from casework.indicators import parse_period
     from casework.models.org import OrgUnit
@@ -69,34 +66,7 @@ def main() -> None:
             full = _time(lambda: workbook.workbook(
                 province.name, args.period, workbook.shown(
                     targets.all_targets(province, period), 5), 5, ""), args.runs)
-    client = app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"  # the session cookie is Secure
-    with app.app_context():
-        page = client.get("/login")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                          page.get_data(as_text=True)).group(1)
-        client.post("/login", data={"username": "giamsat", "password": demo.DEMO_PASSWORD,
-                                    "csrf_token": token})
-        page = client.get("/login/verify")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                          page.get_data(as_text=True)).group(1)
-        client.post("/login/verify", data={
-            "code": totp.code_at(demo.DEMO_TOTP_SEED, time.time()), "csrf_token": token})
-
-    def get(path: str) -> None:
-        with app.app_context():
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-
-    results = {"figures of the 8 targets (functions)": figures,
-               "figures + XLSX workbook (functions)": full}
-    try:
-        results["report page (HTTP)"] = _time(lambda: get(f"/activity/report?period="
-                                                           f"{args.period}"), args.runs)
-        results["report XLSX (HTTP)"] = _time(lambda: get(f"/activity/report.xlsx?period="
-                                                           f"{args.period}"), args.runs)
-    except AssertionError as error:
-        print(f"(HTTP timings skipped: {error})")
+    results = {"figures of the 8 targets": figures, "figures + XLSX workbook": full}
     for name, (cold, warm) in results.items():
         print(f"{name:42s} cold {cold:8.1f} ms   warm {warm:8.1f} ms")
 
