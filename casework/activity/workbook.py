@@ -53,6 +53,13 @@ class ShownRow:
     name: str
     own: bool
     measures: list[ShownMeasure]
+    code: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if any(m.met is None for m in self.measures):
+            return None
+        return all(m.met for m in self.measures)
 
 
 @dataclass
@@ -84,7 +91,7 @@ def shown(targets: list[TargetFigures], t: int) -> list[ShownTarget]:
     for target in targets:
         suppress = target.number in (5, 6)
         make = (lambda m: _women(m, t)) if suppress else _plain
-        rows = [ShownRow(r.unit.name, r.own, [make(m) for m in r.measures])
+        rows = [ShownRow(r.unit.name, r.own, [make(m) for m in r.measures], r.unit.code)
                 for r in target.rows]
         if suppress and rows:
             for index in range(len(rows[0].measures)):
