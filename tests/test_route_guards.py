@@ -118,6 +118,8 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "activity.report": (("supervisor",), "/activity/report"),
     "activity.report_xlsx": (("supervisor",), "/activity/report.xlsx"),
     "activity.tokens": (("admin", "supervisor"), "/activity/tokens"),
+    "activity.import_activity": (("supervisor",), "/activity/import"),
+    "activity.import_template": (("supervisor",), "/activity/import/template.xlsx"),
     "activity.revoke_token": (("admin", "supervisor"), None),
     # The read-only API: a bearer token or the session of a user who may see the figures;
     # anonymous callers get 401 (JSON), not a login redirect, so no sample path here.

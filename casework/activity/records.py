@@ -100,6 +100,12 @@ def _check(kind: str, data: RecordInput, today: date) -> None:
         raise DomainError(_l("Keep the note under 500 characters."), "amendment_note")
 
 
+def check_record(unit: OrgUnit, kind: str, data: RecordInput, today: date) -> None:
+    """What :func:`save_record` refuses, without writing (the import's dry run)."""
+    _check(kind, data, today)
+    _open_for_change(unit, data.held_on, data.amendment_note.strip())
+
+
 def save_record(unit: OrgUnit, kind: str, data: RecordInput, today: date, *, actor: User | None,
                 record: ActivityRecord | None = None, source: str = "form") -> ActivityRecord:
     """Add (or correct) one record of ``unit``; refused in a submitted half-year."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import FileField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from casework.blueprints.cases.forms import LocalDateField
@@ -110,3 +110,8 @@ class TokenForm(FlaskForm):
                                                                Length(max=100)])
     unit = SelectField(_l("Unit whose figures it may read"), coerce=int32,
                        validate_choice=True)
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Workbook (.xlsx)"))
+    action = HiddenField(default="check")

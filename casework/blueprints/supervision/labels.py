@@ -104,6 +104,7 @@ ACTIONS: dict[str, Any] = {
     "activity.submitted": _l("Half-year sent for approval"),
     "activity.approved": _l("Half-year approved"),
     "activity.returned": _l("Half-year returned for correction"),
+    "activity.imported": _l("Activity imported from a workbook"),
     "api.read": _l("Figures read through the API"),
     "api.denied": _l("API access refused"),
     "api_token.created": _l("API token created"),
