@@ -115,3 +115,13 @@ def test_what_is_missing_is_said_in_words(activity_world):
     assert not any("Xã Một" in g for g in gaps)  # both communes approved
     gaps = records.missing(activity_world.org.d2, "2025H1", activity_world.today)
     assert any("Xã Hai A" in g for g in gaps)
+
+
+def test_the_tipoff_register_maps_onto_target_6():
+    from types import SimpleNamespace
+
+    mapped = targets.from_target6(SimpleNamespace(due=4, in_time=3, in_progress=1, overdue=0,
+                                                  rate=0.75))
+    assert [(m.key, m.numerator, m.denominator, m.met) for m in mapped.measures] == [
+        ("tipoffs", 3, 4, False)]
+    assert mapped.recorded is True
