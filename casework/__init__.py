@@ -115,6 +115,8 @@ def _init_security(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint)
         if is_public_endpoint(request.endpoint, view):
             return None
+        if getattr(view, "_casework_api", False):
+            return None  # the API's own guard: a bearer token or a session, else 401 in JSON
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None
@@ -146,6 +148,14 @@ def _register_blueprints(app: Flask) -> None:
     from casework.blueprints.imports import bp as imports_bp
 
     app.register_blueprint(imports_bp)
+
+    from casework.blueprints.activity import bp as activity_bp
+
+    app.register_blueprint(activity_bp)
+
+    from casework.blueprints.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
 
 
 def _init_templates(app: Flask) -> None:

@@ -17,12 +17,14 @@ from enum import StrEnum
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
-from flask import abort, redirect, request, url_for
+from flask import abort, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import exists, false, func, or_, select
 
 from casework import audit
+from casework.activity import api_tokens
 from casework.extensions import db
+from casework.models.activity import ActivityRecord, ApiToken
 from casework.models.audit import AuditEvent
 from casework.models.case import Case
 from casework.models.consent import Consent
@@ -63,6 +65,9 @@ class Permission(StrEnum):
     IMPORT_RECORDS = "import_records"
     REVIEW_IMPORT_MATCHES = "review_import_matches"
     MANAGE_OUTBOX = "manage_outbox"  # see failed messages, send them again (province admins)
+    RECORD_ACTIVITY = "record_activity"  # the union's own activity, for the user's own unit
+    REVIEW_ACTIVITY = "review_activity"  # approve or return the half-years of units below
+    MANAGE_API_TOKENS = "manage_api_tokens"
 
 
 _STAFF_COMMON = {Permission.USE_ACCOUNT, Permission.VIEW_PROVIDERS}
@@ -77,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_PROVIDERS,
             Permission.VIEW_ACCESS_LOG,
             Permission.MANAGE_OUTBOX,
+            Permission.MANAGE_API_TOKENS,
         }
     ),
     "supervisor": frozenset(
@@ -94,6 +100,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.EXPORT_DEIDENTIFIED,
             Permission.IMPORT_RECORDS,
             Permission.REVIEW_IMPORT_MATCHES,
+            Permission.RECORD_ACTIVITY,
+            Permission.REVIEW_ACTIVITY,
+            Permission.MANAGE_API_TOKENS,
         }
     ),
     "caseworker": frozenset(
@@ -104,6 +113,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.SEND_REFERRALS,
             Permission.ERASE_CASES,
             Permission.IMPORT_RECORDS,
+            Permission.RECORD_ACTIVITY,
         }
     ),
     "partner": frozenset({Permission.USE_ACCOUNT, Permission.PARTNER_PORTAL}),
@@ -438,6 +448,105 @@ def indicator_scope_or_404(user: User | Any, unit_id: int | None) -> OrgUnit:
     if unit is None or not unit_in_scope(user, unit):
         deny("unit_out_of_scope")
     return unit
+
+
+# --- The union's own activity (issue 16) -----------------------------------------------------
+
+
+def activity_unit_or_404(user: User | Any) -> OrgUnit:
+    """The unit ``user`` records activity for: her own unit, never another (else 404)."""
+    unit = user.org_unit if getattr(user, "is_staff", False) else None
+    if unit is None or not has_permission(user, Permission.RECORD_ACTIVITY):
+        deny("activity_no_unit")
+    return unit
+
+
+def load_activity_record_or_404(user: User | Any, record_id: int) -> ActivityRecord:
+    """A record of ``user``'s own unit, else 404."""
+    unit = activity_unit_or_404(user)
+    record = db.session.get(ActivityRecord, record_id)
+    if record is None or record.org_unit_id != unit.id:
+        deny("activity_record_out_of_scope")
+    return record
+
+
+def may_review_unit(user: User | Any, unit: OrgUnit) -> bool:
+    """The level above reviews: a unit strictly below the reviewer's, or the root's own."""
+    if not has_permission(user, Permission.REVIEW_ACTIVITY) or not unit_in_scope(user, unit):
+        return False
+    return unit.id != user.org_unit_id or unit.parent_id is None
+
+
+def review_unit_or_404(user: User | Any, unit_id: int) -> OrgUnit:
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is None or not may_review_unit(user, unit):
+        deny("activity_review_out_of_scope")
+    return unit
+
+
+def api(view: F) -> F:
+    """Guard an API view: a live bearer token, or a signed-in user who may see the figures.
+
+    Sets ``g.api_scope`` (the unit whose subtree may be read) and ``g.api_token``. No
+    credentials: 401 with a JSON body; a signed-in user without the permission: 404 as
+    everywhere.
+    """
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _sep, value = header.partition(" ")
+            token = api_tokens.lookup(value.strip()) if scheme.lower() == "bearer" else None
+            if token is None:
+                audit.defer("api.denied", outcome="denied",
+                            details={"reason": "token", "endpoint": request.endpoint or ""})
+                return _api_unauthorised()
+            g.api_scope, g.api_token = token.org_unit, token
+        elif current_user.is_authenticated:
+            if current_user.must_change_password or not has_permission(
+                    current_user, Permission.VIEW_INDICATORS) or current_user.org_unit is None:
+                deny("permission:api")
+            g.api_scope, g.api_token = current_user.org_unit, None
+        else:
+            return _api_unauthorised()
+        return view(*args, **kwargs)
+
+    guarded._casework_guard = (Permission.VIEW_INDICATORS,)  # type: ignore[attr-defined]
+    guarded._casework_api = True  # type: ignore[attr-defined]
+    return guarded  # type: ignore[return-value]
+
+
+def _api_unauthorised() -> Any:
+    response = jsonify({"error": "unauthorised",
+                        "message": "Send 'Authorization: Bearer <token>' or sign in."})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="casework"'
+    return response
+
+
+def api_unit_or_404(unit_id: int | None) -> OrgUnit:
+    """A unit of the API caller's scope (default: the scope itself), else 404."""
+    scope: OrgUnit = g.api_scope
+    unit = scope if unit_id is None else db.session.get(OrgUnit, unit_id)
+    if unit is None or not unit.is_within(scope):
+        deny("api_unit_out_of_scope")
+    return unit
+
+
+def visible_api_tokens(user: User | Any) -> Any:
+    """THE token list: tokens scoped to a unit of ``user``'s subtree."""
+    if not has_permission(user, Permission.MANAGE_API_TOKENS) or user.org_unit is None:
+        return select(ApiToken).where(false())
+    return select(ApiToken).where(ApiToken.org_unit_id.in_(subtree_ids(user.org_unit)))
+
+
+def load_api_token_or_404(user: User | Any, token_id: int) -> ApiToken:
+    token: ApiToken | None = db.session.scalar(
+        visible_api_tokens(user).where(ApiToken.id == token_id))
+    if token is None:
+        deny("api_token_out_of_scope")
+    return token
 
 
 def visible_audit_events(user: User | Any) -> Any:

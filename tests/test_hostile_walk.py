@@ -60,6 +60,13 @@ QUERY_ARGS: dict[str, tuple[str, ...]] = {
     "supervision.outcomes": SCOPE,
     "supervision.sample": SCOPE,
     "supervision.access_log": ("before", "user", "case", "action", "date_from", "date_to"),
+    "activity.index": ("period",),
+    "activity.counts": ("period",),
+    "activity.reviews": ("period",),
+    "activity.review": ("period",),
+    "activity.report": SCOPE,
+    "activity.report_xlsx": SCOPE,
+    "api.figures": SCOPE,
 }
 # Forms that appear only after a step the crawl does not take (their fields, by hand).
 FIELDS_BY_HAND: dict[str, dict[str, str]] = {
@@ -68,8 +75,9 @@ FIELDS_BY_HAND: dict[str, dict[str, str]] = {
     "referrals.notices_read": {},  # the button shows only when there are notices
 }
 # Endpoints walked last, in this order: they can end the session or retire the objects.
-LAST = ("referrals.cancel", "partner.act", "cases.transfer", "cases.close", "cases.merge",
-        "cases.erase", "admin.move_unit", "admin.deactivate_unit", "admin.deactivate_user",
+LAST = ("activity.delete", "activity.revoke_token", "referrals.cancel", "partner.act",
+        "cases.transfer", "cases.close", "cases.merge", "cases.erase", "admin.move_unit",
+        "admin.deactivate_unit", "admin.deactivate_user",
         "admin.reset_two_factor", "admin.issue_password_link", "auth.change_password",
         "auth.logout")
 # The second sign-in step: reached from a password step, walked with one in progress.
@@ -94,6 +102,9 @@ class World:
 def world(app, org, make_user, make_provider, make_case, make_need, make_consent) -> World:
     """One case per referral state in commune C1, a partner for them, and one of every object."""
     from casework import indicators
+    from casework.activity import api_tokens
+    from casework.activity.targets import half_key
+    from casework.models.activity import ActivityRecord, ActivitySubmission
     from casework.models.imports import ImportBatch, ImportMatchReview
     from casework.models.supervision import OutcomeSample, UptakeVerification
     from casework.services import account_links, org_units, providers, timeline
@@ -152,6 +163,14 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
                                         parent=org.d2, actor=None)
     closed_unit.active = False
     db.session.commit()
+    record = ActivityRecord(org_unit_id=org.c1.id, kind="communication", held_on=start,
+                            form="meeting", officers=2, members=30)
+    db.session.add(record)
+    db.session.add(ActivitySubmission(org_unit_id=org.c2.id, period_key=half_key(today()),
+                                      status="submitted", snapshot="{}"))
+    with app.test_request_context():
+        api_token, _plain = api_tokens.create(org.province, "Walk", actor=supervisor)
+    db.session.commit()
     pending_mfa = make_user("supervisor", username="pendingmfa")
     with app.test_request_context():  # a live set-password link for a new account
         link_token = account_links.issue_set_password_link(
@@ -166,7 +185,8 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
             "user_id": spare.id, "unit_id": org.c2.id, "batch_id": batch.id,
             "sample_id": sample.id, "item_id": item.id, "action": "accept",
             "review_id": match.id, "token": link_token, "message_id": given_up.id,
-            "filename": "css/casework.css",
+            "filename": "css/casework.css", "record_id": record.id, "kind": "communication",
+            "token_id": api_token.id,
         },
         by_endpoint={
             "referrals.new": {"need_id": needs[0].id},

@@ -107,6 +107,28 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "imports.rejected": (CASE_STAFF, "/imports/rejected.xlsx"),
     "imports.reviews": (("supervisor",), "/imports/reviews"),
     "imports.resolve_review": (("supervisor",), None),
+    # The union's own activity and the all-targets report (issue 16). Records are entered for
+    # the user's own unit only: the walk's record is commune C1's, so only its caseworker may
+    # open it (a supervisor edits her own unit's records the same way).
+    "activity.index": (CASE_STAFF, "/activity/"),
+    "activity.new": (CASE_STAFF, "/activity/new/communication"),
+    "activity.edit": (("caseworker",), None),
+    "activity.delete": (("caseworker",), None),
+    "activity.counts": (CASE_STAFF, "/activity/counts"),
+    "activity.submit": (CASE_STAFF, None),
+    "activity.reviews": (("supervisor",), "/activity/reviews"),
+    "activity.review": (("supervisor",), None),
+    "activity.report": (("supervisor",), "/activity/report"),
+    "activity.report_xlsx": (("supervisor",), "/activity/report.xlsx"),
+    "activity.tokens": (("admin", "supervisor"), "/activity/tokens"),
+    "activity.import_activity": (("supervisor",), "/activity/import"),
+    "activity.import_template": (("supervisor",), "/activity/import/template.xlsx"),
+    "activity.revoke_token": (("admin", "supervisor"), None),
+    # The read-only API: a bearer token or the session of a user who may see the figures;
+    # anonymous callers get 401 (JSON), not a login redirect, so no sample path here.
+    "api.figures": (("supervisor",), None),
+    "api.units": (("supervisor",), None),
+    "api.openapi": (ALL, "/api/v1/openapi.json"),
 }
 
 PUBLIC = {
@@ -117,6 +139,7 @@ PUBLIC = {
     "auth.verify_code",
     "auth.enrol_pending",
     "auth.set_password",
+    "api.openapi",  # the API's description: no data
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from casework.demo.activity import load_activity
 from casework.demo.cases import load_cases
 from casework.demo.referrals import PARTNER_ACCOUNTS, load_network, load_referrals
 from casework.extensions import db
@@ -227,6 +228,7 @@ def load_all() -> list[DemoAccount]:
 
     load_cases()
     load_referrals()
+    load_activity()
 
     partners = [DemoAccount(u, name, "partner", provider_code=code)
                 for u, name, code in PARTNER_ACCOUNTS]

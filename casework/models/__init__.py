@@ -2,6 +2,7 @@
 
 from casework.models import (  # noqa: F401
     account_link,  # one-time set-password links
+    activity,  # the union's own activity (targets 1-4, 7, 8)
     audit,  # the confidentiality core
     case,  # case records
     consent,

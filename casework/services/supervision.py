@@ -149,13 +149,25 @@ def _allocate(size: int, partner: int, imported: int) -> tuple[int, int]:
     return from_partner, from_paper
 
 
+def already_sampled(period: Period, provider_id: int) -> Any:
+    """Referrals of ``provider_id`` drawn in an earlier sample of the same period."""
+    return (select(UptakeVerification.referral_id)
+            .join(OutcomeSample, OutcomeSample.id == UptakeVerification.sample_id)
+            .where(OutcomeSample.provider_id == provider_id,
+                   OutcomeSample.period_start == period.start,
+                   OutcomeSample.period_end == period.end))
+
+
 def draw_sample(scope: OrgUnit, period: Period, provider: ServiceProvider, size: int, *,
                 actor: User) -> OutcomeSample:
     """A random sample of the partner's uptakes (random order in SQL), both kinds: those the
-    partner confirmed in Casework and those recorded from paper, each item labelled."""
+    partner confirmed in Casework and those recorded from paper, each item labelled. Uptakes
+    drawn in an earlier sample of the same period are left out; when fewer remain than asked
+    for, all of them are drawn (the view says so: ``len(items) < requested_size``)."""
     if not 1 <= size <= SAMPLE_MAX:
         raise DomainError(_l("Choose a sample size from 1 to 50."), "size")
-    base = confirmed_uptakes(scope, period, provider.id, actor=actor)
+    base = confirmed_uptakes(scope, period, provider.id, actor=actor).where(
+        Referral.id.not_in(already_sampled(period, provider.id)))
     n_partner = db.session.scalar(base.with_only_columns(func.count())
                                   .where(partner_confirmed())) or 0
     n_paper = db.session.scalar(base.with_only_columns(func.count())
@@ -167,6 +179,10 @@ def draw_sample(scope: OrgUnit, period: Period, provider: ServiceProvider, size:
             chosen += db.session.scalars(
                 base.where(condition).order_by(func.random()).limit(limit)).all()
     if not chosen:
+        if db.session.scalar(confirmed_uptakes(scope, period, provider.id, actor=actor)
+                             .with_only_columns(func.count())):
+            raise DomainError(_l("Every confirmed uptake of this partner in this period has "
+                                 "already been sampled."), "size")
         raise DomainError(_l("This partner has no confirmed uptake in this period."), "provider")
     sample = OutcomeSample(provider_id=provider.id, org_unit_id=scope.id, period_key=period.key,
                            period_start=period.start, period_end=period.end,

@@ -98,6 +98,17 @@ ACTIONS: dict[str, Any] = {
     "export.deidentified": _l("De-identified data downloaded"),
     "outcome_sample.drawn": _l("Outcome-audit sample drawn"),
     "uptake.verification": _l("Uptake checked by a supervisor"),
+    "activity.saved": _l("Union activity recorded"),
+    "activity.deleted": _l("Union activity deleted"),
+    "activity.counts_saved": _l("Unit counts of officers and members saved"),
+    "activity.submitted": _l("Half-year sent for approval"),
+    "activity.approved": _l("Half-year approved"),
+    "activity.returned": _l("Half-year returned for correction"),
+    "activity.imported": _l("Activity imported from a workbook"),
+    "api.read": _l("Figures read through the API"),
+    "api.denied": _l("API access refused"),
+    "api_token.created": _l("API token created"),
+    "api_token.revoked": _l("API token revoked"),
 }
 
 OBJECT_TYPES: dict[str, Any] = {
@@ -116,6 +127,7 @@ OBJECT_TYPES: dict[str, Any] = {
     "outcome_sample": _l("outcome-audit sample"),
     "import_batch": _l("import file"), "key": _l("key"),
     "audit_log": _l("access log"),
+    "api_token": _l("API token"),
 }
 
 FIELDS: dict[str, Any] = {

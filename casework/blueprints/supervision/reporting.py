@@ -28,7 +28,7 @@ from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font, PatternFill
 
 from casework import spreadsheets
 from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, label
@@ -175,6 +175,49 @@ def protect(data: dict[str, Any], t: int) -> dict[str, Any]:
 
 # --- XLSX --------------------------------------------------------------------------------------
 
+class XRate(float):
+    """A rate for a workbook cell: stored as a number with a percent format."""
+
+
+class XDecimal(float):
+    """Days with one decimal for a workbook cell: stored as a number."""
+
+
+HIDDEN_FILL = PatternFill("solid", start_color="D9D9D9", end_color="D9D9D9")
+
+
+def _x_rate(e: Cell, c: Cell) -> Any:
+    if e.hidden or c.hidden or not e.value:
+        return "–"
+    return XRate((c.value or 0) / e.value)
+
+
+def _x_share(part: Cell, whole: Cell, t: int) -> Any:
+    text = share_text(part, whole, t)
+    return "–" if text == "–" else XRate((part.value or 0) / (whole.value or 1))
+
+
+def _x_decimal(value: float | None) -> Any:
+    return "–" if value is None else XDecimal(value)
+
+
+def _format_numbers(wb: Workbook, t: int) -> None:
+    """Numbers as numbers with formats Excel shows the Vietnamese way; hidden cells on grey."""
+    hidden = f"<{t}"
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                value = cell.value
+                if isinstance(value, XRate):
+                    cell.value, cell.number_format = float(value), "0%"
+                elif isinstance(value, XDecimal):
+                    cell.value, cell.number_format = float(value), "#,##0.0"
+                elif isinstance(value, int) and not isinstance(value, bool):
+                    cell.number_format = "#,##0"
+                elif value == hidden:
+                    cell.fill = HIDDEN_FILL
+                    cell.alignment = Alignment(horizontal="right")
+
 def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]]) -> None:
     ws = wb.create_sheet(title[:31])
     spreadsheets.append(ws, header)
@@ -207,32 +250,35 @@ def workbook(data: dict[str, Any], t: int, *, signed: dict[str, Any] | None = No
          f"{day(period['start'])} – {day(period['end'])}"])
     add([_("Eligible women"), e.xlsx(p["t"])])
     add([_("Connected to services"), c.xlsx(p["t"])])
-    add([_("Rate"), rate_text(e, c)])
-    add([_("Target"), percent(TARGET_RATE)])
+    add([_("Rate"), _x_rate(e, c)])
+    add([_("Target"), XRate(TARGET_RATE)])
     add([_("Referred, awaiting an answer"), p["pipeline"][0].xlsx(p["t"])])
     add([_("Accepted, awaiting uptake"), p["pipeline"][1].xlsx(p["t"])])
     add([_("Median days from need to uptake"),
-         "" if p["median"] is None else decimal(p["median"])])
+         "" if p["median"] is None else _x_decimal(p["median"])])
     if signed is not None:
         add([_("Signed off"), signed["signed_at"], signed["signed_by"]])
+    add([])
+    add([_("Cells marked <%(t)s on grey: fewer than %(t)s women, hidden so that no woman can "
+           "be recognised.", t=p["t"])])
     ws.column_dimensions["A"].width = 40
     ws.column_dimensions["B"].width = 30
     t_ = p["t"]
     head = [_("Eligible women"), _("Connected to services"), _("Rate")]
     _sheet(wb, _("Units"), [_("Unit"), *head],
            [[row["name"] + (" *" if row["direct"] else ""), ue.xlsx(t_), uc.xlsx(t_),
-             rate_text(ue, uc)] for row, ue, uc in p["units"]])
+             _x_rate(ue, uc)] for row, ue, uc in p["units"]])
     _sheet(wb, _("Service categories"), [_("Service category"), *head],
            [[str(label(SERVICE_CATEGORIES, row["key"])), ce.xlsx(t_), cc.xlsx(t_),
-             rate_text(ce, cc)] for row, ce, cc in p["categories"]])
+             _x_rate(ce, cc)] for row, ce, cc in p["categories"]])
     _sheet(wb, _("Partners"), [_("Partner"), _("Women referred"), _("Connected"), _("Rate")],
-           [[row["name"], pe.xlsx(t_), pc.xlsx(t_), rate_text(pe, pc)]
+           [[row["name"], pe.xlsx(t_), pc.xlsx(t_), _x_rate(pe, pc)]
             for row, pe, pc in p["partners"]])
     _sheet(wb, _("Other groups"), [_("Group"), *head],
-           [[str(label(CASE_GROUPS, g)), ge.xlsx(t_), gc.xlsx(t_), rate_text(ge, gc)]
+           [[str(label(CASE_GROUPS, g)), ge.xlsx(t_), gc.xlsx(t_), _x_rate(ge, gc)]
             for g, (ge, gc) in p["others"].items()])
     _sheet(wb, _("Trend"), [_("Half-year"), *head],
-           [[half_year_label(row["key"]), te.xlsx(t_), tc.xlsx(t_), rate_text(te, tc)]
+           [[half_year_label(row["key"]), te.xlsx(t_), tc.xlsx(t_), _x_rate(te, tc)]
             for row, te, tc in p["trend"]])
     _sheet(wb, _("Outcome audit"),
            [_("Partner"), _("Confirmed by partner in Casework"),
@@ -244,10 +290,11 @@ def workbook(data: dict[str, Any], t: int, *, signed: dict[str, Any] | None = No
            [_("Partner"), _("Referrals received"), _("Acceptance rate"), _("Uptake rate"),
             _("Days to answer (half answered faster)"), _("Overdue")],
            [[row["name"], cells["received"].xlsx(t_),
-             share_text(cells["accepted"], cells["answered"], t_),
-             share_text(cells["uptake"], cells["accepted"], t_),
-             decimal(row.get("response_days")), cells["overdue"].xlsx(t_)]
+             _x_share(cells["accepted"], cells["answered"], t_),
+             _x_share(cells["uptake"], cells["accepted"], t_),
+             _x_decimal(row.get("response_days")), cells["overdue"].xlsx(t_)]
             for row, cells in p["performance"]])
+    _format_numbers(wb, t_)
     return spreadsheets.save(wb)
 
 

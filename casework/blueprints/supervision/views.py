@@ -229,7 +229,8 @@ def export_csv():  # type: ignore[no-untyped-def]
             threshold=max(int(current_app.config["CASEWORK_SMALL_COUNT_SUPPRESSION"]), 1))
     return Response(content, headers={
         "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="deidentified-{unit.code}-{period.code}.csv"',
+        "Content-Disposition":
+            f'attachment; filename="du-lieu-khu-dinh-danh-{unit.code}-{period.code}.csv"',
         "Cache-Control": "no-store"})
 
 
@@ -261,6 +262,9 @@ def outcomes():  # type: ignore[no-untyped-def]
             sample = service.draw_sample(unit, period, provider, form.size.data,
                                          actor=current_user)
         if work.done:
+            if len(sample.items) < sample.requested_size:
+                flash(_("Only %(n)s confirmed uptakes of this partner had not been sampled in "
+                        "this period: all of them were drawn.", n=len(sample.items)), "info")
             return redirect(url_for("supervision.sample", sample_id=sample.id))
     samples = db.session.scalars(
         select(OutcomeSample)

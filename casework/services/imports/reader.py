@@ -373,7 +373,8 @@ def _check_zip(upload: Upload) -> zipfile.ZipFile:
     return archive
 
 
-def _template_sheets(book: xlsx.Workbook) -> list[tuple[spec.Sheet, xlsx.SheetEntry]]:
+def _template_sheets(book: xlsx.Workbook, lookup: Any = None
+                     ) -> list[tuple[spec.Sheet, xlsx.SheetEntry]]:
     """The visible sheets named after the template's; refuses hidden sheets and doubles."""
     if any(not entry.visible for entry in book.sheets):
         raise FileRefused(_l(
@@ -383,7 +384,7 @@ def _template_sheets(book: xlsx.Workbook) -> list[tuple[spec.Sheet, xlsx.SheetEn
             "new workbook, then upload it again."))
     found: list[tuple[spec.Sheet, xlsx.SheetEntry]] = []
     for entry in book.sheets:
-        sheet = sheet_for_name(entry.name)
+        sheet = (lookup or sheet_for_name)(entry.name)
         if sheet is None or entry.part is None:
             continue
         if any(known is sheet for known, _e in found):
@@ -395,12 +396,12 @@ def _template_sheets(book: xlsx.Workbook) -> list[tuple[spec.Sheet, xlsx.SheetEn
     return found
 
 
-def read_xlsx(upload: Upload, budget: Budget) -> WorkbookData:
+def read_xlsx(upload: Upload, budget: Budget, lookup: Any = None) -> WorkbookData:
     archive = _check_zip(upload)
     result = WorkbookData()
     with archive:
         book = xlsx.open_workbook(archive, budget)
-        for sheet, entry in _template_sheets(book):
+        for sheet, entry in _template_sheets(book, lookup):
             columns = len(sheet.columns)
             refusal = costs.too_many_row_elements(sheet.title, budget.max_rows)
             rows = book.rows(
@@ -498,6 +499,27 @@ def read_uploads(uploads: list[Upload]) -> WorkbookData:
             if data.sheet.key in book.sheets:
                 raise FileRefused(_l("Two CSV files are for the same sheet."))
             book.sheets[data.sheet.key] = data
+    if not book.sheets:
+        raise FileRefused(_l("No sheet of the import template was found in the file. Download "
+                             "the template and keep its sheet names."))
+    return book
+
+
+def read_other_template(upload: Upload, sheets: tuple[spec.Sheet, ...]) -> WorkbookData:
+    """Another template's workbook (the activity import) with the same protections: size,
+    macros, zip bombs, hidden or doubled sheets, budget, formulas, control characters."""
+    max_bytes, _max_rows = limits()
+    if not upload.data:
+        raise FileRefused(_l("Choose a file to upload."))
+    if len(upload.data) > max_bytes:
+        raise FileRefused(_l("The file is too large (at most %(mb)s MB). Split it into several "
+                             "files.", mb=max_bytes // (1024 * 1024)))
+    names = {**{_fold_header(s.title): s for s in sheets}, **{s.key: s for s in sheets}}
+
+    def lookup(name: str) -> spec.Sheet | None:
+        return names.get(_fold_header(name)) or names.get(name.strip().lower())
+
+    book = read_xlsx(upload, Budget.from_settings(), lookup)
     if not book.sheets:
         raise FileRefused(_l("No sheet of the import template was found in the file. Download "
                              "the template and keep its sheet names."))
