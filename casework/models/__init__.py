@@ -15,5 +15,6 @@ from casework.models import (  # noqa: F401
     subject,
     supervision,
     timeline,  # case notes and follow-ups
+    tipoff,  # target 6: tip-offs and complaints
     user,
 )
