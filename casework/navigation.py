@@ -25,6 +25,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("referrals.reviews", _l("Declines to review"), Permission.REVIEW_DECLINES),
     NavItem("referrals.providers", _l("Service partners"), Permission.VIEW_PROVIDERS),
     NavItem("partner.inbox", _l("Referrals received"), Permission.PARTNER_PORTAL),
+    NavItem("tipoffs.index", _l("Tip-offs"), Permission.VIEW_TIPOFFS),
     NavItem("supervision.dashboard", _l("Indicator"), Permission.VIEW_INDICATORS),
     NavItem("supervision.access_log", _l("Access log"), Permission.VIEW_ACCESS_LOG),
     NavItem("imports.index", _l("Import"), Permission.IMPORT_RECORDS),

@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RoutingException
 
 from casework.extensions import db
-from casework.services.effective_dates import today
+from casework.services.effective_dates import LOCAL_ZONE, today
 from tests.conftest import TEST_PASSWORD
 from tests.test_route_guards import ALL, PUBLIC, ROUTES
 
@@ -59,6 +59,10 @@ QUERY_ARGS: dict[str, tuple[str, ...]] = {
     "supervision.partners": SCOPE,
     "supervision.outcomes": SCOPE,
     "supervision.sample": SCOPE,
+    "tipoffs.index": ("overdue",),
+    "tipoffs.indicator_page": SCOPE,
+    "tipoffs.report_page": SCOPE,
+    "tipoffs.indicator_xlsx": SCOPE,
     "supervision.access_log": ("before", "user", "case", "action", "date_from", "date_to"),
 }
 # Forms that appear only after a step the crawl does not take (their fields, by hand).
@@ -68,7 +72,7 @@ FIELDS_BY_HAND: dict[str, dict[str, str]] = {
     "referrals.notices_read": {},  # the button shows only when there are notices
 }
 # Endpoints walked last, in this order: they can end the session or retire the objects.
-LAST = ("referrals.cancel", "partner.act", "cases.transfer", "cases.close", "cases.merge",
+LAST = ("referrals.cancel", "partner.act", "tipoffs.transfer", "tipoffs.delete_holiday", "cases.transfer", "cases.close", "cases.merge",
         "cases.erase", "admin.move_unit", "admin.deactivate_unit", "admin.deactivate_user",
         "admin.reset_two_factor", "admin.issue_password_link", "auth.change_password",
         "auth.logout")
@@ -146,6 +150,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
     closed_unit.active = False
     db.session.commit()
     pending_mfa = make_user("supervisor", username="pendingmfa")
+    tipoff, classified, holiday = _tipoffs(app, org, caseworker)
     with app.test_request_context():  # a live set-password link for a new account
         link_token = account_links.issue_set_password_link(
             make_user("caseworker", unit=org.c2, username="newcomer"), actor=users["admin"],
@@ -159,12 +164,14 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
             "user_id": spare.id, "unit_id": org.c2.id, "batch_id": batch.id,
             "sample_id": sample.id, "item_id": item.id, "action": "accept",
             "review_id": match.id, "token": link_token,
+            "tipoff_id": tipoff.id, "holiday_id": holiday.id,
             "filename": "css/casework.css",
         },
         by_endpoint={
             "referrals.new": {"need_id": needs[0].id},
             "referrals.send": {"referral_id": draft.id},
             "referrals.review": {"referral_id": declined.id},
+            "tipoffs.handle": {"tipoff_id": classified.id},
         },
         login_target=make_user("caseworker", username="target"),
         pending_mfa=pending_mfa,
@@ -174,8 +181,28 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
         extra_pages=[f"/referrals/{draft.id}", f"/referrals/{declined.id}",
                      f"/admin/units/{closed_unit.id}", f"/admin/users/{retired.id}",
                      f"/admin/users/{pending_mfa.id}",  # enrolled: the reset form shows
-                     f"/supervision/report?period={_last_half()}"],
+                     f"/supervision/report?period={_last_half()}",
+                     f"/tipoffs/{classified.id}"],  # its page shows the handling form
     )
+
+
+def _tipoffs(app: Flask, org: Any, caseworker: Any) -> tuple[Any, Any, Any]:
+    """A tip-off received in C1, another classified (its page shows the handling form), and a
+    public holiday."""
+    from datetime import datetime
+
+    from casework.tipoffs import service
+
+    with app.test_request_context():
+        received = service.Received(channel="phone", received_at=datetime.now(LOCAL_ZONE),
+                                    summary="Nghi có môi giới", reporter_contact="0912000999")
+        item = service.receive(received, unit=org.c1, actor=caseworker)
+        other = service.receive(received, unit=org.c1, actor=caseworker)
+        service.classify(other, classification="crime", on=today(), note=None,
+                         actor=caseworker)
+        holiday = service.add_holiday(today() + timedelta(days=40), "Nghỉ lễ", actor=None)
+        db.session.commit()
+    return item, other, holiday
 
 
 def _last_half() -> str:
@@ -494,7 +521,9 @@ def test_no_hostile_value_gives_a_5xx(app, client, login, world, role):
     app.config.update(CASEWORK_SEARCH_RATE_LIMIT="100000 per minute",
                       CASEWORK_IMPORT_CHECK_RATE_LIMIT="100000 per hour",
                       CASEWORK_AUDIT_VERIFY_RATE_LIMIT="100000 per hour",
-                      CASEWORK_LOGIN_RATE_LIMIT="100000 per minute")
+                      CASEWORK_LOGIN_RATE_LIMIT="100000 per minute",
+                      CASEWORK_TIPOFF_FORM_RATE_LIMIT="100000 per minute",
+                      CASEWORK_TIPOFF_STATUS_RATE_LIMIT="100000 per minute")
     walk = Walk(app, client, role, world, refresh=lambda: None)
 
     def refresh() -> None:

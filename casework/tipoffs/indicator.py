@@ -114,7 +114,7 @@ def _holder(custody: list[tuple[int, date, date | None]], day: date) -> int | No
 
 def classify_item(received_on: date, classification: str | None, classified_on: date | None,
                   handled_on: date | None, *, start: date, end: date, known: date,
-                  rule_set: Rules) -> tuple[str, date, date | None, date | None] | None:
+                  rule_set: Rules) -> tuple[str, date, date, date | None] | None:
     """(state, day it counts, deadline, decision day) of one item for ``[start, end]`` as
     known at ``known``; None when the item is not in this period at all."""
     if received_on > end:
@@ -167,13 +167,13 @@ def item_states(period: Period, *, as_of: date | None = None,
         if result is None:
             continue
         state, day, dl, decision = result
-        unit_id = _holder(custody[row.id], day)
-        if unit_id is None or (allowed is not None and unit_id not in allowed):
+        holder = _holder(custody[row.id], day)
+        if holder is None or (allowed is not None and holder not in allowed):
             continue
         cls = row.classification if row.classified_on and row.classified_on <= known else None
         handled = row.handled_on if row.handled_on and row.handled_on <= known else None
         states.append(ItemState(row.id, row.reference, row.channel, cls, row.received_on, dl,
-                                handled, decision, state, unit_id))
+                                handled, decision, state, holder))
     return states
 
 

@@ -444,7 +444,7 @@ def possible_duplicates(item: TipOff, within: Any) -> list[TipOff]:
     contact = item.reporter_contact
     if not contact:
         return []
-    found = blind_index.find(db.session, TipOff, "reporter_contact", contact, within=within)
+    found = blind_index.find(db.session(), TipOff, "reporter_contact", contact, within=within)
     return [t for t in found if t.id != item.id]
 
 

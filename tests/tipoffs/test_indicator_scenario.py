@@ -18,8 +18,8 @@ B4 | C2 | 25/06 | complaint cl. 01/07, settled 30/07 | 25/07 | late, 25/07
 B5 | C2 | Wed 01/10 | crime cl. 02/10, never forwarded | Thu 02/10 | overdue, 02/10
 B6 | C2 (anonymous) | 03/11 | outside subject cl. 05/11, filed | 13/11 | in time, 05/11
 C1 | C3 | Wed 15/01 | crime, forwarded 16/01 | 16/01 | in time, 16/01
-C2 | C3 | Fri 27/06 | crime, forwarded Tue 01/07 | Mon 30/06 | late, 30/06
-C3 | C3 → C1 on 20/07 | 10/07 | complaint cl. 12/07, settled 05/08 by C1 | 09/08 | in time, 05/08 @C1
+C2 | C3 | Fri 27/06 | crime, fwd 01/07 | 30/06 | late, 30/06
+C3 | C3 → C1 on 20/07 | 10/07 | complaint cl. 12/07, settled 05/08 | 09/08 | in time, 05/08 @C1
 C4 | C3 | 10/09 | never classified | 20/09 | overdue, 20/09
 C5 | C3 | Mon 29/12 | crime, forwarded Tue 30/12 | 30/12 | in time, 30/12
 C6 | C3 (anonymous) | 20/03 | complaint cl. 25/03, settled 10/04 | 19/04 | in time, 10/04
