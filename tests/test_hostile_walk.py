@@ -59,6 +59,7 @@ QUERY_ARGS: dict[str, tuple[str, ...]] = {
     "supervision.partners": SCOPE,
     "supervision.outcomes": SCOPE,
     "supervision.sample": SCOPE,
+    "cases.new": ("tipoff",),
     "tipoffs.index": ("overdue",),
     "tipoffs.indicator_page": SCOPE,
     "tipoffs.report_page": SCOPE,
@@ -72,7 +73,8 @@ FIELDS_BY_HAND: dict[str, dict[str, str]] = {
     "referrals.notices_read": {},  # the button shows only when there are notices
 }
 # Endpoints walked last, in this order: they can end the session or retire the objects.
-LAST = ("referrals.cancel", "partner.act", "tipoffs.transfer", "tipoffs.delete_holiday", "cases.transfer", "cases.close", "cases.merge",
+LAST = ("referrals.cancel", "partner.act", "tipoffs.transfer", "tipoffs.delete_holiday",
+        "cases.transfer", "cases.close", "cases.merge",
         "cases.erase", "admin.move_unit", "admin.deactivate_unit", "admin.deactivate_user",
         "admin.reset_two_factor", "admin.issue_password_link", "auth.change_password",
         "auth.logout")

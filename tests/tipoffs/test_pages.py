@@ -137,7 +137,8 @@ def test_public_form_gives_a_receipt_that_shows_the_status_only(client, org):
     code = re.search(r'id="receipt-code">([A-Z2-7-]+)<', html).group(1)
     item = _item()
     assert item.channel == "online"
-    assert item.receipt_hash and code.replace("-", "") not in item.receipt_hash
+    assert item.receipt_hash
+    assert code.replace("-", "") not in item.receipt_hash
     status = client.submit("/tipoffs/status", {"code": code.lower()})
     text = status.get_data(as_text=True)
     assert status.status_code == 200
@@ -183,3 +184,26 @@ def test_public_form_and_status_are_rate_limited_per_address(app, client, org):
     statuses = [client.submit("/tipoffs/status", {"code": "B" * 26}).status_code
                 for _ in range(3)]
     assert statuses == [400, 400, 429]
+
+
+def test_a_case_opened_from_a_tipoff_is_linked_both_ways(app, client, make_user, login, org):
+    login(client, make_user("caseworker", unit=org.c1))
+    _record(client, summary="Chị H. cần giúp đỡ sau khi thoát khỏi ổ môi giới")
+    item = _item()
+    form = client.get(f"/cases/new?tipoff={item.id}").get_data(as_text=True)
+    assert 'id="from-tipoff"' in form
+    assert "Chị H. cần giúp đỡ" in form  # her story prefilled, to be corrected with her
+    response = client.submit(f"/cases/new?tipoff={item.id}", {
+        "full_name": "Nguyễn Thị Hoa", "group": "high_risk", "referral_source": "union",
+        "intake_date": today().isoformat(), "org_unit": org.c1.id})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    item = _item()
+    assert item.case_id is not None
+    assert [e.kind for e in item.events][-1] == "case_opened"
+    case_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert item.reference in case_page
+    assert client.get(f"/tipoffs/{item.id}").get_data(as_text=True).count("/cases/") >= 1
+    other = app.test_client()
+    login(other, make_user("caseworker", unit=org.c3))
+    assert other.get(f"/cases/new?tipoff={item.id}").status_code == 404
+    assert other.get("/cases/new?tipoff=not-a-uuid").status_code == 404
