@@ -40,3 +40,31 @@ def test_phone_tipoff_forwarded_in_time_is_counted(page, phone_page, make_user, 
     assert page.locator("#fig-in-time").inner_text().strip() == "1"
     assert page.locator("[data-testid=rate6]").inner_text().strip() == "100 %"
     screenshot(page, "tipoff-indicator-phone")
+
+
+def test_public_form_receipt_and_status_on_a_phone(phone_page, page, org, make_user,
+                                                   browser_login, screenshot):
+    phone_page.goto("/tipoffs/send")
+    phone_page.fill("#summary", "Thấy có người dụ dỗ các cô gái trẻ đi làm ở nơi xa")
+    phone_page.check("#anonymous")
+    screenshot(phone_page, "tipoff-public-form-phone")
+    phone_page.click("main form [type=submit]")
+    phone_page.wait_for_load_state()
+    code = phone_page.locator("#receipt-code").inner_text().strip()
+    assert len(code.replace("-", "")) == 26
+    phone_page.goto("/tipoffs/status")
+    phone_page.fill("#code", code)
+    phone_page.click("main form [type=submit]")
+    phone_page.wait_for_load_state()
+    status = phone_page.locator("#public-status").inner_text()
+    assert "chờ xử lý" in status
+    assert "dụ dỗ" not in phone_page.content()
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360
+    screenshot(phone_page, "tipoff-public-status-phone")
+    browser_login(page, make_user("supervisor", unit=org.province))
+    page.goto("/tipoffs/indicator")
+    screenshot(page, "tipoff-indicator-desktop")
+    page.goto("/tipoffs/")
+    assert page.locator("#tipoff-list li").count() == 1
+    screenshot(page, "tipoff-worklist-desktop")
