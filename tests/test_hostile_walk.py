@@ -152,7 +152,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
     closed_unit.active = False
     db.session.commit()
     pending_mfa = make_user("supervisor", username="pendingmfa")
-    tipoff, classified, holiday = _tipoffs(app, org, caseworker)
+    tipoff, classified, forwarded, holiday = _tipoffs(app, org, caseworker)
     with app.test_request_context():  # a live set-password link for a new account
         link_token = account_links.issue_set_password_link(
             make_user("caseworker", unit=org.c2, username="newcomer"), actor=users["admin"],
@@ -174,6 +174,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
             "referrals.send": {"referral_id": draft.id},
             "referrals.review": {"referral_id": declined.id},
             "tipoffs.handle": {"tipoff_id": classified.id},
+            "tipoffs.acknowledge": {"tipoff_id": forwarded.id},
         },
         login_target=make_user("caseworker", username="target"),
         pending_mfa=pending_mfa,
@@ -184,13 +185,14 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
                      f"/admin/units/{closed_unit.id}", f"/admin/users/{retired.id}",
                      f"/admin/users/{pending_mfa.id}",  # enrolled: the reset form shows
                      f"/supervision/report?period={_last_half()}",
-                     f"/tipoffs/{classified.id}"],  # its page shows the handling form
+                     f"/tipoffs/{classified.id}",  # its page shows the handling form
+                     f"/tipoffs/{forwarded.id}"],  # and this one the acknowledgment form
     )
 
 
-def _tipoffs(app: Flask, org: Any, caseworker: Any) -> tuple[Any, Any, Any]:
-    """A tip-off received in C1, another classified (its page shows the handling form), and a
-    public holiday."""
+def _tipoffs(app: Flask, org: Any, caseworker: Any) -> tuple[Any, Any, Any, Any]:
+    """Tip-offs received in C1: one new, one classified (its page shows the handling form),
+    one forwarded to the police (the acknowledgment form); and a public holiday."""
     from datetime import datetime
 
     from casework.tipoffs import service
@@ -202,9 +204,15 @@ def _tipoffs(app: Flask, org: Any, caseworker: Any) -> tuple[Any, Any, Any]:
         other = service.receive(received, unit=org.c1, actor=caseworker)
         service.classify(other, classification="crime", on=today(), note=None,
                          actor=caseworker)
+        forwarded = service.receive(received, unit=org.c1, actor=caseworker)
+        service.classify(forwarded, classification="crime", on=today(), note=None,
+                         actor=caseworker)
+        service.handle(forwarded, "forwarded_police",
+                       service.Handling(on=today(), police_office="Công an xã"),
+                       actor=caseworker)
         holiday = service.add_holiday(today() + timedelta(days=40), "Nghỉ lễ", actor=None)
         db.session.commit()
-    return item, other, holiday
+    return item, other, forwarded, holiday
 
 
 def _last_half() -> str:

@@ -111,6 +111,7 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "tipoffs.verify": (("caseworker",), None),
     "tipoffs.classify": (("caseworker",), None),
     "tipoffs.handle": (("caseworker",), None),
+    "tipoffs.acknowledge": (("caseworker",), None),
     "tipoffs.transfer": (("caseworker",), None),
     "tipoffs.settings": (("admin", "supervisor"), "/tipoffs/settings"),
     "tipoffs.add_holiday": (("admin", "supervisor"), None),

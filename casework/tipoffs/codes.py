@@ -51,6 +51,7 @@ EVENT_KINDS: dict[str, Any] = {
     "verified": _l("Verified"),
     "classified": _l("Classified"),
     "forwarded_police": _l("Forwarded to the police"),
+    "acknowledged": _l("Acknowledged by the police"),
     "settled": _l("Answered or settled"),
     "forwarded_authority": _l("Forwarded to another authority"),
     "filed": _l("Filed"),

@@ -381,12 +381,22 @@ def acknowledge(item: TipOff, *, acknowledged_on: date | None, actor: Any,
     check_date(acknowledged_on, field="acknowledged_on", not_before=item.handled_on,
                require_reason=False,
                not_before_message=_l("The acknowledgment cannot be before the forwarding."))
-    forwarded = [e for e in item.events if e.kind == "forwarded_police"][-1]
-    details = json.loads(forwarded.details or "{}")
-    details["acknowledged_on"] = acknowledged_on.isoformat() if acknowledged_on else None
-    forwarded.details = json.dumps(details, sort_keys=True)
+    if acknowledged_on is None or is_acknowledged(item):
+        raise DomainError(_l("The acknowledgment is already recorded."), "acknowledged_on")
+    _event(item, "acknowledged", acknowledged_on, actor, None)
     audit.record("tipoff.acknowledged", target_type="tipoff", target_id=item.id, actor=actor)
     db.session.flush()
+
+
+def is_acknowledged(item: TipOff) -> bool:
+    """Whether the police's acknowledgment of the forwarding is recorded (with the forwarding
+    or later as an event of its own)."""
+    for event in item.events:
+        if event.kind == "acknowledged":
+            return True
+        if event.kind == "forwarded_police" and '"acknowledged_on": "' in (event.details or ""):
+            return True
+    return False
 
 
 def transfer(item: TipOff, to_unit: OrgUnit | None, *, on: date | None, note: str | None,

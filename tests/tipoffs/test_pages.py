@@ -207,3 +207,25 @@ def test_a_case_opened_from_a_tipoff_is_linked_both_ways(app, client, make_user,
     login(other, make_user("caseworker", unit=org.c3))
     assert other.get(f"/cases/new?tipoff={item.id}").status_code == 404
     assert other.get("/cases/new?tipoff=not-a-uuid").status_code == 404
+
+
+def test_the_police_acknowledgment_is_recorded_after_the_forwarding(client, make_user, login,
+                                                                     org):
+    login(client, make_user("caseworker", unit=org.c1))
+    _record(client)
+    item = _item()
+    page = f"/tipoffs/{item.id}"
+    client.submit(f"/tipoffs/{item.id}/classify", {
+        "classify-version": str(item.version), "classify-classification": "crime",
+        "classify-on": today().isoformat()}, page=page)
+    item = _item()
+    client.submit(f"/tipoffs/{item.id}/handle", {
+        "handle-version": str(item.version), "handle-action": "forwarded_police",
+        "handle-on": today().isoformat(), "handle-police_office": "Công an xã"}, page=page)
+    assert 'id="ack-form"' in client.get(page).get_data(as_text=True)
+    item = _item()
+    response = client.submit(f"/tipoffs/{item.id}/acknowledge", {
+        "ack-version": str(item.version), "ack-acknowledged_on": today().isoformat()}, page=page)
+    assert response.status_code == 302
+    assert [e.kind for e in _item().events][-1] == "acknowledged"
+    assert 'id="ack-form"' not in client.get(page).get_data(as_text=True)

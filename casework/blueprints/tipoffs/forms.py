@@ -122,6 +122,13 @@ class HandleForm(_Step):
     submit = SubmitField(_l("Record the handling"))
 
 
+class AcknowledgeForm(FlaskForm):
+    version = HiddenField()
+    acknowledged_on = LocalDateField(_l("Date the police acknowledged it"),
+                                     validators=[DataRequired(REQUIRED)])
+    submit = SubmitField(_l("Record the acknowledgment"))
+
+
 class TransferForm(_Step):
     to_unit = SelectField(_l("New unit"), coerce=int32, validate_choice=True)
     submit = SubmitField(_l("Transfer the item"))

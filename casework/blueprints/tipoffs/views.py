@@ -128,6 +128,7 @@ def _step_forms(item: TipOff) -> dict[str, Any]:
     verify = f.VerifyForm(prefix="verify", version=version)
     classify = f.ClassifyForm(prefix="classify", version=version)
     handle = f.HandleForm(prefix="handle", version=version)
+    acknowledge = f.AcknowledgeForm(prefix="ack", version=version)
     for form in (verify, classify, handle):
         if form.on.data is None:
             form.on.data = today()
@@ -135,7 +136,8 @@ def _step_forms(item: TipOff) -> dict[str, Any]:
         handle.action.data = HANDLING_FOR_CLASS[item.classification]
         if item.classification in FILE_REASONS:
             handle.file_reason.data = item.classification
-    return {"verify_form": verify, "classify_form": classify, "handle_form": handle}
+    return {"verify_form": verify, "classify_form": classify, "handle_form": handle,
+            "ack_form": acknowledge}
 
 
 def _item_page(item: TipOff, status: int = 200, **forms: Any) -> Any:
@@ -149,6 +151,7 @@ def _item_page(item: TipOff, status: int = 200, **forms: Any) -> Any:
         "tipoffs/view.html", item=item, deadline=service.deadline_of(item, rule_set),
         overdue=service.is_overdue(item, rule_set), status=service.status(item),
         duplicates=duplicates, case=case, details=_details,
+        acknowledged=service.is_acknowledged(item),
         may_act=current_user.role == "caseworker" and item.handled_on is None,
         original=db.session.scalar(visible_tipoffs(current_user).where(
             TipOff.id == item.duplicate_of_id)) if item.duplicate_of_id else None,
@@ -226,6 +229,20 @@ def handle(tipoff_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 sender_told=bool(form.sender_told.data), file_reason=form.file_reason.data),
                 actor=current_user, expected_version=version_of(form))
     return _after(item, work, _("Handling recorded."), {"handle_form": form})
+
+
+@bp.post("/<uuid:tipoff_id>/acknowledge")
+@requires(Permission.RECORD_TIPOFFS)
+def acknowledge(tipoff_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """The police acknowledged a forwarding recorded earlier."""
+    item = load_tipoff_or_404(current_user, tipoff_id, for_edit=True)
+    form = f.AcknowledgeForm(prefix="ack")
+    work = Work()
+    if form.validate_on_submit():
+        with unit_of_work(form, also_flash=True) as work:
+            service.acknowledge(item, acknowledged_on=form.acknowledged_on.data,
+                                actor=current_user, expected_version=version_of(form))
+    return _after(item, work, _("Acknowledgment recorded."), {"ack_form": form})
 
 
 def _unit_choices(item: TipOff) -> list[Any]:
