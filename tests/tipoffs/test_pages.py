@@ -229,3 +229,29 @@ def test_the_police_acknowledgment_is_recorded_after_the_forwarding(client, make
     assert response.status_code == 302
     assert [e.kind for e in _item().events][-1] == "acknowledged"
     assert 'id="ack-form"' not in client.get(page).get_data(as_text=True)
+
+
+def test_a_receipt_code_still_works_after_an_app_key_rotation(make_app, tmp_path, org):
+    from casework.crypto import EXTENSION
+    from casework.crypto.keyring import (
+        create_key_file,
+        load_keyring,
+        new_key,
+        with_state,
+        write_keyring,
+    )
+
+    path = tmp_path / "own-keys" / "keys.json"
+    create_key_file(path)
+    kapp = make_app(key_file=str(path))
+    client = kapp.test_client()
+    html = _send(client).get_data(as_text=True)
+    code = re.search(r'id="receipt-code">([A-Z2-7-]+)<', html).group(1)
+    ring = load_keyring(path)
+    ring = with_state(ring, "app", 1, "decrypt-only").replace_key(new_key("app", 2))
+    write_keyring(ring, path)
+    with kapp.app_context():
+        assert kapp.extensions[EXTENSION].get(force=True).active("app").version == 2
+    status = client.submit("/tipoffs/status", {"code": code})
+    assert status.status_code == 200
+    assert 'id="public-status"' in status.get_data(as_text=True)
