@@ -156,6 +156,9 @@ def _register_blueprints(app: Flask) -> None:
     from casework.blueprints.api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    from casework.blueprints.tipoffs import bp as tipoffs_bp
+
+    app.register_blueprint(tipoffs_bp)
 
 
 def _init_templates(app: Flask) -> None:

@@ -34,6 +34,7 @@ from casework.models.org import OrgUnit
 from casework.models.outbox import OutboxMessage
 from casework.models.referral import Referral
 from casework.models.supervision import OutcomeSample
+from casework.models.tipoff import PublicHoliday, TipOff
 from casework.models.user import User
 from casework.services.effective_dates import today
 from casework.services.org_units import subtree_ids
@@ -68,6 +69,9 @@ class Permission(StrEnum):
     RECORD_ACTIVITY = "record_activity"  # the union's own activity, for the user's own unit
     REVIEW_ACTIVITY = "review_activity"  # approve or return the half-years of units below
     MANAGE_API_TOKENS = "manage_api_tokens"
+    VIEW_TIPOFFS = "view_tipoffs"  # tip-offs and complaints of the unit's subtree (issue 15)
+    RECORD_TIPOFFS = "record_tipoffs"  # receive, verify, classify, handle, transfer
+    TIPOFF_SETTINGS = "tipoff_settings"  # the province's deadlines and public holidays
 
 
 _STAFF_COMMON = {Permission.USE_ACCOUNT, Permission.VIEW_PROVIDERS}
@@ -83,6 +87,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.VIEW_ACCESS_LOG,
             Permission.MANAGE_OUTBOX,
             Permission.MANAGE_API_TOKENS,
+            Permission.TIPOFF_SETTINGS,
         }
     ),
     "supervisor": frozenset(
@@ -103,6 +108,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.RECORD_ACTIVITY,
             Permission.REVIEW_ACTIVITY,
             Permission.MANAGE_API_TOKENS,
+            Permission.VIEW_TIPOFFS,
+            Permission.TIPOFF_SETTINGS,
         }
     ),
     "caseworker": frozenset(
@@ -114,6 +121,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.ERASE_CASES,
             Permission.IMPORT_RECORDS,
             Permission.RECORD_ACTIVITY,
+            Permission.VIEW_TIPOFFS,
+            Permission.RECORD_TIPOFFS,
         }
     ),
     "partner": frozenset({Permission.USE_ACCOUNT, Permission.PARTNER_PORTAL}),
@@ -635,3 +644,55 @@ def load_import_review_or_404(user: User | Any, review_id: int) -> ImportMatchRe
     if review is None:
         deny("import_review_out_of_scope")
     return review
+
+
+# --- Tip-offs and complaints (issue 15) ------------------------------------------------------
+
+
+def visible_tipoffs(user: User | Any) -> Any:
+    """THE scoped tip-off query (``select(TipOff)``): items held by the user's subtree, for
+    caseworkers and supervisors; partners, admins and unattached accounts see none."""
+    query = select(TipOff)
+    if (
+        not has_permission(user, Permission.VIEW_TIPOFFS)
+        or not user.is_staff
+        or user.org_unit is None
+    ):
+        return query.where(false())
+    return query.where(TipOff.org_unit_id.in_(subtree_ids(user.org_unit)))
+
+
+def tipoff_in_scope(user: User | Any, item: Any) -> bool:
+    """True when ``user`` may read ``item`` (same rule as :func:`visible_tipoffs`)."""
+    return bool(has_permission(user, Permission.VIEW_TIPOFFS)
+                and unit_in_scope(user, item.org_unit))
+
+
+def load_tipoff_or_404(user: User | Any, tipoff_id: Any, *, for_edit: bool = False) -> TipOff:
+    """The item if ``user`` may see it (and act on it, with ``for_edit``), else 404 (audited).
+
+    Supervisors above the holding unit read; its caseworkers (and those above) act.
+    """
+    item = db.session.get(TipOff, tipoff_id) if tipoff_id is not None else None
+    if item is None or not tipoff_in_scope(user, item):
+        deny("tipoff_out_of_scope")
+    if for_edit and not has_permission(user, Permission.RECORD_TIPOFFS):
+        deny("tipoff_read_only")
+    return item
+
+
+def may_manage_tipoff_settings(user: User | Any) -> bool:
+    """Deadlines and holidays are the province's: admins and supervisors at the top unit."""
+    return bool(
+        has_permission(user, Permission.TIPOFF_SETTINGS)
+        and user.is_staff
+        and user.org_unit is not None
+        and user.org_unit.parent_id is None
+    )
+
+
+def load_holiday_or_404(user: User | Any, holiday_id: int) -> PublicHoliday:
+    holiday = db.session.get(PublicHoliday, holiday_id)
+    if holiday is None or not may_manage_tipoff_settings(user):
+        deny("holiday_out_of_scope")
+    return holiday

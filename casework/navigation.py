@@ -25,6 +25,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("referrals.reviews", _l("Declines to review"), Permission.REVIEW_DECLINES),
     NavItem("referrals.providers", _l("Service partners"), Permission.VIEW_PROVIDERS),
     NavItem("partner.inbox", _l("Referrals received"), Permission.PARTNER_PORTAL),
+    NavItem("tipoffs.index", _l("Tip-offs"), Permission.VIEW_TIPOFFS),
     NavItem("supervision.dashboard", _l("Indicator"), Permission.VIEW_INDICATORS),
     NavItem("activity.index", _l("Union activity"), Permission.RECORD_ACTIVITY),
     NavItem("activity.reviews", _l("Submissions"), Permission.REVIEW_ACTIVITY),

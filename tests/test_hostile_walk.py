@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RoutingException
 
 from casework.extensions import db
-from casework.services.effective_dates import today
+from casework.services.effective_dates import LOCAL_ZONE, today
 from tests.conftest import TEST_PASSWORD
 from tests.test_route_guards import ALL, PUBLIC, ROUTES
 
@@ -59,6 +59,11 @@ QUERY_ARGS: dict[str, tuple[str, ...]] = {
     "supervision.partners": SCOPE,
     "supervision.outcomes": SCOPE,
     "supervision.sample": SCOPE,
+    "cases.new": ("tipoff",),
+    "tipoffs.index": ("overdue",),
+    "tipoffs.indicator_page": SCOPE,
+    "tipoffs.report_page": SCOPE,
+    "tipoffs.indicator_xlsx": SCOPE,
     "supervision.access_log": ("before", "user", "case", "action", "date_from", "date_to"),
     "activity.index": ("period",),
     "activity.counts": ("period",),
@@ -76,6 +81,7 @@ FIELDS_BY_HAND: dict[str, dict[str, str]] = {
 }
 # Endpoints walked last, in this order: they can end the session or retire the objects.
 LAST = ("activity.delete", "activity.revoke_token", "referrals.cancel", "partner.act",
+        "tipoffs.transfer", "tipoffs.delete_holiday",
         "cases.transfer", "cases.close", "cases.merge", "cases.erase", "admin.move_unit",
         "admin.deactivate_unit", "admin.deactivate_user",
         "admin.reset_two_factor", "admin.issue_password_link", "auth.change_password",
@@ -172,6 +178,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
         api_token, _plain = api_tokens.create(org.province, "Walk", actor=supervisor)
     db.session.commit()
     pending_mfa = make_user("supervisor", username="pendingmfa")
+    tipoff, classified, forwarded, holiday = _tipoffs(app, org, caseworker)
     with app.test_request_context():  # a live set-password link for a new account
         link_token = account_links.issue_set_password_link(
             make_user("caseworker", unit=org.c2, username="newcomer"), actor=users["admin"],
@@ -186,12 +193,14 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
             "sample_id": sample.id, "item_id": item.id, "action": "accept",
             "review_id": match.id, "token": link_token, "message_id": given_up.id,
             "filename": "css/casework.css", "record_id": record.id, "kind": "communication",
-            "token_id": api_token.id,
+            "token_id": api_token.id, "tipoff_id": tipoff.id, "holiday_id": holiday.id,
         },
         by_endpoint={
             "referrals.new": {"need_id": needs[0].id},
             "referrals.send": {"referral_id": draft.id},
             "referrals.review": {"referral_id": declined.id},
+            "tipoffs.handle": {"tipoff_id": classified.id},
+            "tipoffs.acknowledge": {"tipoff_id": forwarded.id},
         },
         login_target=make_user("caseworker", username="target"),
         pending_mfa=pending_mfa,
@@ -201,8 +210,35 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
         extra_pages=[f"/referrals/{draft.id}", f"/referrals/{declined.id}",
                      f"/admin/units/{closed_unit.id}", f"/admin/users/{retired.id}",
                      f"/admin/users/{pending_mfa.id}",  # enrolled: the reset form shows
-                     f"/supervision/report?period={_last_half()}"],
+                     f"/supervision/report?period={_last_half()}",
+                     f"/tipoffs/{classified.id}",  # its page shows the handling form
+                     f"/tipoffs/{forwarded.id}"],  # and this one the acknowledgment form
     )
+
+
+def _tipoffs(app: Flask, org: Any, caseworker: Any) -> tuple[Any, Any, Any, Any]:
+    """Tip-offs received in C1: one new, one classified (its page shows the handling form),
+    one forwarded to the police (the acknowledgment form); and a public holiday."""
+    from datetime import datetime
+
+    from casework.tipoffs import service
+
+    with app.test_request_context():
+        received = service.Received(channel="phone", received_at=datetime.now(LOCAL_ZONE),
+                                    summary="Nghi có môi giới", reporter_contact="0912000999")
+        item = service.receive(received, unit=org.c1, actor=caseworker)
+        other = service.receive(received, unit=org.c1, actor=caseworker)
+        service.classify(other, classification="crime", on=today(), note=None,
+                         actor=caseworker)
+        forwarded = service.receive(received, unit=org.c1, actor=caseworker)
+        service.classify(forwarded, classification="crime", on=today(), note=None,
+                         actor=caseworker)
+        service.handle(forwarded, "forwarded_police",
+                       service.Handling(on=today(), police_office="Công an xã"),
+                       actor=caseworker)
+        holiday = service.add_holiday(today() + timedelta(days=40), "Nghỉ lễ", actor=None)
+        db.session.commit()
+    return item, other, forwarded, holiday
 
 
 def _last_half() -> str:
@@ -521,7 +557,9 @@ def test_no_hostile_value_gives_a_5xx(app, client, login, world, role):
     app.config.update(CASEWORK_SEARCH_RATE_LIMIT="100000 per minute",
                       CASEWORK_IMPORT_CHECK_RATE_LIMIT="100000 per hour",
                       CASEWORK_AUDIT_VERIFY_RATE_LIMIT="100000 per hour",
-                      CASEWORK_LOGIN_RATE_LIMIT="100000 per minute")
+                      CASEWORK_LOGIN_RATE_LIMIT="100000 per minute",
+                      CASEWORK_TIPOFF_FORM_RATE_LIMIT="100000 per minute",
+                      CASEWORK_TIPOFF_STATUS_RATE_LIMIT="100000 per minute")
     walk = Walk(app, client, role, world, refresh=lambda: None)
 
     def refresh() -> None:

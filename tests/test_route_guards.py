@@ -129,6 +129,23 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "api.figures": (("supervisor",), None),
     "api.units": (("supervisor",), None),
     "api.openapi": (ALL, "/api/v1/openapi.json"),
+    # Tip-offs and complaints, target 6 (issue 15)
+    "tipoffs.index": (CASE_STAFF, "/tipoffs/"),
+    "tipoffs.new": (("caseworker",), "/tipoffs/new"),
+    "tipoffs.view": (CASE_STAFF, None),
+    "tipoffs.verify": (("caseworker",), None),
+    "tipoffs.classify": (("caseworker",), None),
+    "tipoffs.handle": (("caseworker",), None),
+    "tipoffs.acknowledge": (("caseworker",), None),
+    "tipoffs.transfer": (("caseworker",), None),
+    "tipoffs.settings": (("admin", "supervisor"), "/tipoffs/settings"),
+    "tipoffs.add_holiday": (("admin", "supervisor"), None),
+    "tipoffs.delete_holiday": (("admin", "supervisor"), None),
+    "tipoffs.indicator_page": (("supervisor",), "/tipoffs/indicator"),
+    "tipoffs.report_page": (("supervisor",), "/tipoffs/report"),
+    "tipoffs.indicator_xlsx": (("supervisor",), "/tipoffs/indicator.xlsx"),
+    "tipoffs.send": (ALL, "/tipoffs/send"),  # public: the union's online form
+    "tipoffs.status": (ALL, "/tipoffs/status"),  # public: status by receipt code
 }
 
 PUBLIC = {
@@ -140,6 +157,8 @@ PUBLIC = {
     "auth.enrol_pending",
     "auth.set_password",
     "api.openapi",  # the API's description: no data
+    "tipoffs.send",
+    "tipoffs.status",
 }
 
 

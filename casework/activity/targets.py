@@ -38,6 +38,7 @@ from casework.indicators import Period
 from casework.models.activity import ActivityRecord, ActivitySubmission, UnitYearCounts
 from casework.models.org import UNIT_LEVEL, OrgUnit
 from casework.services.org_units import subtree_filter
+from casework.tipoffs import indicator as tipoffs_indicator
 
 # The plan's wording (section II), in English msgids; report.po holds the plan's Vietnamese.
 TITLES: dict[int, Any] = {
@@ -333,10 +334,13 @@ def target5_figures(scope: OrgUnit, period: Period) -> TargetFigures:
 
 
 def target6_figures(scope: OrgUnit, period: Period) -> TargetFigures:
-    """Target 6 (tip-offs handled in time). NOT RECORDED in this branch: the tip-off register
-    is wired here at merge, as ``return from_target6(casework.tipoffs.indicator.figures(scope,
-    period))``; until then the report says so instead of showing a number."""
-    return TargetFigures(6, [Measure("tipoffs", 0, 0, 1.0)], recorded=False)
+    """Target 6 from the tip-off register (``casework.tipoffs.indicator``, its one definition):
+    items handled in time / items due, goal 100 %, with the same drill-down by unit."""
+    result = tipoffs_indicator.compute(scope, period)
+    figures = from_target6(result.total)
+    figures.rows = [Row(r.unit, [Measure("tipoffs", r.figures.in_time, r.figures.due, 1.0)],
+                        own=r.direct) for r in result.units]
+    return figures
 
 
 def from_target6(figures: Any) -> TargetFigures:

@@ -80,6 +80,7 @@ __all__ = [
     "new_subject",
     "phone_index",
     "plan_bits",
+    "token_digests",
     "use_keyring",
     "verify_token",
 ]
@@ -136,6 +137,17 @@ def hash_token(token: str, context: str) -> str:
     version = get_keyring().active("app").version
     digest = primitives.hmac_sha256(_mac_key(version, context), token.encode("utf-8"))
     return f"v{version}${digest.hex()}"
+
+
+def token_digests(token: str, context: str) -> list[str]:
+    """:func:`hash_token` of ``token`` under every usable app key version (active first), so
+    a digest stored before an app-key rotation is still found by an exact lookup."""
+    ring = get_keyring()
+    active = ring.active("app").version
+    versions = sorted((k.version for k in ring.versions("app") if k.usable),
+                      key=lambda v: (v != active, -v))
+    return [f"v{v}${primitives.hmac_sha256(_mac_key(v, context), token.encode('utf-8')).hex()}"
+            for v in versions]
 
 
 def verify_token(token: str, stored: str, context: str) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from casework.demo.activity import load_activity
 from casework.demo.cases import load_cases
 from casework.demo.referrals import PARTNER_ACCOUNTS, load_network, load_referrals
+from casework.demo.tipoffs import load_tipoffs
 from casework.extensions import db
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
@@ -229,6 +230,7 @@ def load_all() -> list[DemoAccount]:
     load_cases()
     load_referrals()
     load_activity()
+    load_tipoffs()
 
     partners = [DemoAccount(u, name, "partner", provider_code=code)
                 for u, name, code in PARTNER_ACCOUNTS]

@@ -17,5 +17,6 @@ from casework.models import (  # noqa: F401
     subject,
     supervision,
     timeline,  # case notes and follow-ups
+    tipoff,  # target 6: tip-offs and complaints
     user,
 )

@@ -34,9 +34,11 @@ from casework.authz import (
     deny,
     has_permission,
     load_case_or_404,
+    load_tipoff_or_404,
     merge_survivor_in_scope,
     requires,
     visible_cases,
+    visible_tipoffs,
 )
 from casework.blueprints.cases import forms as f
 from casework.blueprints.listing import paginate
@@ -48,6 +50,7 @@ from casework.models.consent import Consent
 from casework.models.need import Need
 from casework.models.org import OrgUnit
 from casework.models.timeline import FollowUp
+from casework.models.tipoff import TipOff
 from casework.services import (
     case_lifecycle,
     case_search,
@@ -62,6 +65,7 @@ from casework.services.effective_dates import local_date, today
 from casework.services.errors import DomainError
 from casework.services.org_units import units_in_scope
 from casework.text import ascii_digits
+from casework.tipoffs import service as tipoff_service
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -180,9 +184,14 @@ def _case_input(form: Any) -> cases.CaseInput:
 def new():  # type: ignore[no-untyped-def]
     form = f.CaseForm()
     form.org_unit.choices = _unit_choices()
+    source = _tipoff_source()
     if request.method == "GET":
         form.intake_date.data = today()
         form.org_unit.data = current_user.org_unit_id
+        if source is not None:  # a tip-off about a woman in need (issue 15)
+            form.org_unit.data = source.org_unit_id
+            form.referral_source.data = "union"
+            form.history.data = source.summary
     duplicates: list[str] = []
     work = Work()
     if form.validate_on_submit():
@@ -195,12 +204,28 @@ def new():  # type: ignore[no-untyped-def]
             duplicates = cases.possible_duplicates(data.clean(), actor=current_user)
             if not duplicates or form.confirm_duplicate.data:
                 case = cases.open_case(data, unit=unit, actor=current_user)
+                if source is not None:
+                    tipoff_service.link_case(source, case, actor=current_user)
         if case is not None and work.done:
             flash(_("Case %(number)s opened.", number=case.case_number), "success")
             return _to_case(case)
         if work.done:
-            return _render("new.html", 409, form=form, duplicates=duplicates)
-    return _render("new.html", work.status, form=form, duplicates=duplicates)
+            return _render("new.html", 409, form=form, duplicates=duplicates, source=source)
+    return _render("new.html", work.status, form=form, duplicates=duplicates, source=source)
+
+
+def _tipoff_source() -> TipOff | None:
+    """The tip-off named by ``?tipoff=`` that the case is opened from (404 unless the user may
+    act on it); None when there is none or it already has a case."""
+    raw = (request.args.get("tipoff") or "").strip()
+    if not raw:
+        return None
+    try:
+        tipoff_id = uuid.UUID(raw[:40])
+    except ValueError:
+        tipoff_id = None
+    item = load_tipoff_or_404(current_user, tipoff_id, for_edit=True)
+    return None if item.case_id is not None else item
 
 
 @bp.route("/<uuid:case_id>/edit", methods=["GET", "POST"])
@@ -257,7 +282,9 @@ def view(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
         follow_ups=timeline.open_follow_ups(case), entries=timeline.timeline(case),
         today=today(), confirm=f.ConfirmForm(), status_form=f.NeedStatusForm(),
         can_merge=has_permission(current_user, Permission.MERGE_CASES),
-        can_erase=has_permission(current_user, Permission.ERASE_CASES))
+        can_erase=has_permission(current_user, Permission.ERASE_CASES),
+        tipoffs=db.session.scalars(visible_tipoffs(current_user)
+                                   .where(TipOff.case_id == case.id)).all())
 
 
 def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
