@@ -35,6 +35,7 @@ KINDS: dict[str, Any] = {
     "decline_to_review": _l("A decline to review"),
     "review_agreed": _l("Supervisor agreed with the decline"),
     "review_refer_elsewhere": _l("Supervisor asks you to refer elsewhere"),
+    "tipoff_overdue": _l("A tip-off or complaint is past its deadline"),
     # Reminders the schedule sends (services/reminders.py).
     "response_due_soon": _l("A referral needs your answer soon"),
     "response_overdue": _l("A referral is past its answer deadline"),

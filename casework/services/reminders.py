@@ -10,7 +10,10 @@ What is sent, on day ``D`` (today in Vietnam):
   referral with no uptake after its follow-up date;
 * ``follow_up_due`` to the caseworker who set it: an open follow-up task due today or before;
 * ``escalation`` to the supervisors of the case's unit (and above): a referral overdue for
-  CASEWORK_ESCALATE_AFTER_DAYS days or more.
+  CASEWORK_ESCALATE_AFTER_DAYS days or more;
+* ``tipoff_overdue`` to the caseworkers of the unit holding a tip-off or complaint and the
+  supervisors above it: an item past its handling deadline and not handled (target 6's rule,
+  :func:`casework.tipoffs.indicator.overdue_items`); the notice names its reference only.
 
 Each reminder fires once: its key (kind, referral or task, due day) is a unique row in
 ``reminders_sent``, written in the same transaction as its notices and outbox messages. Two runs
@@ -35,12 +38,14 @@ from sqlalchemy.orm import selectinload
 
 from casework.extensions import db
 from casework.models.case import Case
+from casework.models.org import OrgUnit
 from casework.models.outbox import ReminderSent
 from casework.models.referral import Referral
 from casework.models.timeline import FollowUp
 from casework.models.user import User
 from casework.services import notifications, referrals
 from casework.services.effective_dates import today
+from casework.tipoffs.indicator import overdue_items
 
 log = logging.getLogger("casework.reminders")
 
@@ -115,9 +120,25 @@ def _follow_up_reminders(day: date) -> Iterator[Due]:
                   follow_up_id=task.id)
 
 
+def _tipoff_reminders(day: date) -> Iterator[Due]:
+    items = overdue_items(day)
+    if not items:
+        return
+    units = {u.id: u for u in db.session.scalars(select(OrgUnit))}
+    staff = db.session.scalars(select(User).where(
+        User.active.is_(True), User.role.in_(("caseworker", "supervisor")),
+        User.org_unit_id.is_not(None))).all()
+    for item in items:
+        unit = units[item.org_unit_id]
+        users = tuple(u for u in staff if (u.role == "caseworker" and u.org_unit_id == unit.id)
+                      or (u.role == "supervisor" and unit.is_within(units[u.org_unit_id])))
+        yield Due(f"tipoff_overdue:{item.id}:{item.deadline}", "tipoff_overdue", item.deadline,
+                  users, f"/tipoffs/{item.id}", None, reference=item.reference)
+
+
 def due_reminders(day: date) -> list[Due]:
     """Every reminder due on ``day`` that was not sent yet (without sending it)."""
-    found = [*_referral_reminders(day), *_follow_up_reminders(day)]
+    found = [*_referral_reminders(day), *_follow_up_reminders(day), *_tipoff_reminders(day)]
     keys = [d.key for d in found]
     sent: set[str] = set()
     for start in range(0, len(keys), 500):
@@ -162,4 +183,4 @@ def _fire(item: Due) -> bool:
 def summary(counts: Counter[str]) -> dict[str, Any]:
     return {kind: counts.get(kind, 0) for kind in (
         "response_due_soon", "response_overdue", "uptake_overdue", "follow_up_due",
-        "escalation")}
+        "escalation", "tipoff_overdue")}
