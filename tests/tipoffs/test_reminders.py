@@ -32,7 +32,8 @@ def test_an_overdue_item_is_reminded_once_to_its_unit_and_the_supervisors_above(
     expected = [("tipoff_overdue", item.reference, f"/tipoffs/{item.id}")]
     assert _kinds(officer) == expected
     assert _kinds(district) == expected
-    assert _kinds(neighbour) == [] and _kinds(other_district) == []
+    assert _kinds(neighbour) == []
+    assert _kinds(other_district) == []
 
 
 def test_a_handled_item_is_not_reminded(org, make_user, make_tipoff):

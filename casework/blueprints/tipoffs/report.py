@@ -142,5 +142,6 @@ def workbook(result: Target6Result, t: int) -> bytes:
                                   for row, cells in p["units"]])
     sheet(_("Classes"), _("Class"), [(str(CLASSES.get(k, _("Not classified yet"))), c)
                                      for k, c in p["classes"]])
-    sheet(_("Channels"), _("Received through"), [(str(CHANNELS.get(k, k)), c) for k, c in p["channels"]])
+    sheet(_("Channels"), _("Received through"),
+          [(str(CHANNELS.get(k, k)), c) for k, c in p["channels"]])
     return spreadsheets.save(wb)
