@@ -88,13 +88,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _init_security(app: Flask) -> None:
-    from casework import audit, crypto, errors, request_guard, security
+    from casework import audit, crypto, errors, observability, request_guard, security
     from casework.authz import is_public_endpoint
     from casework.extensions import login_manager
     from casework.logging_filters import install_log_scrubbing
+    from casework.observability import readiness
     from casework.services import notifications, sessions
 
     install_log_scrubbing(app)
+    observability.init_app(app)  # request ids, JSON request logs, metrics
+    readiness.init_app(app)  # /readyz checks; other parts add theirs (register_check)
     crypto.init_app(app)
     audit.init_app(app)
     notifications.init_app(app)  # notices e-mailed after their transaction commits

@@ -80,6 +80,8 @@ class Settings:
     smtp_port: int = 25
     mail_sender: str = "casework@localhost"
     public_url: str = "http://127.0.0.1:5000"
+    # Bearer token for /metrics; empty: the endpoint answers 404 (metrics not exposed).
+    metrics_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -128,6 +130,7 @@ class Settings:
             smtp_port=_int(env, "CASEWORK_SMTP_PORT", 25),
             mail_sender=env.get("CASEWORK_MAIL_SENDER", "casework@localhost"),
             public_url=env.get("CASEWORK_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+            metrics_token=env.get("CASEWORK_METRICS_TOKEN", "").strip(),
         )
 
     def validate(self) -> None:
@@ -148,6 +151,12 @@ class Settings:
                     f"CASEWORK_SECRET_KEY {problem}. Set it to a random value of at least "
                     f"{MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
                     f"`{GENERATE_SECRET_COMMAND}`."
+                )
+            problem = secret_weakness(self.metrics_token) if self.metrics_token else None
+            if problem:
+                raise ConfigError(
+                    f"CASEWORK_METRICS_TOKEN {problem}. Leave it empty (no /metrics) or set it "
+                    f"to the output of `{GENERATE_SECRET_COMMAND}`."
                 )
 
     def flask_config(self) -> dict[str, Any]:

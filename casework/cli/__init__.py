@@ -5,6 +5,7 @@ The commands call services; secrets come from prompts or the environment, never 
 * ``flask demo``, ``flask users``, ``flask i18n``, ``flask indicators``: ``commands.py``;
 * ``flask audit verify | anchor | export-head``: ``audit.py``;
 * ``flask import-records``, ``flask import-staging-cleanup``: ``imports.py``;
+* ``flask backup create | verify-restore``: ``backup.py`` (the restore drill);
 * ``flask roles grant``: ``roles.py`` (PostgreSQL roles for the app);
 * ``flask keys ...``, ``flask erase-subject``: ``casework/crypto/cli.py`` (the crypto package's).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 from flask import Flask
 
 from casework.cli.audit import audit_cli
+from casework.cli.backup import backup_cli
 from casework.cli.commands import demo_cli, i18n_cli, indicators_cli, users_cli
 from casework.cli.imports import import_records, import_staging_cleanup
 from casework.cli.roles import roles_cli
@@ -25,6 +27,7 @@ COMMANDS = (
     i18n_cli,
     indicators_cli,
     audit_cli,
+    backup_cli,
     roles_cli,
     keys_cli,
     erase_subject_command,
