@@ -46,6 +46,13 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     )
     app.config.from_mapping(settings.flask_config())
     app.url_map.converters["id"] = RowIdConverter
+    if settings.proxy_hops:
+        # Behind nginx: the client's address (rate limits, logs) and scheme come from the
+        # proxy's X-Forwarded-For/-Proto, trusted for exactly this many hops and no more.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
 
     _init_extensions(app)
     _init_security(app)

@@ -82,6 +82,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     # Bearer token for /metrics; empty: the endpoint answers 404 (metrics not exposed).
     metrics_token: str = field(default="", repr=False)
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx: 1).
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,6 +133,7 @@ class Settings:
             mail_sender=env.get("CASEWORK_MAIL_SENDER", "casework@localhost"),
             public_url=env.get("CASEWORK_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
             metrics_token=env.get("CASEWORK_METRICS_TOKEN", "").strip(),
+            proxy_hops=_int(env, "CASEWORK_PROXY_HOPS", 0, minimum=0),
         )
 
     def validate(self) -> None:
