@@ -61,6 +61,7 @@ class Settings:
     login_rate_limit: str = "20 per minute"
     search_rate_limit: str = "30 per minute"
     ratelimit_storage_uri: str = "memory://"
+    ratelimit_key_prefix: str = "casework"  # several apps sharing one Redis: one prefix each
     audit_verify_rate_limit: str = "5 per hour"
     audit_anchor_path: str = ""  # default: <instance>/audit-anchors.jsonl (audit/anchor.py)
     audit_anchor_minutes: int = 10  # opportunistic anchors after requests; 0 = only cron/verify
@@ -113,6 +114,7 @@ class Settings:
             login_rate_limit=env.get("CASEWORK_LOGIN_RATE_LIMIT", "20 per minute"),
             search_rate_limit=env.get("CASEWORK_SEARCH_RATE_LIMIT", "30 per minute"),
             ratelimit_storage_uri=env.get("CASEWORK_RATELIMIT_STORAGE_URI", "memory://"),
+            ratelimit_key_prefix=env.get("CASEWORK_RATELIMIT_KEY_PREFIX", "casework").strip(),
             audit_verify_rate_limit=env.get("CASEWORK_AUDIT_VERIFY_RATE_LIMIT", "5 per hour"),
             audit_anchor_path=env.get("CASEWORK_AUDIT_ANCHOR_PATH", "").strip(),
             audit_anchor_minutes=_int(env, "CASEWORK_AUDIT_ANCHOR_MINUTES", 10, minimum=0),
@@ -177,11 +179,16 @@ class Settings:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SECURE": production,
             "WTF_CSRF_TIME_LIMIT": None,  # bounded by the session lifetime instead
+            # Pages send no Referer (Referrer-Policy: no-referrer keeps link tokens private),
+            # so Flask-WTF's HTTPS-only Referer check would refuse every form behind TLS. The
+            # token (tied to a server-side session), SameSite and Secure cookies and HSTS stay.
+            "WTF_CSRF_SSL_STRICT": False,
             "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
             "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
             "BABEL_DEFAULT_LOCALE": self.default_language,
             "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "RATELIMIT_KEY_PREFIX": self.ratelimit_key_prefix,
             "RATELIMIT_HEADERS_ENABLED": False,
         }
         for f in fields(self):

@@ -46,7 +46,7 @@ logconfig_dict = {
 }
 
 
-def on_starting(server):  # noqa: ARG001 - gunicorn's hook signature
+def on_starting(server):  # gunicorn hook
     """Several workers share one metrics view (prometheus-client's multiprocess mode)."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
@@ -56,7 +56,7 @@ def on_starting(server):  # noqa: ARG001 - gunicorn's hook signature
                 os.unlink(os.path.join(folder, name))
 
 
-def child_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+def child_exit(server, worker):  # gunicorn hook
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 

@@ -82,8 +82,7 @@ def install(env: dict[str, str]) -> None:
     flask(env, "keys", "init")
     flask(env, "db", "upgrade")
     flask(env, "users", "create-province", "--code", "ND", "--name", "Tỉnh Nam Định")
-    flask({**env, "CASEWORK_NEW_USER_PASSWORD": ADMIN_PASSWORD},
-          "users", "create", "--username", "admin", "--role", "admin", "--unit", "ND")
+    create_admin(env, "admin")
 
 
 @dataclass
@@ -198,9 +197,15 @@ def totp_now(seed: str) -> str:
     return totp.code_at(seed, time.time())
 
 
-def login_admin_first_time(client: Client) -> None:
-    """Password, then the enrolment a first admin login asks for (README step 5)."""
-    reply = client.submit("/login", {"username": "admin", "password": ADMIN_PASSWORD})
+def create_admin(env: dict[str, str], username: str) -> None:
+    flask({**env, "CASEWORK_NEW_USER_PASSWORD": ADMIN_PASSWORD},
+          "users", "create", "--username", username, "--role", "admin", "--unit", "ND")
+
+
+def login_admin_first_time(client: Client, username: str) -> None:
+    """Password, then the enrolment and the new password a first admin login asks for
+    (README step 5)."""
+    reply = client.submit("/login", {"username": username, "password": ADMIN_PASSWORD})
     assert reply.status == 302, reply.body[:300]
     assert reply.location.endswith("/login/enrol"), reply.location
     page = client.get("/login/enrol").body
