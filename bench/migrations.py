@@ -99,7 +99,7 @@ def generate(server_url: str, name: str, cases: int, instance: Path) -> float:
     started = time.perf_counter()
     with app.app_context():
         upgrade()
-        generator.generate(cases, cases * 3, 0)
+        generator.generate(cases, cases * 3, min(cases, 2000))
         from casework.extensions import db
 
         db.session.remove()

@@ -234,9 +234,11 @@ def check_restore(document: dict[str, Any], *, anchor_file: Path | None = None,
         return True, f"{result.count} events verified to head {head['seq']}{note}"
 
     def decrypt() -> tuple[bool, str]:
+        name = Case.__table__.c.full_name_enc
         ids = session.scalars(
             select(Case.id).join(Subject, Case.subject_id == Subject.id)
-            .where(Subject.erased.is_(False)).order_by(func.random()).limit(sample)).all()
+            .where(Subject.erased.is_(False), name.is_not(None))
+            .order_by(func.random()).limit(sample)).all()
         bad = 0
         for case_id in ids:
             case = session.get(Case, case_id)
