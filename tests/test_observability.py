@@ -114,6 +114,7 @@ def test_metrics_need_the_bearer_token(app, client, make_case, make_user, login)
     assert "casework_referrals_overdue 0.0" in body
     assert "casework_audit_anchor_age_seconds" in body
     assert "casework_audit_unanchored_events" in body
+    assert "casework_database_up 1.0" in body
     assert f"/cases/{case.id}" not in body
     assert "/cases/" not in body
 

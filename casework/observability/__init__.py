@@ -113,14 +113,24 @@ class StateCollector(Collector):
         unanchored = GaugeMetricFamily(
             "casework_audit_unanchored_events",
             "Audit events newer than the latest anchor.")
-        with self.app.app_context(), Session(db.engine) as session:
-            overdue.add_metric([], session.scalar(
-                select(func.count()).select_from(Referral).where(overdue_filter())) or 0)
-            head = session.scalar(select(func.max(AuditEvent.seq))) or 0
-            try:
-                latest = audit_anchor.latest_anchor(audit_anchor.anchor_path(self.app))
-            except audit_anchor.AnchorError:
-                latest = None
+        database = GaugeMetricFamily(
+            "casework_database_up", "1 when the scrape could read the database, else 0.")
+        try:
+            with self.app.app_context(), Session(db.engine) as session:
+                overdue.add_metric([], session.scalar(
+                    select(func.count()).select_from(Referral).where(overdue_filter())) or 0)
+                head = session.scalar(select(func.max(AuditEvent.seq))) or 0
+                try:
+                    latest = audit_anchor.latest_anchor(audit_anchor.anchor_path(self.app))
+                except audit_anchor.AnchorError:
+                    latest = None
+        except Exception as error:  # the request metrics still go out; say why in the log
+            log.warning("metrics: database not readable: %s", type(error).__name__)
+            database.add_metric([], 0)
+            yield database
+            return
+        database.add_metric([], 1)
+        yield database
         if latest is None:
             anchor_age.add_metric([], -1)
             unanchored.add_metric([], head)
