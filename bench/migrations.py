@@ -115,9 +115,12 @@ def measure(server_url: str, template: str, instance: Path) -> None:
     with engine.connect() as conn:
         size = conn.scalar(sa.text("SELECT pg_size_pretty(pg_database_size(:n))"),
                            {"n": template})
-        n_cases = sa.create_engine(url_for(server_url, template), poolclass=sa.pool.NullPool
-                                   ).connect().scalar(sa.text("SELECT count(*) FROM cases"))
-    print(f"data: {n_cases} cases, database {size}")
+    source = sa.create_engine(url_for(server_url, template), poolclass=sa.pool.NullPool)
+    with source.connect() as conn:  # closed again: CREATE DATABASE ... TEMPLATE needs it idle
+        n_cases = conn.scalar(sa.text("SELECT count(*) FROM cases"))
+        n_referrals = conn.scalar(sa.text("SELECT count(*) FROM referrals"))
+    source.dispose()
+    print(f"data: {n_cases} cases, {n_referrals} referrals, database {size}")
     print(f"{'migration':32s} {'seconds':>8s}  {'ACCESS EXCLUSIVE held (s) / strongest locks'}")
     for revision, down in revisions():
         copy = f"casework_migcopy_{secrets.token_hex(4)}"
@@ -136,12 +139,24 @@ def measure(server_url: str, template: str, instance: Path) -> None:
             sampler = LockSampler(url)
             sampler.start()
             started = time.perf_counter()
-            with app.app_context():
-                upgrade(revision=revision)
+            failure = ""
+            try:
+                with app.app_context():
+                    try:
+                        upgrade(revision=revision)
+                    finally:
+                        db.session.remove()
+                        db.engine.dispose()
+            except Exception as error:  # a migration that cannot run on this data: say so
+                cause = getattr(error, "orig", error)
+                failure = f"FAILS: {type(cause).__name__}: {str(cause).splitlines()[0][:90]}"
+            finally:
                 seconds = time.perf_counter() - started
-                db.engine.dispose()
-            sampler.stop.set()
-            sampler.join()
+                sampler.stop.set()
+                sampler.join()
+            if failure:
+                print(f"{revision:32s} {seconds:8.2f}  {failure}", flush=True)
+                continue
             held = ", ".join(f"{t} {s:.2f}" for t, s in sorted(
                 sampler.exclusive_seconds.items(), key=lambda x: -x[1]) if s >= 0.05)
             shares = sorted(t for t, m in sampler.strongest.items()
