@@ -45,12 +45,23 @@ def test_each_request_logs_one_json_line_without_paths_or_personal_data(
         assert secret not in text_logged
 
 
-def test_a_malformed_request_id_from_outside_is_replaced(client, caplog):
+@pytest.mark.parametrize("given", ["0912345678 <script>", "id-0912345678-from-outside"])
+def test_a_malformed_or_identifying_request_id_from_outside_is_replaced(client, caplog, given):
     caplog.set_level(logging.INFO, logger="casework.requests")
-    response = client.get("/healthz", headers={"X-Request-ID": "0912345678 <script>"})
+    response = client.get("/healthz", headers={"X-Request-ID": given})
     rid = response.headers["X-Request-ID"]
     assert len(rid) == 32
     assert _request_lines(caplog)[-1]["request_id"] == rid
+
+
+def test_the_logged_request_id_is_never_masked():
+    from casework.observability import log_line
+
+    rid = "f467fb9adb074895982b61587a232dde"  # a uuid4 hex with a 9-digit run in it
+    line = json.loads(log_line({"ts": "2026-01-01T00:00:00.000Z", "request_id": rid,
+                                "route": "/x/0912345678", "status": 200}))
+    assert line == {"ts": "2026-01-01T00:00:00.000Z", "request_id": rid,
+                    "route": "/x/[phone]", "status": 200}
 
 
 def test_readiness_checks_database_keys_and_migrations(client):
