@@ -46,6 +46,13 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     )
     app.config.from_mapping(settings.flask_config())
     app.url_map.converters["id"] = RowIdConverter
+    if settings.proxy_hops:
+        # Behind nginx: the client's address (rate limits, logs) and scheme come from the
+        # proxy's X-Forwarded-For/-Proto, trusted for exactly this many hops and no more.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
 
     _init_extensions(app)
     _init_security(app)
@@ -88,13 +95,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _init_security(app: Flask) -> None:
-    from casework import audit, crypto, errors, request_guard, security
+    from casework import audit, crypto, errors, observability, request_guard, security
     from casework.authz import is_public_endpoint
     from casework.extensions import login_manager
     from casework.logging_filters import install_log_scrubbing
+    from casework.observability import readiness
+    from casework.outbox import health as outbox_health
     from casework.services import sessions
 
     install_log_scrubbing(app)
+    observability.init_app(app)  # request ids, JSON request logs, metrics
+    readiness.init_app(app)  # /readyz checks; other parts add theirs (register_check)
+    readiness.register_check(app, "outbox", outbox_health.backlog_check)
     crypto.init_app(app)
     audit.init_app(app)
     security.init_app(app)

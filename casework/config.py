@@ -61,6 +61,7 @@ class Settings:
     login_rate_limit: str = "20 per minute"
     search_rate_limit: str = "30 per minute"
     ratelimit_storage_uri: str = "memory://"
+    ratelimit_key_prefix: str = "casework"  # several apps sharing one Redis: one prefix each
     audit_verify_rate_limit: str = "5 per hour"
     audit_anchor_path: str = ""  # default: <instance>/audit-anchors.jsonl (audit/anchor.py)
     audit_anchor_minutes: int = 10  # opportunistic anchors after requests; 0 = only cron/verify
@@ -95,8 +96,13 @@ class Settings:
     outbox_digest_hour: int = 17  # when chosen daily digests go (Vietnam time)
     outbox_max_attempts: int = 6
     outbox_retry_seconds: int = 60  # first retry; doubles each time, at most 6 hours
+    outbox_stall_minutes: int = 30  # readiness fails when messages wait longer (no worker)
     remind_before_days: int = 1  # partners reminded this many days before a response is due
     escalate_after_days: int = 3  # overdue this many days: the unit's supervisors are told
+    # Bearer token for /metrics; empty: the endpoint answers 404 (metrics not exposed).
+    metrics_token: str = field(default="", repr=False)
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx: 1).
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +132,7 @@ class Settings:
             login_rate_limit=env.get("CASEWORK_LOGIN_RATE_LIMIT", "20 per minute"),
             search_rate_limit=env.get("CASEWORK_SEARCH_RATE_LIMIT", "30 per minute"),
             ratelimit_storage_uri=env.get("CASEWORK_RATELIMIT_STORAGE_URI", "memory://"),
+            ratelimit_key_prefix=env.get("CASEWORK_RATELIMIT_KEY_PREFIX", "casework").strip(),
             audit_verify_rate_limit=env.get("CASEWORK_AUDIT_VERIFY_RATE_LIMIT", "5 per hour"),
             audit_anchor_path=env.get("CASEWORK_AUDIT_ANCHOR_PATH", "").strip(),
             audit_anchor_minutes=_int(env, "CASEWORK_AUDIT_ANCHOR_MINUTES", 10, minimum=0),
@@ -160,8 +167,11 @@ class Settings:
             outbox_digest_hour=_int(env, "CASEWORK_OUTBOX_DIGEST_HOUR", 17, minimum=0),
             outbox_max_attempts=_int(env, "CASEWORK_OUTBOX_MAX_ATTEMPTS", 6),
             outbox_retry_seconds=_int(env, "CASEWORK_OUTBOX_RETRY_SECONDS", 60),
+            outbox_stall_minutes=_int(env, "CASEWORK_OUTBOX_STALL_MINUTES", 30),
             remind_before_days=_int(env, "CASEWORK_REMIND_BEFORE_DAYS", 1, minimum=0),
             escalate_after_days=_int(env, "CASEWORK_ESCALATE_AFTER_DAYS", 3),
+            metrics_token=env.get("CASEWORK_METRICS_TOKEN", "").strip(),
+            proxy_hops=_int(env, "CASEWORK_PROXY_HOPS", 0, minimum=0),
         )
 
     def validate(self) -> None:
@@ -192,6 +202,12 @@ class Settings:
                     f"{MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
                     f"`{GENERATE_SECRET_COMMAND}`."
                 )
+            problem = secret_weakness(self.metrics_token) if self.metrics_token else None
+            if problem:
+                raise ConfigError(
+                    f"CASEWORK_METRICS_TOKEN {problem}. Leave it empty (no /metrics) or set it "
+                    f"to the output of `{GENERATE_SECRET_COMMAND}`."
+                )
 
     def flask_config(self) -> dict[str, Any]:
         """The Flask/extension config mapping derived from these settings."""
@@ -208,11 +224,16 @@ class Settings:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SECURE": production,
             "WTF_CSRF_TIME_LIMIT": None,  # bounded by the session lifetime instead
+            # Pages send no Referer (Referrer-Policy: no-referrer keeps link tokens private),
+            # so Flask-WTF's HTTPS-only Referer check would refuse every form behind TLS. The
+            # token (tied to a server-side session), SameSite and Secure cookies and HSTS stay.
+            "WTF_CSRF_SSL_STRICT": False,
             "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
             "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
             "BABEL_DEFAULT_LOCALE": self.default_language,
             "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "RATELIMIT_KEY_PREFIX": self.ratelimit_key_prefix,
             "RATELIMIT_HEADERS_ENABLED": False,
         }
         for f in fields(self):

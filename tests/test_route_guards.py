@@ -21,6 +21,8 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "main.home": (ALL, "/"),
     "main.set_language": (ALL, None),
     "main.healthz": (ALL, "/healthz"),
+    "main.readyz": (ALL, "/readyz"),
+    "main.metrics": (ALL, None),  # public to the login check; its own bearer token (401 without)
     "auth.login": (ALL, None),
     "auth.verify_code": (ALL, None),
     "auth.enrol_pending": (ALL, None),
@@ -152,6 +154,8 @@ PUBLIC = {
     "static",
     "main.set_language",
     "main.healthz",
+    "main.readyz",
+    "main.metrics",
     "auth.login",
     "auth.verify_code",
     "auth.enrol_pending",

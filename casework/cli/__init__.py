@@ -6,6 +6,7 @@ The commands call services; secrets come from prompts or the environment, never 
 * ``flask audit verify | anchor | export-head``: ``audit.py``;
 * ``flask import-records``, ``flask import-staging-cleanup``: ``imports.py``;
 * ``flask outbox work``, ``flask schedule run``: ``outbox.py`` (messages and reminders);
+* ``flask backup create | verify-restore``: ``backup.py`` (the restore drill);
 * ``flask roles grant``: ``roles.py`` (PostgreSQL roles for the app);
 * ``flask keys ...``, ``flask erase-subject``: ``casework/crypto/cli.py`` (the crypto package's).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from flask import Flask
 
 from casework.cli.audit import audit_cli
+from casework.cli.backup import backup_cli
 from casework.cli.commands import demo_cli, i18n_cli, indicators_cli, users_cli
 from casework.cli.imports import import_records, import_staging_cleanup
 from casework.cli.outbox import outbox_cli, schedule_cli
@@ -27,6 +29,7 @@ COMMANDS = (
     i18n_cli,
     indicators_cli,
     audit_cli,
+    backup_cli,
     roles_cli,
     keys_cli,
     erase_subject_command,

@@ -14,6 +14,7 @@ Public API (see ``casework/crypto/README.md`` for the inventory and the runbook)
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,14 @@ __all__ = [
 ]
 
 
+def creating_key_file(argv: list[str] | None = None) -> bool:
+    """True in the one process that may start without a key file in production: ``flask
+    [options] keys init`` (README production step 2), which creates it. Anything else, the
+    served app included, is refused at start."""
+    args = sys.argv if argv is None else argv
+    return args[-2:] == ["keys", "init"]
+
+
 def init_app(app: Flask) -> None:
     """Load and validate the key ring, register cache cleanup and ORM hooks.
 
@@ -97,7 +106,8 @@ def init_app(app: Flask) -> None:
     path = Path(str(app.config.get("CASEWORK_KEY_FILE") or ""))
     if not str(app.config.get("CASEWORK_KEY_FILE") or ""):
         raise KeyRingError("CASEWORK_KEY_FILE is not set: point it at the key file")
-    holder = KeyRingHolder(path, strict=production, allow_missing=not production)
+    holder = KeyRingHolder(path, strict=production,
+                           allow_missing=not production or creating_key_file())
     app.extensions[EXTENSION] = holder
     app.teardown_request(clear_key_cache)
     app.teardown_appcontext(clear_key_cache)

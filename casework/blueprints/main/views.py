@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -8,6 +16,8 @@ from casework.authz import Permission, public, requires
 from casework.blueprints.work import unit_of_work
 from casework.extensions import csrf, db
 from casework.i18n import SUPPORTED
+from casework.observability import metrics_allowed, metrics_response
+from casework.observability.readiness import run_checks
 from casework.services import accounts
 from casework.urls import safe_next
 
@@ -56,3 +66,24 @@ def healthz():  # type: ignore[no-untyped-def]
         db.session.rollback()
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
+
+
+@bp.get("/readyz")
+@public
+@csrf.exempt
+def readyz():  # type: ignore[no-untyped-def]
+    """Readiness for load balancers and deploys: each check's name and ok/fail, nothing else
+    (the reason goes to the log)."""
+    ready, checks = run_checks(current_app._get_current_object())  # type: ignore[attr-defined]
+    return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+
+
+@bp.get("/metrics")
+@public
+@csrf.exempt
+def metrics():  # type: ignore[no-untyped-def]
+    """Prometheus metrics; public to the login check, guarded by its own bearer token
+    (``CASEWORK_METRICS_TOKEN``): 401 without it, and always while none is set."""
+    if not metrics_allowed():
+        return {"status": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer realm="metrics"'}
+    return metrics_response()
