@@ -148,6 +148,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(imports_bp)
 
+    from casework.blueprints.rights import bp as rights_bp
+
+    app.register_blueprint(rights_bp)
+
 
 def _init_templates(app: Flask) -> None:
     from casework import i18n, labels

@@ -60,6 +60,10 @@ class Permission(StrEnum):
     EXPORT_DEIDENTIFIED = "export_deidentified"
     IMPORT_RECORDS = "import_records"
     REVIEW_IMPORT_MATCHES = "review_import_matches"
+    VIEW_CASE_ACCESS = "view_case_access"  # who saw her file (issue 19)
+    BREACH_REPORT = "breach_report"  # the women one account or partner touched
+    REVIEW_RETENTION = "review_retention"  # records due for erasure
+    VIEW_IMPACT_DOSSIER = "view_impact_dossier"  # the data-protection impact assessment
 
 
 _STAFF_COMMON = {Permission.USE_ACCOUNT, Permission.VIEW_PROVIDERS}
@@ -73,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_UNITS,
             Permission.MANAGE_PROVIDERS,
             Permission.VIEW_ACCESS_LOG,
+            Permission.VIEW_IMPACT_DOSSIER,  # describes the system, holds no case content
         }
     ),
     "supervisor": frozenset(
@@ -90,6 +95,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.EXPORT_DEIDENTIFIED,
             Permission.IMPORT_RECORDS,
             Permission.REVIEW_IMPORT_MATCHES,
+            Permission.VIEW_CASE_ACCESS,
+            Permission.BREACH_REPORT,
+            Permission.REVIEW_RETENTION,
+            Permission.VIEW_IMPACT_DOSSIER,
         }
     ),
     "caseworker": frozenset(
@@ -504,3 +513,26 @@ def load_import_review_or_404(user: User | Any, review_id: int) -> ImportMatchRe
     if review is None:
         deny("import_review_out_of_scope")
     return review
+
+
+# --- Her rights (issue 19) --------------------------------------------------------------------
+
+
+def breach_accounts_in_scope(user: User | Any) -> Any:
+    """THE scoped account query for the breach answer: accounts whose events ``user`` may read
+    in the access log (:func:`visible_audit_events`): staff of the subtree, and at the root of
+    the hierarchy partner accounts too."""
+    query = select(User)
+    if (not has_permission(user, Permission.BREACH_REPORT) or not user.is_staff
+            or user.org_unit is None):
+        return query.where(false())
+    in_subtree = User.org_unit_id.in_(subtree_ids(user.org_unit))
+    if user.org_unit.parent_id is None:
+        return query.where(or_(in_subtree, User.role == "partner"))
+    return query.where(in_subtree)
+
+
+def may_answer_for_partners(user: User | Any) -> bool:
+    """Partner accounts' events are visible only at the root of the hierarchy."""
+    return bool(has_permission(user, Permission.BREACH_REPORT) and user.is_staff
+                and user.org_unit is not None and user.org_unit.parent_id is None)

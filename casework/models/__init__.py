@@ -12,6 +12,7 @@ from casework.models import (  # noqa: F401
     org,
     provider,
     referral,
+    retention,  # retention schedule and decisions (issue 19)
     subject,
     supervision,
     timeline,  # case notes and follow-ups

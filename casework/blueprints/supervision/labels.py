@@ -98,6 +98,13 @@ ACTIONS: dict[str, Any] = {
     "export.deidentified": _l("De-identified data downloaded"),
     "outcome_sample.drawn": _l("Outcome-audit sample drawn"),
     "uptake.verification": _l("Uptake checked by a supervisor"),
+    "rights.access_viewed": _l("Opened the list of who saw her file"),
+    "rights.pack_exported": _l("Her data pack printed or downloaded"),
+    "rights.breach_report": _l("Breach answer prepared"),
+    "rights.retention_viewed": _l("Records due for erasure reviewed"),
+    "rights.retention_kept": _l("Record kept past its retention date"),
+    "rights.retention_set": _l("Retention schedule changed"),
+    "rights.dossier_viewed": _l("Impact assessment dossier printed"),
 }
 
 OBJECT_TYPES: dict[str, Any] = {
@@ -126,6 +133,8 @@ FIELDS: dict[str, Any] = {
     "note": _l("note"), "body": _l("note text"), "title": _l("title"),
     "reason": _l("reason"), "backdate_reason": _l("reason for a late entry"),
     "shared_data": _l("data shared with the partner"), "witness_name": _l("witness name"),
+    "age_band": _l("age band"), "need_note": _l("note about the need"),
+    "partner_note": _l("note for the partner"),
 }
 
 OUTCOMES: dict[str, Any] = {"ok": _l("OK"), "denied": _l("Refused"), "failed": _l("Failed")}
