@@ -60,12 +60,16 @@ QUERY_ARGS: dict[str, tuple[str, ...]] = {
     "supervision.outcomes": SCOPE,
     "supervision.sample": SCOPE,
     "supervision.access_log": ("before", "user", "case", "action", "date_from", "date_to"),
+    "rights.breach": ("username", "provider", "date_from", "date_to"),
 }
 # Forms that appear only after a step the crawl does not take (their fields, by hand).
 FIELDS_BY_HAND: dict[str, dict[str, str]] = {
     "imports.apply": {"mode": "all"},
     "imports.cancel": {},
     "referrals.notices_read": {},  # the button shows only when there are notices
+    # Shown only when a record is due for erasure (none in the world).
+    "rights.retention_erase": {"case": "", "confirm": "y"},
+    "rights.retention_keep": {"reason": "legal_proceedings"},
 }
 # Endpoints walked last, in this order: they can end the session or retire the objects.
 LAST = ("referrals.cancel", "partner.act", "cases.transfer", "cases.close", "cases.merge",

@@ -5,6 +5,7 @@ The commands call services; secrets come from prompts or the environment, never 
 * ``flask demo``, ``flask users``, ``flask i18n``, ``flask indicators``: ``commands.py``;
 * ``flask audit verify | anchor | export-head``: ``audit.py``;
 * ``flask import-records``, ``flask import-staging-cleanup``: ``imports.py``;
+* ``flask retention schedule | due``: ``retention.py`` (issue 19);
 * ``flask roles grant``: ``roles.py`` (PostgreSQL roles for the app);
 * ``flask keys ...``, ``flask erase-subject``: ``casework/crypto/cli.py`` (the crypto package's).
 """
@@ -16,6 +17,7 @@ from flask import Flask
 from casework.cli.audit import audit_cli
 from casework.cli.commands import demo_cli, i18n_cli, indicators_cli, users_cli
 from casework.cli.imports import import_records, import_staging_cleanup
+from casework.cli.retention import retention_cli
 from casework.cli.roles import roles_cli
 from casework.crypto.cli import erase_subject_command, keys_cli
 
@@ -30,6 +32,7 @@ COMMANDS = (
     erase_subject_command,
     import_records,
     import_staging_cleanup,
+    retention_cli,
 )
 
 

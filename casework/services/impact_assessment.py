@@ -176,13 +176,13 @@ def dossier() -> dict[str, Any]:
                              .order_by(OrgUnit.id).limit(1))
     return {
         "controller": root.name if root else "",
-        "inventory": inventory(), "clear": clear_columns(),
+        "inventory": inventory(), "clear_columns": clear_columns(),
         "purposes": [(domain.CONSENT_PURPOSES[k], PURPOSE_USES.get(k, ""))
                      for k in domain.CONSENT_PURPOSES],
         "roles": roles, "partners": partners,
         "share_options": [str(label) for label, _needs in SHARE_OPTIONS.values()],
         "consent_fields": [str(v) for v in SHAREABLE_FIELDS.values()],
-        "keys": key_rows(), "schedule": retention.schedule(),
+        "key_table": key_rows(), "schedule": retention.schedule(),
         "women": db.session.scalar(select(func.count()).select_from(Subject)
                                    .where(Subject.erased.is_(False))) or 0,
         "erased": db.session.scalar(select(func.count()).select_from(Subject)
