@@ -102,14 +102,25 @@ def workbook(case: Case, *, actor: Any) -> bytes:
         for item in items:
             spreadsheets.append(sheet, [cell_text(section, k, item[k]) for k in keys])
     sheet = wb.create_sheet(_("Who saw her file")[:31])
-    spreadsheets.append(sheet, [_("When"), _("Who"), _("Unit or partner"), _("What"),
-                                _("Action"), _("Fields")])
-    for row in rows:
-        spreadsheets.append(sheet, [
-            row.at.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M"),
-            row.username or _("System"), row.place, kind_label(row.kind),
-            labels.action_label(row.action),
-            ", ".join(labels.field_label(n) for n in row.fields)])
+    table = [[_("When"), _("Who"), _("Unit or partner"), _("What"), _("Action"), _("Fields")]]
+    said: dict[tuple[str, str], str] = {}  # each label translated once, not once per row
+
+    def word(kind: str, code: str) -> str:
+        if (kind, code) not in said:
+            said[(kind, code)] = {"kind": kind_label, "action": labels.action_label,
+                                  "field": labels.field_label}[kind](code)
+        return said[(kind, code)]
+
+    system = _("System")
+    table += [[row.at.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M"),
+               row.username or system, row.place, word("kind", row.kind),
+               word("action", row.action), ", ".join(word("field", n) for n in row.fields)]
+              for row in rows]
+    # Cell by cell with known row numbers: append() looks up the last row each time (slow on
+    # a long access list).
+    for r, values in enumerate(table, start=1):
+        for c, value in enumerate(values, start=1):
+            spreadsheets.put(sheet, r, c, value)
     return spreadsheets.save(wb)
 
 
