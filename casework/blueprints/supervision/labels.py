@@ -123,6 +123,8 @@ OBJECT_TYPES: dict[str, Any] = {
     "outcome_sample": _l("outcome-audit sample"),
     "import_batch": _l("import file"), "key": _l("key"),
     "audit_log": _l("access log"),
+    "uptake_verifications": _l("uptake check"),
+    "retention_schedule": _l("retention schedule"),
 }
 
 FIELDS: dict[str, Any] = {
