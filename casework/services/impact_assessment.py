@@ -165,6 +165,9 @@ def dossier() -> dict[str, Any]:
             ProviderCategory.provider_id == provider.id)).all()
         shared = db.session.scalar(select(func.count()).select_from(Referral).where(
             Referral.provider_id == provider.id, Referral.shared_fields != "")) or 0
+        received = sorted({name for value in db.session.scalars(
+            select(Referral.shared_fields).where(Referral.provider_id == provider.id).distinct())
+            for name in (value or "").split(",") if name})
         partners.append({"name": provider.name, "kind": domain.label(domain.PROVIDER_KINDS,
                                                                        provider.kind),
                          "categories": [domain.label(domain.SERVICE_CATEGORIES, c)

@@ -267,3 +267,30 @@ def test_a_new_encrypted_field_shows_up_in_the_dossier_unclassified(app, client,
         assert text in html
     assert db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "rights.dossier_viewed")).first() is not None
+
+
+def test_the_note_form_says_why_a_phone_call_is_refused_and_keeps_the_text(client, login,
+                                                                          woman, make_user):
+    login(client, make_user("caseworker"))
+    response = client.submit(f"/cases/{woman.id}/notes/new", {
+        "kind": "phone_call", "on": today().isoformat(), "body": "Chị hẹn gặp thứ Hai"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Chị chưa đồng ý được liên lạc qua điện thoại vào ngày này." in html
+    assert "Chị hẹn gặp thứ Hai" in html
+    from casework.models.timeline import CaseNote
+
+    assert db.session.scalars(select(CaseNote).where(CaseNote.case_id == woman.id)).all() == []
+
+
+def test_a_record_no_longer_due_is_not_erased(client, login, org, make_case, make_user):
+    from casework.models.case import Case
+
+    recent = make_case(org.c1, intake_date=date(2024, 1, 1), closed_on=date(2025, 1, 1))
+    login(client, make_user("supervisor", unit=org.province))
+    response = client.submit("/rights/retention/erase", {"case": [str(recent.id)],
+                                                         "confirm": "y"},
+                             page="/rights/retention")
+    assert response.status_code == 400
+    assert "không còn đến hạn xóa" in response.get_data(as_text=True)
+    assert not db.session.get(Subject, db.session.get(Case, recent.id).subject_id).erased

@@ -137,6 +137,7 @@ FIELDS: dict[str, Any] = {
     "shared_data": _l("data shared with the partner"), "witness_name": _l("witness name"),
     "age_band": _l("age band"), "need_note": _l("note about the need"),
     "partner_note": _l("note for the partner"),
+    "group": _l("support group"), "referral_source": _l("referred by"),
 }
 
 OUTCOMES: dict[str, Any] = {"ok": _l("OK"), "denied": _l("Refused"), "failed": _l("Failed")}
