@@ -171,7 +171,8 @@ def dossier() -> dict[str, Any]:
         partners.append({"name": provider.name, "kind": domain.label(domain.PROVIDER_KINDS,
                                                                        provider.kind),
                          "categories": [domain.label(domain.SERVICE_CATEGORIES, c)
-                                        for c in categories], "referrals": shared})
+                                        for c in categories], "referrals": shared,
+                         "received": [labels.field_label(n) for n in received]})
     first, last, count = db.session.execute(select(
         func.min(AuditEvent.occurred_at), func.max(AuditEvent.occurred_at),
         func.count())).one()

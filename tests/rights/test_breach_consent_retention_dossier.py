@@ -294,3 +294,11 @@ def test_a_record_no_longer_due_is_not_erased(client, login, org, make_case, mak
     assert response.status_code == 400
     assert "không còn đến hạn xóa" in response.get_data(as_text=True)
     assert not db.session.get(Subject, db.session.get(Case, recent.id).subject_id).erased
+
+
+def test_the_dossier_says_what_each_partner_received(client, login, make_user, shared):
+    login(client, make_user("supervisor"))
+    html = client.get("/rights/impact-assessment").get_data(as_text=True)
+    row = html[html.index("Trung tâm Dạy nghề Thử"):]
+    row = row[:row.index("</tr>")]
+    assert "tên" in row and "số điện thoại" in row
