@@ -36,7 +36,7 @@ from casework.models.user import User
 #: How an event touched her data (the four verbs of the issue), by action code.
 OPENED = frozenset({"viewed", "case.viewed", "referral.partner_viewed",
                     "rights.access_viewed"})
-EXPORTED = frozenset({"case.exported", "case.consent_form_printed", "rights.pack_exported"})
+EXPORTED = frozenset({"case.exported", "case.consent_form_printed"})
 RECEIVED = frozenset({"referral.shared", "import.case_matched", "import.match_queued"})
 KINDS = ("opened", "changed", "exported", "received")
 _CHUNK = 500

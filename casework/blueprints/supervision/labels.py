@@ -99,7 +99,6 @@ ACTIONS: dict[str, Any] = {
     "outcome_sample.drawn": _l("Outcome-audit sample drawn"),
     "uptake.verification": _l("Uptake checked by a supervisor"),
     "rights.access_viewed": _l("Opened the list of who saw her file"),
-    "rights.pack_exported": _l("Her data pack printed or downloaded"),
     "rights.breach_report": _l("Breach answer prepared"),
     "rights.retention_viewed": _l("Records due for erasure reviewed"),
     "rights.retention_kept": _l("Record kept past its retention date"),
