@@ -59,6 +59,7 @@ def main() -> None:
     fresh_database(args.database_url)
     app = make_app(args.database_url, Path(args.instance))
     with app.test_request_context():
+        from flask import render_template
         from flask_migrate import upgrade
 
         from casework import audit, demo
@@ -150,6 +151,9 @@ def main() -> None:
         rights: dict[str, Callable[[], Any]] = {
             "baseline: open her case (load + decrypt name)": baseline,
             "1. who saw her file (access list)": lambda: access_history.case_access(case),
+            "1. ... and its page rendered": lambda: render_template(
+                "rights/access.html", case=case, rows=access_history.case_access(case),
+                **her_pack.words()),
             "2. breach answer, her partner over 2 years": lambda: access_history.women_touched(
                 everything, access_history.accounts_of_provider(provider), window_start,
                 window_end),

@@ -32,6 +32,7 @@ from casework.models.case import Case
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.user import User
+from casework.services.effective_dates import LOCAL_ZONE
 
 #: How an event touched her data (the four verbs of the issue), by action code.
 OPENED = frozenset({"viewed", "case.viewed", "referral.partner_viewed",
@@ -69,6 +70,12 @@ class AccessRow:
     fields: list[str] = field(default_factory=list)
     outcome: str = "ok"
     case_number: str = ""
+
+    @property
+    def when(self) -> str:
+        """dd/mm/yyyy HH:MM in Vietnam's time (as the ``datetime`` filter, without Babel's
+        per-call cost on a list of hundreds of rows)."""
+        return self.at.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M")
 
 
 def _models_with_subject() -> list[type[Any]]:

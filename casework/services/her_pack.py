@@ -15,6 +15,7 @@ from openpyxl import Workbook
 
 from casework import domain, spreadsheets
 from casework.blueprints.supervision import labels
+from casework.labels import role_label
 from casework.models.case import Case
 from casework.services import access_history, subject_rights
 from casework.services.effective_dates import LOCAL_ZONE
@@ -125,7 +126,19 @@ def workbook(case: Case, *, actor: Any) -> bytes:
 
 
 def words() -> dict[str, Any]:
-    """The label functions the access list's templates use."""
-    return {"action_label": labels.action_label, "object_label": labels.object_label,
-            "field_label": labels.field_label, "outcome_label": labels.outcome_label,
-            "kind_label": kind_label}
+    """The label functions the access list's templates use, each code translated once per
+    page (a long access list would otherwise translate the same words thousands of times)."""
+
+    def once(function: Any) -> Any:
+        said: dict[str, str] = {}
+
+        def label(code: str) -> str:
+            if code not in said:
+                said[code] = str(function(code))
+            return said[code]
+
+        return label
+
+    return {"action_label": once(labels.action_label), "object_label": once(labels.object_label),
+            "field_label": once(labels.field_label), "outcome_label": once(labels.outcome_label),
+            "kind_label": once(kind_label), "role_word": once(role_label)}
