@@ -11,6 +11,13 @@ for two years (``viewed`` events on her case and referral rows, partner reads of
 and ``--noise`` audit events about ``--others`` other women fill the trail around her. Each right
 is timed (median of ``--rounds``) next to a baseline measured in the same run: loading her case
 and decrypting her name (what opening any case page costs at least).
+
+Measured on the 2-core machine with other test runs going on (so absolute times are high and
+noisy), 538-line access list, 100,000 other audit events, median of 5. SQLite: access list
+40 ms (its page rendered 162 ms), breach answer for her partner over two years 27 ms,
+retention list 16 ms, printable pack 143 ms, XLSX pack 353 ms, dossier 151 ms (baseline 1.0 ms).
+PostgreSQL: access list 151 ms (page 262 ms), breach answer 60 ms, retention list 14 ms,
+printable pack 231 ms, XLSX pack 453 ms, dossier 154 ms (baseline 4.5 ms).
 """
 
 from __future__ import annotations
