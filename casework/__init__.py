@@ -171,6 +171,9 @@ def _register_blueprints(app: Flask) -> None:
     from casework.blueprints.tipoffs import bp as tipoffs_bp
 
     app.register_blueprint(tipoffs_bp)
+    from casework.blueprints.rights import bp as rights_bp
+
+    app.register_blueprint(rights_bp)
 
 
 def _init_templates(app: Flask) -> None:

@@ -72,6 +72,10 @@ class Permission(StrEnum):
     VIEW_TIPOFFS = "view_tipoffs"  # tip-offs and complaints of the unit's subtree (issue 15)
     RECORD_TIPOFFS = "record_tipoffs"  # receive, verify, classify, handle, transfer
     TIPOFF_SETTINGS = "tipoff_settings"  # the province's deadlines and public holidays
+    VIEW_CASE_ACCESS = "view_case_access"  # who saw her file (issue 19)
+    BREACH_REPORT = "breach_report"  # the women one account or partner touched
+    REVIEW_RETENTION = "review_retention"  # records due for erasure
+    VIEW_IMPACT_DOSSIER = "view_impact_dossier"  # the data-protection impact assessment
 
 
 _STAFF_COMMON = {Permission.USE_ACCOUNT, Permission.VIEW_PROVIDERS}
@@ -88,6 +92,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_OUTBOX,
             Permission.MANAGE_API_TOKENS,
             Permission.TIPOFF_SETTINGS,
+            Permission.VIEW_IMPACT_DOSSIER,  # describes the system, holds no case content
         }
     ),
     "supervisor": frozenset(
@@ -110,6 +115,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_API_TOKENS,
             Permission.VIEW_TIPOFFS,
             Permission.TIPOFF_SETTINGS,
+            Permission.VIEW_CASE_ACCESS,
+            Permission.BREACH_REPORT,
+            Permission.REVIEW_RETENTION,
+            Permission.VIEW_IMPACT_DOSSIER,
         }
     ),
     "caseworker": frozenset(
@@ -696,3 +705,24 @@ def load_holiday_or_404(user: User | Any, holiday_id: int) -> PublicHoliday:
     if holiday is None or not may_manage_tipoff_settings(user):
         deny("holiday_out_of_scope")
     return holiday
+# --- Her rights (issue 19) --------------------------------------------------------------------
+
+
+def breach_accounts_in_scope(user: User | Any) -> Any:
+    """THE scoped account query for the breach answer: accounts whose events ``user`` may read
+    in the access log (:func:`visible_audit_events`): staff of the subtree, and at the root of
+    the hierarchy partner accounts too."""
+    query = select(User)
+    if (not has_permission(user, Permission.BREACH_REPORT) or not user.is_staff
+            or user.org_unit is None):
+        return query.where(false())
+    in_subtree = User.org_unit_id.in_(subtree_ids(user.org_unit))
+    if user.org_unit.parent_id is None:
+        return query.where(or_(in_subtree, User.role == "partner"))
+    return query.where(in_subtree)
+
+
+def may_answer_for_partners(user: User | Any) -> bool:
+    """Partner accounts' events are visible only at the root of the hierarchy."""
+    return bool(has_permission(user, Permission.BREACH_REPORT) and user.is_staff
+                and user.org_unit is not None and user.org_unit.parent_id is None)

@@ -72,12 +72,16 @@ QUERY_ARGS: dict[str, tuple[str, ...]] = {
     "activity.report": SCOPE,
     "activity.report_xlsx": SCOPE,
     "api.figures": SCOPE,
+    "rights.breach": ("username", "provider", "date_from", "date_to"),
 }
 # Forms that appear only after a step the crawl does not take (their fields, by hand).
 FIELDS_BY_HAND: dict[str, dict[str, str]] = {
     "imports.apply": {"mode": "all"},
     "imports.cancel": {},
     "referrals.notices_read": {},  # the button shows only when there are notices
+    # Shown only when a record is due for erasure (none in the world).
+    "rights.retention_erase": {"case": "", "confirm": "y"},
+    "rights.retention_keep": {"reason": "legal_proceedings"},
 }
 # Endpoints walked last, in this order: they can end the session or retire the objects.
 LAST = ("activity.delete", "activity.revoke_token", "referrals.cancel", "partner.act",

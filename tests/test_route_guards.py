@@ -69,6 +69,15 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "cases.data_print": (("supervisor", "caseworker"), None),
     "cases.data_download": (("supervisor", "caseworker"), None),
     "cases.erase": (("supervisor", "caseworker"), None),
+    # Her rights (issue 19)
+    "rights.access": (("supervisor",), None),
+    "rights.pack_xlsx": (CASE_STAFF, None),
+    "rights.breach": (("supervisor",), "/rights/breach"),
+    "rights.retention_list": (("supervisor",), "/rights/retention"),
+    "rights.retention_erase": (("supervisor",), None),
+    "rights.retention_keep": (("supervisor",), None),
+    "rights.retention_schedule": (("supervisor",), None),
+    "rights.dossier": (("admin", "supervisor"), "/rights/impact-assessment"),
     # Referrals and the partner portal (issue 5)
     "referrals.providers": (STAFF, "/referrals/providers"),
     "referrals.provider": (STAFF, None),

@@ -7,6 +7,7 @@ The commands call services; secrets come from prompts or the environment, never 
 * ``flask import-records``, ``flask import-staging-cleanup``: ``imports.py``;
 * ``flask outbox work``, ``flask schedule run``: ``outbox.py`` (messages and reminders);
 * ``flask backup create | verify-restore``: ``backup.py`` (the restore drill);
+* ``flask retention schedule | due``: ``retention.py`` (issue 19);
 * ``flask roles grant``: ``roles.py`` (PostgreSQL roles for the app);
 * ``flask keys ...``, ``flask erase-subject``: ``casework/crypto/cli.py`` (the crypto package's).
 """
@@ -20,6 +21,7 @@ from casework.cli.backup import backup_cli
 from casework.cli.commands import demo_cli, i18n_cli, indicators_cli, users_cli
 from casework.cli.imports import import_records, import_staging_cleanup
 from casework.cli.outbox import outbox_cli, schedule_cli
+from casework.cli.retention import retention_cli
 from casework.cli.roles import roles_cli
 from casework.crypto.cli import erase_subject_command, keys_cli
 
@@ -37,6 +39,7 @@ COMMANDS = (
     import_staging_cleanup,
     outbox_cli,
     schedule_cli,
+    retention_cli,
 )
 
 

@@ -73,9 +73,10 @@ def load_cases() -> int:
             family_situation="Sống cùng mẹ và một con nhỏ (dữ liệu mẫu).",
             backdate_reason="Dữ liệu mẫu"), unit=unit, actor=actor)
         case.external_ref = ref
-        consents.record_consent(case, consents.ConsentInput(
-            purpose="keep_record", given_on=intake, method="signed_form",
-            backdate_reason="Dữ liệu mẫu"), actor=actor)
+        for purpose in ("keep_record", "contact_visit", "contact_phone", "statistics"):
+            consents.record_consent(case, consents.ConsentInput(
+                purpose=purpose, given_on=intake, method="signed_form",
+                backdate_reason="Dữ liệu mẫu"), actor=actor)
         for code in need_codes:
             consents.record_consent(case, consents.ConsentInput(
                 purpose="share", service_category=code, given_on=intake, method="signed_form",

@@ -14,6 +14,7 @@ from casework.models import (  # noqa: F401
     outbox,  # messages, channel choices, reminders sent
     provider,
     referral,
+    retention,  # retention schedule and decisions (issue 19)
     subject,
     supervision,
     timeline,  # case notes and follow-ups

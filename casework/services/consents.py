@@ -62,6 +62,24 @@ def valid_share_consent(case: Case, category: str, on: date) -> Consent | None:
     return next((c for c in rows if c.is_valid_on(on)), None)
 
 
+def valid_consent(case: Case, purpose: str, on: date) -> Consent | None:
+    """Her consent for ``purpose`` (not "share": see :func:`valid_share_consent`) valid on
+    ``on``, or None. A withdrawal dated ``on`` stops it that day."""
+    rows = db.session.scalars(
+        select(Consent).where(Consent.case_id == case.id, Consent.purpose == purpose)
+        .order_by(Consent.given_on.desc(), Consent.recorded_at.desc())
+    ).all()
+    return next((c for c in rows if c.is_valid_on(on)), None)
+
+
+def consenting_to(purpose: str, on: date) -> Any:
+    """SELECT of the case ids with a consent for ``purpose`` valid on ``on`` (in SQL)."""
+    return select(Consent.case_id).where(
+        Consent.purpose == purpose, Consent.given_on <= on,
+        (Consent.expires_on.is_(None)) | (Consent.expires_on >= on),
+        (Consent.withdrawn_on.is_(None)) | (Consent.withdrawn_on > on))
+
+
 def shareable_fields(consent: Consent | None) -> tuple[str, ...]:
     """Names of the personal fields ``consent`` lets a partner see (empty without consent).
 

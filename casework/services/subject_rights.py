@@ -32,6 +32,7 @@ from casework.services.errors import DomainError
 ERASURE_REASONS: dict[str, Any] = {
     "her_request": _l("Her request"),
     "no_longer_needed": _l("Her data is no longer needed"),
+    "retention": _l("Retention period ended"),  # only through the retention review
     "other": _l("Other"),
 }
 _CLOSE_REASON_FOR = {"her_request": "withdrew_consent"}

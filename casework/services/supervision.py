@@ -21,13 +21,15 @@ from casework.domain import REFERRAL_STATUSES, UPTAKE_PAPER_IMPORT
 from casework.extensions import db
 from casework.indicators import UPTAKE_STATUSES, Period
 from casework.models.case import Case
+from casework.models.consent import Consent
 from casework.models.need import Need
 from casework.models.org import UNIT_LEVEL, OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral
 from casework.models.supervision import OutcomeSample, PeriodSignOff, UptakeVerification
 from casework.models.user import User
-from casework.services import referrals
+from casework.services import consents, referrals
+from casework.services.effective_dates import today
 from casework.services.errors import DomainError
 from casework.services.imports.provenance import imported_uptake, partner_confirmed
 from casework.services.org_units import subtree_filter, subtree_ids
@@ -359,6 +361,12 @@ def deidentified_csv(scope: OrgUnit, period: Period, *, actor: User, threshold: 
         select(base.c.case_id, base.c.grp, base.c.days, base.c.unit_id, Case.intake_date)
         .join(Case, Case.id == base.c.case_id).order_by(base.c.case_id)
     ).all()
+    # Only women who consent to anonymous statistics today (a withdrawal stops it at once);
+    # the report's aggregate counts are not personal data and stay whole.
+    consenting = set(db.session.scalars(consents.consenting_to("statistics", today()).where(
+        Consent.case_id.in_(select(base.c.case_id)))))
+    no_consent = sum(1 for r in rows if r.case_id not in consenting)
+    rows = [r for r in rows if r.case_id in consenting]
     needs = db.session.execute(
         select(Need.case_id, Need.category).join(base, base.c.case_id == Need.case_id)
         .join(Case, Case.id == Need.case_id).where(indicators._need_open(period)).distinct()
@@ -388,6 +396,8 @@ def deidentified_csv(scope: OrgUnit, period: Period, *, actor: User, threshold: 
                    f"{period.end:%d/%m/%Y}. Đơn vị: {scope.code}.")
     writer.comment(f"Đã ẩn {withheld} dòng (nhóm đơn vị cấp huyện, quý, nhóm có dưới "
                    f"{threshold} người). Số dòng: {len(kept)}.")
+    writer.comment(f"Đã bỏ {no_consent} người không đồng ý cho dùng dữ liệu vào thống kê "
+                   "(số liệu tổng hợp trong báo cáo vẫn tính đủ).")
     writer.comment("Mã ẩn danh ổn định giữa các lần xuất; chỉ đổi khi khóa ứng dụng được thay.")
     writer.comment("Cột: " + "; ".join(f"{c} = {h}" for c, h in zip(
         EXPORT_COLUMNS, EXPORT_HEADERS, strict=True)))
@@ -401,7 +411,7 @@ def deidentified_csv(scope: OrgUnit, period: Period, *, actor: User, threshold: 
         ])
     audit.record("export.deidentified", target_type="org_unit", target_id=scope.id, actor=actor,
                  details={"period": period.key, "rows": len(kept), "withheld": withheld,
-                          "threshold": threshold})
+                          "threshold": threshold, "no_consent": no_consent})
     return out.getvalue()
 
 

@@ -26,7 +26,7 @@ from casework.models.referral import Referral, ReferralEvent
 from casework.models.timeline import NOTE_KINDS, CaseNote, FollowUp
 from casework.models.user import User
 from casework.services.cases import require_accepts_entries
-from casework.services.consents import expiring_soon
+from casework.services.consents import expiring_soon, valid_consent
 from casework.services.effective_dates import check_date, clean_text, local_date, stated, today
 from casework.services.errors import DomainError
 from casework.services.referrals import overdue_filter
@@ -34,6 +34,17 @@ from casework.services.referrals import overdue_filter
 NOTE_MAX = 5000
 TITLE_MAX = 200
 UPCOMING_DAYS = 7
+#: A contact that needs its own consent (DOMAIN: consent per purpose). Refused, not warned: a
+#: call or a visit she did not agree to can reveal her situation to the people around her, and
+#: the record of a contact is what prompts the next one.
+CONTACT_CONSENT = {"phone_call": "contact_phone", "home_visit": "contact_visit"}
+CONTACT_REFUSED = {
+    "phone_call": _l("She has not agreed to be contacted by phone on this date. Record her "
+                     "consent to phone contact first (it can be given verbally, with a "
+                     "witness)."),
+    "home_visit": _l("She has not agreed to home visits on this date. Record her consent to "
+                     "home visits first (it can be given verbally, with a witness)."),
+}
 
 
 def add_note(case: Case, *, kind: str, on: date | None, body: str | None, actor: Any,
@@ -49,6 +60,9 @@ def add_note(case: Case, *, kind: str, on: date | None, body: str | None, actor:
     reason = check_date(day, field="on", not_before=case.intake_date,
                         backdate_reason=backdate_reason,
                         not_before_message=_l("The date cannot be before the intake date."))
+    purpose = CONTACT_CONSENT.get(kind)
+    if purpose is not None and valid_consent(case, purpose, day) is None:
+        raise DomainError(CONTACT_REFUSED[kind], "kind")
     note = CaseNote(case_id=case.id, subject_id=case.subject_id, kind=kind, effective_date=day,
                     author_id=getattr(actor, "id", None))
     note.body = text

@@ -125,6 +125,8 @@ def test_consent_need_note_and_follow_up_through_the_pages(signed_in, make_case)
         "given_on": today, "method": "signed_form"}).status_code == 302
     assert signed_in.submit(f"{base}/needs/new", {"category": "loans", "identified_on": today,
                                                   "note": "<i>x</i>"}).status_code == 302
+    assert signed_in.submit(f"{base}/consents/new", {
+        "purpose": "contact_visit", "given_on": today, "method": "signed_form"}).status_code == 302
     assert signed_in.submit(f"{base}/notes/new", {"kind": "home_visit", "on": today,
                                                   "body": "Đã thăm nhà"}).status_code == 302
     assert signed_in.submit(f"{base}/follow-ups/new", {"title": "Gọi lại",

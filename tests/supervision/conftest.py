@@ -55,7 +55,7 @@ def transfer(app: Any) -> Callable[..., None]:
 
 
 @pytest.fixture
-def scenario(org, make_case, make_need, make_provider, make_referral, transfer):
+def scenario(org, make_case, make_need, make_provider, make_referral, transfer, make_consent):
     from casework.models.case import CaseEpisode
     from casework.services.erasure import erase_subject
 
@@ -101,6 +101,7 @@ def scenario(org, make_case, make_need, make_provider, make_referral, transfer):
     make_referral(need, x, "in_service", referred_on=date(2024, 2, 5), uptake_on=date(2024, 4, 15))
 
     s.h = make_case(org.c3, intake_date=date(2024, 3, 1))
+    make_consent(s.h, "statistics")  # before her erasure (the others' below)
     need = make_need(s.h, "health_hiv")
     make_referral(need, y, "completed", uptake_on=date(2024, 5, 1))
     erase_subject(s.h.subject_id, actor=None, reason="her request")
@@ -140,4 +141,8 @@ def scenario(org, make_case, make_need, make_provider, make_referral, transfer):
     s.r = make_case(org.c1, intake_date=date(2023, 3, 1), merged_into_id=s.a.id)
     make_need(s.r, "jobs")
     assert db.session.query(CaseEpisode).count() == 17
+    # Every woman of the scenario consents to anonymous statistics (the de-identified export
+    # leaves out those who do not: tests/rights/test_consent_purposes.py).
+    for name in "abcdefgijklmnoqr":
+        make_consent(getattr(s, name), "statistics")
     return s

@@ -54,10 +54,11 @@ def test_export_generalises_unit_date_and_group(make_app, make_user, login, org,
 
 
 def test_export_withholds_small_groups_and_says_how_many(client, login, supervisor, org,
-                                                         make_case, make_need):
-    for unit in (org.c1, org.c1, org.c2, org.c2, org.c1):  # five women in district D1, Q1
-        make_need(make_case(unit, intake_date=date(2024, 2, 1)), "jobs")
-    make_need(make_case(org.c3, intake_date=date(2024, 2, 1)), "jobs")  # one alone in D2
+                                                         make_case, make_need, make_consent):
+    for unit in (org.c1, org.c1, org.c2, org.c2, org.c1, org.c3):  # five in D1, one in D2
+        case = make_case(unit, intake_date=date(2024, 2, 1))
+        make_need(case, "jobs")
+        make_consent(case, "statistics")
     login(client, supervisor)
     _text, comments, rows = _csv(client, "/supervision/export.csv?period=2024H1")
     data = rows[1:]

@@ -215,7 +215,8 @@ class MergeForm(FlaskForm):
 
 
 class EraseForm(FlaskForm):
-    reason = SelectField(_l("Reason"), choices=_choices(ERASURE_REASONS, blank=True),
+    reason = SelectField(_l("Reason"), choices=_choices(
+        {k: v for k, v in ERASURE_REASONS.items() if k != "retention"}, blank=True),
                          validators=[DataRequired(REQUIRED)])
     confirm = BooleanField(_l("I understand her data cannot be recovered."),
                            validators=[DataRequired(REQUIRED)])

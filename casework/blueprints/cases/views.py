@@ -56,6 +56,7 @@ from casework.services import (
     case_search,
     cases,
     consents,
+    her_pack,
     needs,
     notifications,
     subject_rights,
@@ -517,8 +518,9 @@ def data_print(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Everything held about her, as a page to print for her."""
     case = load_case_or_404(current_user, case_id)
     with unit_of_work():
-        data = subject_rights.export_data(case, actor=current_user, fmt="print")
-    return _render("data.html", case=case, data=data, today=today())
+        content = her_pack.pack(case, actor=current_user, fmt="print")
+    return _render("data.html", case=case, data=content["data"], rows=content["access"],
+                   today=today(), pack=her_pack, **her_pack.words())
 
 
 @bp.get("/<uuid:case_id>/data.json")

@@ -109,6 +109,12 @@ ACTIONS: dict[str, Any] = {
     "api.denied": _l("API access refused"),
     "api_token.created": _l("API token created"),
     "api_token.revoked": _l("API token revoked"),
+    "rights.access_viewed": _l("Opened the list of who saw her file"),
+    "rights.breach_report": _l("Breach answer prepared"),
+    "rights.retention_viewed": _l("Records due for erasure reviewed"),
+    "rights.retention_kept": _l("Record kept past its retention date"),
+    "rights.retention_set": _l("Retention schedule changed"),
+    "rights.dossier_viewed": _l("Impact assessment dossier printed"),
 }
 
 OBJECT_TYPES: dict[str, Any] = {
@@ -128,6 +134,8 @@ OBJECT_TYPES: dict[str, Any] = {
     "import_batch": _l("import file"), "key": _l("key"),
     "audit_log": _l("access log"),
     "api_token": _l("API token"),
+    "uptake_verifications": _l("uptake check"),
+    "retention_schedule": _l("retention schedule"),
 }
 
 FIELDS: dict[str, Any] = {
@@ -138,6 +146,9 @@ FIELDS: dict[str, Any] = {
     "note": _l("note"), "body": _l("note text"), "title": _l("title"),
     "reason": _l("reason"), "backdate_reason": _l("reason for a late entry"),
     "shared_data": _l("data shared with the partner"), "witness_name": _l("witness name"),
+    "age_band": _l("age band"), "need_note": _l("note about the need"),
+    "partner_note": _l("note for the partner"),
+    "group": _l("support group"), "referral_source": _l("referred by"),
 }
 
 OUTCOMES: dict[str, Any] = {"ok": _l("OK"), "denied": _l("Refused"), "failed": _l("Failed")}

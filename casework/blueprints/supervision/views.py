@@ -48,11 +48,11 @@ from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, label
 from casework.extensions import db, limiter
 from casework.forms import options
 from casework.models.audit import AuditEvent
-from casework.models.case import Case
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.supervision import OutcomeSample, UptakeVerification
 from casework.models.user import User
+from casework.services import access_history
 from casework.services import supervision as service
 from casework.services.effective_dates import LOCAL_ZONE, today
 from casework.services.errors import DomainError
@@ -328,13 +328,13 @@ def _log_page(verified: Any = None, status: int = 200) -> Any:
         status = 400
     else:
         if form.user.data:
-            user_id = db.session.scalar(select(User.id).where(User.username == form.user.data))
-            query = query.where(AuditEvent.actor_user_id == (user_id or -1))
+            query = query.where(AuditEvent.actor_user_id.in_(
+                access_history.users_matching(form.user.data) or [-1]))
         if form.case.data:
-            case_id = db.session.scalar(visible_cases(current_user, include_merged=True)
-                                        .with_only_columns(Case.id)
-                                        .where(Case.case_number == form.case.data.strip()))
-            query = query.where(AuditEvent.target_id == (str(case_id) if case_id else "-"))
+            matched = access_history.cases_matching(
+                visible_cases(current_user, include_merged=True), form.case.data)
+            targets = access_history.targets_of_cases(matched)
+            query = query.where(AuditEvent.target_id.in_(sorted(targets) or ["-"]))
         if form.action.data:
             query = query.where(AuditEvent.action == form.action.data)
         if form.date_from.data:
@@ -352,11 +352,14 @@ def _log_page(verified: Any = None, status: int = 200) -> Any:
     events = events[:LOG_PAGE]
     users = {u.id: u for u in db.session.scalars(
         select(User).where(User.id.in_({e.actor_user_id for e in events if e.actor_user_id})))}
+    places = access_history.actor_places(events, users)
+    objects = access_history.object_names(events)
     audit.defer("access_log.viewed", details={"filtered": bool(request.args)})
     next_args = {k: v for k, v in request.args.items() if k != "before"}
     return render_template(
         "supervision/access_log.html", form=form, events=events, users=users,
-        verified=verified, more=more, next_args=next_args, json=json,
+        verified=verified, more=more, next_args=next_args, json=json, places=places,
+        objects=objects,
         anchor_time=_anchor_time(verified),
         verify_form=VerifyLogForm() if may_verify_audit_chain(current_user) else None,
         action_label=labels.action_label, object_label=labels.object_label,

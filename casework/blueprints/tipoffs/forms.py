@@ -102,7 +102,7 @@ class VerifyForm(_Step):
 
 
 class ClassifyForm(_Step):
-    classification = SelectField(_l("Class"), choices=_choices(
+    classification = SelectField(_l("Classification"), choices=_choices(
         (k, v) for k, v in CLASSES.items() if k != "duplicate"),
         validators=[DataRequired(REQUIRED)])
     submit = SubmitField(_l("Classify"))

@@ -140,7 +140,7 @@ def workbook(result: Target6Result, t: int) -> bytes:
 
     sheet(_("Units"), _("Unit"), [(row.unit.name + (" *" if row.direct else ""), cells)
                                   for row, cells in p["units"]])
-    sheet(_("Classes"), _("Class"), [(str(CLASSES.get(k, _("Not classified yet"))), c)
+    sheet(_("Classes"), _("Classification"), [(str(CLASSES.get(k, _("Not classified yet"))), c)
                                      for k, c in p["classes"]])
     sheet(_("Channels"), _("Received through"),
           [(str(CHANNELS.get(k, k)), c) for k, c in p["channels"]])
