@@ -3,7 +3,8 @@ each) on two loopback ports, one PostgreSQL, one Redis. A login is throttled acr
 rate-limit counters live in Redis), failed passwords on either lock the account (the lock-out
 is in the database), and a session opened on one is valid on the other and ends on both.
 
-(The outbox's "one message sent once when both workers run" joins this test with the outbox.)
+Two outbox workers (``flask outbox work --once``, two processes as on two hosts) drain one queue
+and send each message exactly once.
 """
 
 from __future__ import annotations
@@ -101,3 +102,55 @@ def test_two_app_servers_share_throttles_lock_outs_and_sessions(tmp_path):
             for key in store.scan_iter(f"*{prefix}*"):
                 store.delete(key)
             store.close()
+
+
+def test_two_outbox_workers_on_two_hosts_send_each_message_once(tmp_path):
+    import concurrent.futures
+    import os
+    import sys
+    from collections import Counter
+
+    from casework import create_app
+    from casework.extensions import db
+    from casework.models.outbox import OutboxMessage
+    from casework.outbox import to_contact
+    from tests.deploy.servers import ROOT
+    from tests.outbox.conftest import Gateway, _serve
+
+    gateway = Gateway(ok=(200, {"status": "accepted", "id": "sms-1"}, {}))
+    server = _serve(gateway)
+    gateway.url = f"http://127.0.0.1:{server.server_port}/v1/messages"
+    try:
+        with pg_database("casework_outbox2") as url:
+            env = production_env(url, tmp_path, CASEWORK_SMS_URL=gateway.url,
+                                 CASEWORK_SMS_TOKEN=secrets.token_urlsafe(24),
+                                 CASEWORK_QUIET_HOURS="", CASEWORK_OUTBOX_DIGEST_AFTER="1000")
+            install(env)
+            app = create_app({k: v for k, v in env.items() if k.startswith("CASEWORK_")})
+            with app.test_request_context():
+                for n in range(40):
+                    to_contact("sms", f"09120{n:05d}", "partner_link", reference=f"GT-{n:04d}")
+                db.session.commit()
+
+            def work() -> int:
+                done = subprocess.run(
+                    [sys.executable, "-m", "flask", "outbox", "work", "--once"], env=env,
+                    cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+                return done.returncode
+
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                codes = list(pool.map(lambda _: work(), range(2)))
+            assert codes == [0, 0]
+            sent = Counter(body["reference"] for body in gateway.bodies())  # the message id
+            assert set(sent.values()) == {1}  # each message once, whichever worker took it
+            assert sorted(body["to"] for body in gateway.bodies()) == [
+                f"849120{n:05d}" for n in range(40)]
+            with app.app_context():
+                rows = db.session.execute(sa.select(OutboxMessage.id, OutboxMessage.status))
+                assert {str(i): status for i, status in rows} == dict.fromkeys(sent, "sent")
+                db.session.remove()
+                db.engine.dispose()
+            assert os.environ.get("CASEWORK_SMS_URL") is None  # nothing leaked to this process
+    finally:
+        server.shutdown()
+        server.server_close()
