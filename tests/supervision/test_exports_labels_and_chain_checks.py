@@ -83,6 +83,7 @@ def confirmed_by_partner(scenario, make_user):
     in_h1 = [r for r in rows if date(2024, 1, 1) <= r.uptake_on <= date(2024, 6, 30)]
     for r in in_h1[:2]:
         r.uptake_confirmed_by_id = partner.id
+        r.uptake_provenance = "partner_account"  # as the partner's confirmation records it
     db.session.commit()
     return in_h1
 
