@@ -258,3 +258,17 @@ def test_a_writer_still_running_during_a_refresh_is_caught_up_later(scenario):
         assert _pair(_current(scenario.org)) == (10, 4)  # not committed yet: not seen
         writer.commit()
     assert _pair(_current(scenario.org)) == (11, 4)
+
+
+def test_a_period_built_under_another_definition_or_database_is_rebuilt(scenario):
+    """Each period keeps the fingerprint of the definition and database it was built from: a
+    release with another rule, or a dump restored elsewhere, rebuilds it at the next read."""
+    _current(scenario.org)
+    built = db.session.scalar(sa.select(IndicatorPeriod.built_at))
+    db.session.execute(sa.update(IndicatorPeriod).values(fingerprint="another definition"))
+    db.session.commit()
+    assert _pair(_current(scenario.org)) == (10, 4)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(IndicatorPeriod.built_at)) > built
+    assert db.session.scalar(sa.select(IndicatorPeriod.fingerprint)) == \
+        indicator_store.fingerprint(db.session())

@@ -1,0 +1,25 @@
+"""Performance: the definition fingerprint of each stored indicator period (a release that
+changes the definition, or a dump restored into another database, rebuilds it at its next
+read) and the indexes the scoped, paginated lists read.
+
+Revision ID: 0019_perf
+Revises: 0012_uptake_provenance
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0019_perf"
+down_revision = "0012_uptake_provenance"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("indicator_periods", sa.Column("fingerprint", sa.String(64), nullable=False,
+                                                 server_default=""))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("indicator_periods") as batch:
+        batch.drop_column("fingerprint")
