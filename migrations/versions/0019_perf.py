@@ -18,8 +18,10 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("indicator_periods", sa.Column("fingerprint", sa.String(64), nullable=False,
                                                  server_default=""))
+    op.create_index("ix_cases_list", "cases", ["org_unit_id", "status", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_list", table_name="cases")
     with op.batch_alter_table("indicator_periods") as batch:
         batch.drop_column("fingerprint")
