@@ -80,19 +80,35 @@ def _days_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
             f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)")
 
 
+@dataclass(frozen=True)
+class PeriodColumns:
+    """Period bounds as SQL columns (a row of a table of periods), so one statement applies
+    the same rules to many periods (the trend): anything a rule reads of a :class:`Period`."""
+
+    start: Any
+    end: Any
+
+
+Bounds = Period | PeriodColumns
+
+
+def _end(period: Bounds) -> Any:
+    return period.end if isinstance(period, PeriodColumns) else literal(period.end, Date)
+
+
 # --- The rules -----------------------------------------------------------------------------------
 
-def case_open_in(period: Period, episode: Any = CaseEpisode) -> ColumnElement[bool]:
+def case_open_in(period: Bounds, episode: Any = CaseEpisode) -> ColumnElement[bool]:
     """An episode of her case overlaps the period: opened by its end, not closed before it."""
     return and_(episode.opened_on <= period.end,
                 or_(episode.closed_on.is_(None), episode.closed_on >= period.start))
 
 
-def anchor_day(period: Period, episode: Any = CaseEpisode) -> ColumnElement[Any]:
+def anchor_day(period: Bounds, episode: Any = CaseEpisode) -> ColumnElement[Any]:
     """The last day the episode was open in the period (its end if still open then); a case's
     anchor is the latest over its open episodes."""
     return case((or_(episode.closed_on.is_(None), episode.closed_on > period.end),
-                 literal(period.end, Date)), else_=episode.closed_on)
+                 _end(period)), else_=episode.closed_on)
 
 
 def counts_once() -> ColumnElement[bool]:
@@ -100,7 +116,7 @@ def counts_once() -> ColumnElement[bool]:
     return Case.merged_into_id.is_(None)
 
 
-def need_counts(period: Period, intake: Any) -> ColumnElement[bool]:
+def need_counts(period: Bounds, intake: Any) -> ColumnElement[bool]:
     """A need open at some time in the period, identified on or after her intake date (an
     earlier date is a data error and never makes her eligible)."""
     return and_(Need.identified_on <= period.end,
@@ -123,18 +139,18 @@ def counted_uptake() -> ColumnElement[bool]:
                     Referral.uptake_verified_at.is_not(None)))
 
 
-def uptake_by(period: Period) -> ColumnElement[bool]:
+def uptake_by(period: Bounds) -> ColumnElement[bool]:
     """Connected through this referral: a counted uptake on or before the period's end."""
     return and_(counted_uptake(), Referral.uptake_on <= period.end)
 
 
-def referral_made_by(period: Period) -> ColumnElement[bool]:
+def referral_made_by(period: Bounds) -> ColumnElement[bool]:
     """The referral was sent (not a draft) on or before the period's end."""
     return and_(Referral.referred_on.is_not(None), Referral.referred_on <= period.end,
                 Referral.status.not_in(NOT_SENT))
 
 
-def referral_stage(period: Period) -> ColumnElement[int]:
+def referral_stage(period: Bounds) -> ColumnElement[int]:
     """How far a referral made by the end got by then: 2 waiting for (or past the period of)
     her uptake, 1 waiting for the partner's answer, else 0."""
     made = referral_made_by(period)
@@ -164,17 +180,32 @@ def _may_be_held_in(scope: OrgUnit | None) -> list[ColumnElement[bool]]:
                 Case.id.in_(select(CaseCustody.case_id).where(CaseCustody.org_unit_id.in_(units))))]
 
 
-def placed_cases(period: Period, scope: OrgUnit | None = None, cases: Any = None) -> Any:
+def placed_cases(period: Period, scope: OrgUnit | None = None, cases: Any = None, *,
+                 periods: Any = None) -> Any:
     """A CTE of the cases open in the period that count once: ``case_id``, ``grp``,
     ``unit_id`` (where she counts on her anchor day), ``intake``.
 
+    ``periods`` (a table of ``no, start, end``; ``period`` is then ignored): one row per period
+    and case, with ``no``, ``p_start`` and ``p_end`` in front.
+
     Set-based: the covering custody row is the one no later covering row beats (an
     anti-join, and a second one for women without a covering row)."""
-    ep = (select(CaseEpisode.case_id.label("case_id"),
-                 func.max(anchor_day(period)).label("anchor"))
-          .where(case_open_in(period)).group_by(CaseEpisode.case_id).subquery("ep"))
+    if periods is None:
+        ep = (select(CaseEpisode.case_id.label("case_id"),
+                     func.max(anchor_day(period)).label("anchor"))
+              .where(case_open_in(period)).group_by(CaseEpisode.case_id).subquery("ep"))
+        front: list[Any] = []
+    else:
+        bounds = PeriodColumns(periods.c.start, periods.c.end)
+        ep = (select(periods.c.no, periods.c.start.label("p_start"),
+                     periods.c.end.label("p_end"), CaseEpisode.case_id.label("case_id"),
+                     func.max(anchor_day(bounds)).label("anchor"))
+              .select_from(CaseEpisode).join(periods, case_open_in(bounds))
+              .group_by(periods.c.no, periods.c.start, periods.c.end, CaseEpisode.case_id)
+              .subquery("ep"))
+        front = [ep.c.no, ep.c.p_start, ep.c.p_end]
     opened = (
-        select(Case.id.label("case_id"), Case.group.label("grp"),
+        select(*front, Case.id.label("case_id"), Case.group.label("grp"),
                Case.org_unit_id.label("home_unit"), Case.intake_date.label("intake"),
                ep.c.anchor)
         .join(ep, ep.c.case_id == Case.id)
@@ -182,9 +213,10 @@ def placed_cases(period: Period, scope: OrgUnit | None = None, cases: Any = None
                *([] if cases is None else [Case.id.in_(cases)]))
         .cte("opened")
     )
+    carried = [opened.c[c.name] for c in front]
     cc, later = aliased(CaseCustody, name="cc"), aliased(CaseCustody, name="later")
     held = (
-        select(opened.c.case_id, opened.c.grp, opened.c.intake,
+        select(*carried, opened.c.case_id, opened.c.grp, opened.c.intake,
                cc.org_unit_id.label("unit_id"))
         .join(cc, custody_covers(cc, opened.c.case_id, opened.c.anchor))
         .where(~exists().where(custody_covers(later, opened.c.case_id, opened.c.anchor),
@@ -192,7 +224,7 @@ def placed_cases(period: Period, scope: OrgUnit | None = None, cases: Any = None
                                    and_(later.from_date == cc.from_date, later.id > cc.id))))
     )
     unheld = (
-        select(opened.c.case_id, opened.c.grp, opened.c.intake, opened.c.home_unit)
+        select(*carried, opened.c.case_id, opened.c.grp, opened.c.intake, opened.c.home_unit)
         .where(~exists().where(custody_covers(later, opened.c.case_id, opened.c.anchor)))
     )
     return union_all(held, unheld).cte("placed")
@@ -266,6 +298,29 @@ def woman_rows(source: Any) -> WomanRows:
         .group_by(*key, f.provider_id)
     )
     return WomanRows(women, categories, partners)
+
+
+def women_by_period(periods: Any, scope: OrgUnit | None = None) -> Any:
+    """Select, for every period of ``periods`` (a table of ``no, start, end``) at once, one row
+    per eligible woman: ``no, case_id, grp, unit_id, connected, stage`` - the same rules as
+    :func:`facts` and :func:`woman_rows`, with the period's bounds read from its row."""
+    placed = placed_cases(None, scope, periods=periods)  # type: ignore[arg-type]
+    bounds = PeriodColumns(placed.c.p_start, placed.c.p_end)
+    facts_ = (
+        select(placed.c.no, placed.c.case_id, placed.c.grp, placed.c.unit_id,
+               case((need_counts(bounds, placed.c.intake), 1), else_=0).label("open_need"),
+               case((uptake_by(bounds), 1), else_=0).label("up"),
+               referral_stage(bounds).label("stage"))
+        .select_from(placed.join(Need, Need.case_id == placed.c.case_id)
+                     .outerjoin(Referral, Referral.need_id == Need.id))
+    )
+    if scope is not None:
+        facts_ = facts_.where(placed.c.unit_id.in_(subtree(scope)))
+    f = facts_.cte("period_facts")
+    key = (f.c.no, f.c.case_id, f.c.grp, f.c.unit_id)
+    return (select(*key, func.max(f.c.up).label("connected"),
+                   func.max(f.c.stage).label("stage"))
+            .group_by(*key).having(func.max(f.c.open_need) == 1))
 
 
 def woman_rows_for(period: Period, scope: OrgUnit | None = None,

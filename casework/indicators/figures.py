@@ -276,20 +276,15 @@ def totals(scope: OrgUnit, period: Period, group: str = TARGET_GROUP, *,
 
 
 def trend(scope: OrgUnit, until: date, group: str = TARGET_GROUP) -> list[tuple[Period, Figures]]:
-    """The group's figures in ``scope`` for each half-year since the plan started: the stored
-    periods, counted in one statement."""
+    """The group's figures in ``scope`` for each half-year since the plan started: every
+    half-year in one statement (``store.trend_rows``), rolled up the subtree here."""
     periods = half_years(until)
-    ids = store.current_ids(periods)
-    w = IndicatorWoman
-    open_stage = w.connected == 0
-    rows = store.read(
-        select(w.period_id, func.count(), func.sum(w.connected),
-               func.count(case((and_(open_stage, w.stage == 1), 1))),
-               func.count(case((and_(open_stage, w.stage == 2), 1))))
-        .where(w.period_id.in_(ids), w.grp == group, w.unit_id.in_(subtree(scope)))
-        .group_by(w.period_id))
-    by_id = {pid: Figures(n1, int(n2 or 0), n3, n4) for pid, n1, n2, n3, n4 in rows}
-    return [(p, by_id.get(pid, Figures())) for p, pid in zip(periods, ids, strict=True)]
+    units = set(db.session.scalars(subtree(scope)))
+    totals_ = [Figures() for _ in periods]
+    for no, grp, unit_id, n1, n2, n3, n4 in store.trend_rows(periods):
+        if grp == group and unit_id in units:
+            totals_[no].add(Figures(n1, int(n2 or 0), n3, n4))
+    return list(zip(periods, totals_, strict=True))
 
 
 def keep_stored(period: Period) -> None:

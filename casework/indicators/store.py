@@ -52,18 +52,22 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Date,
     Integer,
     MetaData,
     SmallInteger,
     String,
     Table,
     Uuid,
+    and_,
+    case,
     delete,
     func,
     insert,
     literal,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -77,6 +81,7 @@ from casework.indicators.definition import (
     facts,
     woman_rows,
     woman_rows_for,
+    women_by_period,
 )
 from casework.indicators.periods import Period
 from casework.models.indicator import (
@@ -361,6 +366,41 @@ def read(stmt: Any) -> list[Any]:
     """Run a figures statement over stored rows in a transaction of its own."""
     with own_session() as session:
         return list(session.execute(stmt).all())
+
+
+# Trend figures per process: {(fingerprint, periods): (watermark, rows)}. Checked like a stored
+# period before each use (no change since the watermark, same definition and database).
+_TREND_CACHE: dict[tuple[str, tuple[tuple[date, date], ...]], tuple[int, list[Any]]] = {}
+
+
+def trend_rows(periods: Sequence[Period]) -> list[Any]:
+    """Rows ``(no, grp, unit_id, eligible, connected, awaiting answer, awaiting uptake)`` for
+    every period of ``periods`` (``no`` its position) and every unit: ONE statement over the
+    case tables (:func:`~casework.indicators.definition.women_by_period`), kept in this process
+    until the next change to the watched tables."""
+    bounds = tuple((p.start, p.end) for p in periods)
+    with own_session() as session:
+        key = (fingerprint(session), bounds)
+        watermark = _watermark_now(session)
+        hit = _TREND_CACHE.get(key)
+        if hit is not None and hit[0] <= watermark and not _changed_since(session, hit[0],
+                                                                          limit=1):
+            return hit[1]
+        table = union_all(*(  # a VALUES list SQLite can name the columns of
+            select(literal(n, Integer).label("no"), literal(s, Date).label("start"),
+                   literal(e, Date).label("end")) for n, (s, e) in enumerate(bounds)
+        )).subquery("periods")
+        w = women_by_period(table).subquery("women")
+        open_stage = w.c.connected == 0
+        rows = list(execute_hashed(session, select(
+            w.c.no, w.c.grp, w.c.unit_id, func.count(), func.sum(w.c.connected),
+            func.count(case((and_(open_stage, w.c.stage == 1), 1))),
+            func.count(case((and_(open_stage, w.c.stage == 2), 1))))
+            .group_by(w.c.no, w.c.grp, w.c.unit_id)).all())
+    if len(_TREND_CACHE) > 16:
+        _TREND_CACHE.clear()
+    _TREND_CACHE[key] = (watermark, rows)
+    return rows
 
 
 def tidy() -> None:
