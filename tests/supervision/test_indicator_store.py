@@ -272,3 +272,19 @@ def test_a_period_built_under_another_definition_or_database_is_rebuilt(scenario
     assert db.session.scalar(sa.select(IndicatorPeriod.built_at)) > built
     assert db.session.scalar(sa.select(IndicatorPeriod.fingerprint)) == \
         indicator_store.fingerprint(db.session())
+
+
+def test_the_trend_equals_each_half_year_and_follows_writes(scenario, make_need):
+    """The trend counts every half-year in one statement: each point equals that half-year's
+    own figures, in every unit, and a write is seen at the next read."""
+    org = scenario.org
+    until = date(2024, 12, 31)
+    for scope in (org.province, org.d1, org.c3):
+        for period, figures in indicators.trend(scope, until):
+            assert figures == indicators.totals(scope, period, stored=False), (scope.code,
+                                                                                period.key)
+    assert dict((p.code, f.eligible) for p, f in indicators.trend(org.province, until))[
+        "2024H1"] == 10
+    make_need(scenario.b, "loans", identified_on=date(2024, 3, 1))
+    assert dict((p.code, f.eligible) for p, f in indicators.trend(org.province, until))[
+        "2024H1"] == 11
