@@ -191,9 +191,11 @@ def placed_cases(period: Period, scope: OrgUnit | None = None, cases: Any = None
     Set-based: the covering custody row is the one no later covering row beats (an
     anti-join, and a second one for women without a covering row)."""
     if periods is None:
+        only = [] if cases is None else [CaseEpisode.case_id.in_(cases)]  # a refresh
         ep = (select(CaseEpisode.case_id.label("case_id"),
                      func.max(anchor_day(period)).label("anchor"))
-              .where(case_open_in(period)).group_by(CaseEpisode.case_id).subquery("ep"))
+              .where(case_open_in(period), *only).group_by(CaseEpisode.case_id)
+              .subquery("ep"))
         front: list[Any] = []
     else:
         bounds = PeriodColumns(periods.c.start, periods.c.end)

@@ -80,7 +80,6 @@ from casework.indicators.definition import (
     WomanRows,
     facts,
     woman_rows,
-    woman_rows_for,
     women_by_period,
 )
 from casework.indicators.periods import Period
@@ -229,19 +228,28 @@ def _delete_rows(session: Session, period_id: int, cases: Any = None) -> None:
         session.execute(stmt)
 
 
-def _build(session: Session, row: IndicatorPeriod, period: Period) -> None:
-    """Every woman's rows: the facts computed once into a temporary table, the three stored
-    tables counted from it."""
-    watermark = _watermark_now(session)
-    _delete_rows(session, row.id)
+def _fill(session: Session, row_id: int, period: Period, cases: Any = None) -> None:
+    """Insert the rows of every woman (or of ``cases``, a few changed women): the facts
+    computed once into a temporary table, the three stored tables counted from it."""
     connection = session.connection()
     _FACTS.create(connection, checkfirst=True)
     try:
         session.execute(delete(_FACTS))
-        execute_hashed(session, insert(_FACTS).from_select(list(FACT_COLUMNS), facts(period)))
-        _insert_rows(session, row.id, woman_rows(_FACTS))
+        fill = insert(_FACTS).from_select(list(FACT_COLUMNS), facts(period, None, cases))
+        if cases is None:
+            execute_hashed(session, fill)
+        else:  # a few women: index lookups are what the planner should pick
+            session.execute(fill)
+        _insert_rows(session, row_id, woman_rows(_FACTS))
     finally:
         _FACTS.drop(connection)
+
+
+def _build(session: Session, row: IndicatorPeriod, period: Period) -> None:
+    """Every woman's rows, afresh."""
+    watermark = _watermark_now(session)
+    _delete_rows(session, row.id)
+    _fill(session, row.id, period)
     row.watermark = watermark
     row.fingerprint = fingerprint(session)
     row.built_at = row.refreshed_at = utcnow()
@@ -261,8 +269,7 @@ def _refresh(session: Session, row: IndicatorPeriod, period: Period) -> None:
         return
     if changed:
         _delete_rows(session, row.id, changed)
-        # A few women: index lookups are what the planner should pick.
-        _insert_rows(session, row.id, woman_rows_for(period, None, changed))
+        _fill(session, row.id, period, changed)
         row.refreshed_at = utcnow()
     row.watermark = watermark
     if changed:
