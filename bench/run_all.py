@@ -114,7 +114,11 @@ class Server:
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a worker slow to finish on a busy machine
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
 
 
 def _case_ids(tree: Path, url: str, unit_code: str, n: int) -> list[str]:
@@ -159,7 +163,7 @@ def http_figures(tree: Path, url: str, instance: str, seconds: int,
         for cookie, pages in ((supervisor, sup_pages), (district, sup_pages)):
             for page in pages:  # periods built ahead, as the nightly refresh does
                 urllib.request.urlopen(urllib.request.Request(
-                    server.base + page, headers={"Cookie": cookie}), timeout=120).read()
+                    server.base + page, headers={"Cookie": cookie}), timeout=900).read()
         mix = ([(worker, worker_pages)] * 15 + [(worker2, worker2_pages)] * 15
                + [(supervisor, sup_pages)] * 5 + [(district, sup_pages)] * 5
                + [(partner, partner_pages)] * 10)
