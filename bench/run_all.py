@@ -103,7 +103,7 @@ class Server:
              f"127.0.0.1:{self.port}", "--chdir", str(HERE), "--log-level", "warning",
              "serve:app"],
             env=_env(tree, BENCH_DATABASE_URL=url, BENCH_INSTANCE=instance),
-            start_new_session=True)
+            cwd=tree, start_new_session=True)  # gunicorn puts its cwd on sys.path
         for _ in range(300):
             try:
                 urllib.request.urlopen(self.base + "/healthz", timeout=2).read()
@@ -204,9 +204,11 @@ def main() -> None:
             figures: dict[str, float] = {}
             if "cold" not in args.skip:
                 figures.update(cold_reads(tree, url, args.instance))
+                print(f"  {backend} {label} cold: {json.dumps(figures)}", flush=True)
             if "http" not in args.skip:
                 figures.update(http_figures(tree, url, args.instance, args.seconds,
                                             args.users))
+                print(f"  {backend} {label} http: {json.dumps(figures)}", flush=True)
             if "crypto" not in args.skip:
                 figures["crypto_ratio"] = crypto(tree, url)
             rows[(backend, label)] = figures
