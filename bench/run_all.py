@@ -78,7 +78,14 @@ def cold_reads(tree: Path, url: str, instance: str) -> dict[str, float]:
 def crypto(tree: Path, url: str | None) -> float:
     command = [PYTHON, str(tree / "bench" / "crypto_fields.py"), "--records", "500"]
     if url and url.startswith("postgresql"):
-        command += ["--database-url", url]
+        # Never the generated database: crypto_fields creates and drops its own tables.
+        scratch = url.rsplit("/", 1)[0] + "/casework_bench_crypto_scratch"
+        admin = url.rsplit("/", 1)[0].replace("+psycopg", "") + "/postgres"
+        subprocess.run(["psql", admin, "-qc", "DROP DATABASE IF EXISTS "
+                        "casework_bench_crypto_scratch"], check=True)
+        subprocess.run(["psql", admin, "-qc", "CREATE DATABASE casework_bench_crypto_scratch"],
+                       check=True)
+        command += ["--database-url", scratch]
     output = subprocess.run(command, env=_env(tree), capture_output=True, text=True,
                             check=True, cwd=tree).stdout
     line = next(x for x in output.splitlines() if x.strip().startswith("save+load"))
