@@ -45,6 +45,7 @@ and ``report_data`` compute before they write.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -377,6 +378,7 @@ def read(stmt: Any) -> list[Any]:
 
 # Trend figures per process: {(fingerprint, periods): (watermark, rows)}. Checked like a stored
 # period before each use (no change since the watermark, same definition and database).
+_TREND_LOCK = threading.Lock()
 _TREND_CACHE: dict[tuple[str, tuple[tuple[date, date], ...]], tuple[int, list[Any]]] = {}
 
 
@@ -386,8 +388,8 @@ def trend_rows(periods: Sequence[Period]) -> list[Any]:
     case tables (:func:`~casework.indicators.definition.women_by_period`), kept in this process
     until the next change to the watched tables."""
     bounds = tuple((p.start, p.end) for p in periods)
-    with own_session() as session:
-        key = (fingerprint(session), bounds)
+    with _TREND_LOCK, own_session() as session:  # one computation at a time per process;
+        key = (fingerprint(session), bounds)     # the requests waiting for it reuse it
         watermark = _watermark_now(session)
         hit = _TREND_CACHE.get(key)
         if hit is not None and hit[0] <= watermark and not _changed_since(session, hit[0],
@@ -404,9 +406,9 @@ def trend_rows(periods: Sequence[Period]) -> list[Any]:
             func.count(case((and_(open_stage, w.c.stage == 1), 1))),
             func.count(case((and_(open_stage, w.c.stage == 2), 1))))
             .group_by(w.c.no, w.c.grp, w.c.unit_id)).all())
-    if len(_TREND_CACHE) > 16:
-        _TREND_CACHE.clear()
-    _TREND_CACHE[key] = (watermark, rows)
+        if len(_TREND_CACHE) > 16:
+            _TREND_CACHE.clear()
+        _TREND_CACHE[key] = (watermark, rows)
     return rows
 
 
