@@ -24,8 +24,10 @@ Timings on a shared machine drift: read the ratios, and the host load printed fi
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +51,7 @@ def _env(tree: Path, **extra: str) -> dict[str, str]:
 
 def _unpack(revision: str) -> Path:
     target = Path(tempfile.mkdtemp(prefix="casework-baseline-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision],
                              capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
