@@ -50,8 +50,14 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+BENCH_PG     ?= postgresql+psycopg://postgres@127.0.0.1:5432/casework_bench
+BENCH_SQLITE ?= sqlite:///$(CURDIR)/instance/bench/bench.sqlite3
+BENCH_BASE   ?= 0794ec3
+
+# Every issue-14 figure, before (BENCH_BASE) and after, on fresh PostgreSQL and SQLite databases.
 bench: install-test
-	@ls bench/*.py
+	$(BIN)/python bench/run_all.py --generate --pg-url $(BENCH_PG) --sqlite-url $(BENCH_SQLITE) \
+		--instance instance/bench --baseline $(BENCH_BASE)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

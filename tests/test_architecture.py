@@ -121,3 +121,14 @@ def test_every_flask_command_is_registered_in_one_place():
         if "cli.add_command(" in text or ".cli.command(" in text:
             offenders.append(relative)
     assert offenders == []
+
+
+def test_the_indicator_package_depends_one_way():
+    """periods <- definition <- store <- figures <- the package: no module of
+    ``casework.indicators`` imports one above it, so the definition exists once, below all."""
+    layers = ["casework.indicators.periods", "casework.indicators.definition",
+              "casework.indicators.store", "casework.indicators.figures"]
+    graph = _import_graph()
+    for position, module in enumerate(layers):
+        above = set(layers[position + 1:]) | {"casework.indicators"}
+        assert not graph[module] & above, (module, graph[module] & above)

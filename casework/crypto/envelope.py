@@ -8,8 +8,11 @@ woman costs one unwrap.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from casework.crypto import primitives
 from casework.crypto.context import get_keyring, key_cache
@@ -32,7 +35,7 @@ def new_subject() -> Subject:
                    erased=False)
 
 
-def unwrap_subject_key(subject: Subject) -> bytes:
+def unwrap_subject_key(subject: Subject | Any) -> bytes:
     """Unwrap one subject's data key (no cache). Raises SubjectErasedError, DecryptionError."""
     if subject.erased or subject.wrapped_key is None or subject.kek_version is None:
         raise SubjectErasedError(f"subject {subject.id} was erased")
@@ -41,17 +44,49 @@ def unwrap_subject_key(subject: Subject) -> bytes:
                                  dk_version=subject.key_version)
 
 
+_PREFETCH = 500  # wrapped keys fetched in one query when a page lists many women
+_KEY_ROWS = (select(Subject.id, Subject.key_version, Subject.wrapped_key, Subject.kek_version,
+                    Subject.erased)
+             .where(Subject.id.in_(bindparam("ids", expanding=True))))
+
+
+def _wrapped_keys(session: Session, subject_id: uuid.UUID) -> Any:
+    """The stored key row of ``subject_id``, fetched with those of every other woman whose rows
+    this session holds and whose key is not cached yet: one query for a list page, not one per
+    woman. Only wrapped keys are fetched; each is unwrapped when first needed."""
+    cache = key_cache()
+    hit = cache.get(("wrapped", subject_id))
+    if hit is not None:
+        return hit
+    wanted = {subject_id}
+    for obj in list(session.identity_map.values()):
+        other = getattr(obj, "subject_id", None)
+        if isinstance(other, uuid.UUID) and ("dk", other) not in cache:
+            wanted.add(other)
+            if len(wanted) >= _PREFETCH:
+                break
+    # Core on the session's connection: no autoflush, no ORM bookkeeping.
+    rows = session.connection().execute(_KEY_ROWS, {"ids": list(wanted)}).all()
+    for row in rows:
+        cache[("wrapped", row.id)] = row
+    return cache.get(("wrapped", subject_id))
+
+
 def data_key(session: Session, subject_id: uuid.UUID) -> tuple[int, bytes]:
     """(version, key) of a woman's current data key, unwrapped once per request."""
     cache = key_cache()
     hit = cache.get(("dk", subject_id))
     if hit is not None:
         return hit  # type: ignore[no-any-return]
-    subject = session.get(Subject, subject_id)
+    # A key row changed in this session (rotation, erasure) wins over the stored one.
+    subject: Any = session.identity_map.get(identity_key(Subject, subject_id))
+    if subject is None:
+        subject = _wrapped_keys(session, subject_id)
     if subject is None:
         raise CryptoError(f"subject {subject_id} does not exist")
     entry = (subject.key_version, unwrap_subject_key(subject))
     cache[("dk", subject_id)] = entry
+    cache.pop(("wrapped", subject_id), None)
     return entry
 
 

@@ -126,12 +126,20 @@ def encrypted_models() -> list[type[Any]]:
     return list(_MODELS)
 
 
+_FIELDS_OF: dict[type[Any], dict[str, EncryptedField[Any]]] = {}
+
+
 def encrypted_fields(model: type[Any]) -> dict[str, EncryptedField[Any]]:
+    """The encrypted attributes of ``model`` by name (computed once per class; read only)."""
+    cached = _FIELDS_OF.get(model)
+    if cached is not None:
+        return cached
     found: dict[str, EncryptedField[Any]] = {}
     for klass in reversed(model.__mro__):
         for name, value in vars(klass).items():
             if isinstance(value, EncryptedField):
                 found[name] = value
+    _FIELDS_OF[model] = found
     return found
 
 

@@ -27,6 +27,10 @@ from casework.models.user import User
 class Case(EncryptedSubjectMixin, Base):
     __tablename__ = "cases"
     __blind_indexes__ = (name_year_index(), phone_index(), national_id_index())
+    __table_args__ = (
+        # The case list of a unit, in its order, one page at a time (migration 0019_perf).
+        Index("ix_cases_list", "org_unit_id", "status", "created_at"),
+    )
 
     # Clear analytical fields: they identify no one and reports need them.
     case_number: Mapped[str] = mapped_column(String(40), unique=True)

@@ -1,6 +1,7 @@
 """Stored target-5 figures: per-woman results of the indicator for a period, kept current.
 
-The definition lives in ``casework/indicators.py``; these tables only hold what it computed,
+The definition lives in ``casework/indicators/definition.py``; these tables only hold what it
+computed,
 so the dashboard reads a few thousand narrow rows instead of joining every case, need and
 referral of the province (``casework/indicators/store.py`` builds and refreshes them).
 
@@ -47,6 +48,9 @@ class IndicatorPeriod(Base):
     built_at: Mapped[datetime] = mapped_column(default=utcnow)
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The definition and database the rows were built under (store.fingerprint): a period
+    # built by another release or restored from another database is rebuilt at its next read.
+    fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 def _period_fk() -> Mapped[int]:

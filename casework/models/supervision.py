@@ -24,7 +24,7 @@ from casework.models.user import User
 
 VERIFICATION_STATUSES = ("pending", "verified", "disputed")
 
-# Covering indexes the target-5 computation (casework/indicators.py) reads the per-woman facts
+# Covering indexes the target-5 definition (casework/indicators/definition.py) reads the facts
 # through, declared here against the other areas' tables (migration 0006 creates them).
 INDICATOR_INDEXES = (
     Index("ix_case_episodes_case_dates", CaseEpisode.__table__.c.case_id,

@@ -22,7 +22,6 @@ from casework.extensions import db
 from casework.indicators import UPTAKE_STATUSES, Period
 from casework.models.case import Case
 from casework.models.consent import Consent
-from casework.models.need import Need
 from casework.models.org import UNIT_LEVEL, OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral
@@ -356,7 +355,8 @@ def deidentified_csv(scope: OrgUnit, period: Period, *, actor: User, threshold: 
     Which woman counts where follows the indicator (the unit holding her case at the end of the
     period), not the current holder, so the file matches the report's figures.
     """
-    base = indicators.eligible_case_ids(scope, period).subquery()
+    source = indicators.export_rows(scope, period)
+    base = source.women.subquery()
     rows = db.session.execute(
         select(base.c.case_id, base.c.grp, base.c.days, base.c.unit_id, Case.intake_date)
         .join(Case, Case.id == base.c.case_id).order_by(base.c.case_id)
@@ -367,21 +367,14 @@ def deidentified_csv(scope: OrgUnit, period: Period, *, actor: User, threshold: 
         Consent.case_id.in_(select(base.c.case_id)))))
     no_consent = sum(1 for r in rows if r.case_id not in consenting)
     rows = [r for r in rows if r.case_id in consenting]
-    needs = db.session.execute(
-        select(Need.case_id, Need.category).join(base, base.c.case_id == Need.case_id)
-        .join(Case, Case.id == Need.case_id).where(indicators._need_open(period)).distinct()
-    ).all()
-    connected = db.session.execute(
-        select(Need.case_id, Need.category).select_from(Referral)
-        .join(Need, Need.id == Referral.need_id).join(base, base.c.case_id == Need.case_id)
-        .where(indicators._uptake_by(period)).distinct()
-    ).all()
+    needs = db.session.execute(source.needs).all()
+    connected = db.session.execute(source.connected).all()
     need_map: dict[Any, set[str]] = {}
     for case_id, category in needs:
-        need_map.setdefault(case_id, set()).add(category)
+        need_map.setdefault(case_id, set()).add(str(category))
     conn_map: dict[Any, set[str]] = {}
     for case_id, category in connected:
-        conn_map.setdefault(case_id, set()).add(category)
+        conn_map.setdefault(case_id, set()).add(str(category))
     districts = _district_codes(scope)
     cells = [(r, districts.get(r.unit_id, ""), _quarter(r.intake_date),
               EXPORT_GROUP_CODES.get(r.grp, "nhom_khac")) for r in rows]

@@ -258,3 +258,33 @@ def test_a_writer_still_running_during_a_refresh_is_caught_up_later(scenario):
         assert _pair(_current(scenario.org)) == (10, 4)  # not committed yet: not seen
         writer.commit()
     assert _pair(_current(scenario.org)) == (11, 4)
+
+
+def test_a_period_built_under_another_definition_or_database_is_rebuilt(scenario):
+    """Each period keeps the fingerprint of the definition and database it was built from: a
+    release with another rule, or a dump restored elsewhere, rebuilds it at the next read."""
+    _current(scenario.org)
+    built = db.session.scalar(sa.select(IndicatorPeriod.built_at))
+    db.session.execute(sa.update(IndicatorPeriod).values(fingerprint="another definition"))
+    db.session.commit()
+    assert _pair(_current(scenario.org)) == (10, 4)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(IndicatorPeriod.built_at)) > built
+    assert db.session.scalar(sa.select(IndicatorPeriod.fingerprint)) == \
+        indicator_store.fingerprint(db.session())
+
+
+def test_the_trend_equals_each_half_year_and_follows_writes(scenario, make_need):
+    """The trend counts every half-year in one statement: each point equals that half-year's
+    own figures, in every unit, and a write is seen at the next read."""
+    org = scenario.org
+    until = date(2024, 12, 31)
+    for scope in (org.province, org.d1, org.c3):
+        for period, figures in indicators.trend(scope, until):
+            assert figures == indicators.totals(scope, period, stored=False), (scope.code,
+                                                                                period.key)
+    assert dict((p.code, f.eligible) for p, f in indicators.trend(org.province, until))[
+        "2024H1"] == 10
+    make_need(scenario.b, "loans", identified_on=date(2024, 3, 1))
+    assert dict((p.code, f.eligible) for p, f in indicators.trend(org.province, until))[
+        "2024H1"] == 11

@@ -48,6 +48,7 @@ from casework.authz import (
     visible_import_reviews,
 )
 from casework.blueprints.imports.forms import ApplyForm, CancelForm, ReviewForm, UploadForm
+from casework.blueprints.listing import paginate
 from casework.blueprints.work import unit_of_work
 from casework.extensions import db, limiter
 from casework.models.imports import ImportBatch, ImportMatchReview
@@ -119,10 +120,11 @@ def _check(uploads: list[reader.Upload], unit: Any, *,
 @requires(Permission.IMPORT_RECORDS)
 def index():  # type: ignore[no-untyped-def]
     unit = _scope()
-    batches = db.session.scalars(
-        visible_import_batches(current_user).order_by(ImportBatch.created_at.desc()).limit(20)
-    ).all()
-    return render_template("imports/index.html", form=UploadForm(), batches=batches, unit=unit,
+    page = paginate(visible_import_batches(current_user)
+                    .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()),
+                    per_page=20, count=False)
+    return render_template("imports/index.html", form=UploadForm(), batches=page.items,
+                           page=page, unit=unit,
                            max_mb=reader.limits()[0] // (1024 * 1024),
                            max_rows=reader.limits()[1])
 
