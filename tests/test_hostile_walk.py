@@ -66,6 +66,9 @@ FIELDS_BY_HAND: dict[str, dict[str, str]] = {
     "imports.apply": {"mode": "all"},
     "imports.cancel": {},
     "referrals.notices_read": {},  # the button shows only when there are notices
+    # A partner link's actions show only after the right slip code.
+    "links.act": {"accept-view_key": "k", "accept-version": "1", "accept-effective_date": "",
+                  "accept-note": ""},
 }
 # Endpoints walked last, in this order: they can end the session or retire the objects.
 LAST = ("referrals.cancel", "partner.act", "cases.transfer", "cases.close", "cases.merge",
@@ -96,7 +99,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
     from casework import indicators
     from casework.models.imports import ImportBatch, ImportMatchReview
     from casework.models.supervision import OutcomeSample, UptakeVerification
-    from casework.services import account_links, org_units, providers, timeline
+    from casework.services import account_links, org_units, partner_links, providers, timeline
 
     users = {role: make_user(role) for role in ALL}
     caseworker, partner, supervisor = users["caseworker"], users["partner"], users["supervisor"]
@@ -122,6 +125,18 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
         declined = _referral(needs[3], provider, caseworker, partner, ["send", "decline"])
         in_service = _referral(needs[4], provider, caseworker, partner,
                                ["send", "accept", "confirm_uptake"])
+    # A partner without an account: its referral answers through a one-time link (issue 12).
+    no_account = make_provider(code="NOACC", name="Ngân hàng Thử")
+    providers.set_categories(no_account, ["jobs"])
+    providers.set_areas(no_account, [org.d1.id])
+    link_case = make_case(org.c1, intake_date=start, full_name="Trần Thị Thử 8")
+    link_need = make_need(link_case, "jobs", identified_on=start)
+    make_consent(link_case, "share", "jobs", given_on=start)
+    db.session.commit()
+    with app.test_request_context():
+        linked = _referral(link_need, no_account, caseworker, partner, ["send"])
+        slip = partner_links.print_slip(linked, actor=caseworker)
+        db.session.commit()
     period = indicators.parse_period(None, today())
     sample = OutcomeSample(provider_id=provider.id, org_unit_id=org.province.id,
                            period_key=period.key, period_start=period.start,
@@ -159,6 +174,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
             "user_id": spare.id, "unit_id": org.c2.id, "batch_id": batch.id,
             "sample_id": sample.id, "item_id": item.id, "action": "accept",
             "review_id": match.id, "token": link_token,
+            "link_token": slip.url.rsplit("/", 1)[1],
             "filename": "css/casework.css",
         },
         by_endpoint={
@@ -172,6 +188,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
         case_number=main.case_number,
         # Pages that bring up forms the routes' own pages do not show.
         extra_pages=[f"/referrals/{draft.id}", f"/referrals/{declined.id}",
+                     f"/referrals/{linked.id}",
                      f"/admin/units/{closed_unit.id}", f"/admin/users/{retired.id}",
                      f"/admin/users/{pending_mfa.id}",  # enrolled: the reset form shows
                      f"/supervision/report?period={_last_half()}"],

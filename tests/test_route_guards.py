@@ -76,6 +76,8 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "referrals.send": (("caseworker",), None),
     "referrals.cancel": (("caseworker",), None),
     "referrals.review": (("supervisor",), None),
+    "referrals.print_slip": (("caseworker",), None),
+    "referrals.reissue_link": (("caseworker",), None),
     "referrals.notices": (STAFF, "/referrals/notices"),
     "referrals.notices_read": (STAFF, None),
     "partner.inbox": (("partner",), "/partner/"),
@@ -83,6 +85,9 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "partner.act": (("partner",), None),
     "partner.performance": (("partner",), "/partner/performance"),
     "partner.notices_read": (("partner",), None),
+    # Partners without an account (issue 12): public, the token and the slip code are the proof
+    "links.open_": (ALL, None),
+    "links.act": (ALL, None),
     "supervision.dashboard": (("supervisor",), "/supervision/"),
     "supervision.chart": (("supervisor",), "/supervision/chart.svg"),
     "supervision.report": (("supervisor",), "/supervision/report"),
@@ -114,6 +119,8 @@ PUBLIC = {
     "auth.verify_code",
     "auth.enrol_pending",
     "auth.set_password",
+    "links.open_",
+    "links.act",
 }
 
 

@@ -10,6 +10,7 @@ from casework.models import (  # noqa: F401
     need,
     notification,  # referral network
     org,
+    partner_link,  # one-time links for partners without an account
     provider,
     referral,
     subject,

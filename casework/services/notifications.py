@@ -44,6 +44,11 @@ KINDS: dict[str, Any] = {
     "decline_to_review": _l("A decline to review"),
     "review_agreed": _l("Supervisor agreed with the decline"),
     "review_refer_elsewhere": _l("Supervisor asks you to refer elsewhere"),
+    # Partners without an account (issue 12): the link is never in the notice.
+    "partner_link_created": _l("A one-time link was made for the partner: print her slip"),
+    "uptake_reported": _l("A caseworker reported an uptake: verify it"),
+    "uptake_verified": _l("Supervisor verified the reported uptake"),
+    "uptake_rejected": _l("Supervisor did not verify the reported uptake"),
 }
 
 

@@ -29,11 +29,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from casework import audit
 from casework.authz import referral_side
 from casework.db import utcnow
-from casework.domain import NEED_ENDED_STATUSES, REFERRAL_OPEN_STATUSES
+from casework.domain import NEED_ENDED_STATUSES, REFERRAL_OPEN_STATUSES, UPTAKE_PARTNER_LINK
 from casework.extensions import db
 from casework.models.case import Case
 from casework.models.need import Need
 from casework.models.org import OrgUnit
+from casework.models.partner_link import LinkActor
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral, ReferralEvent
 from casework.models.user import User
@@ -213,6 +214,9 @@ def send(referral: Referral, *, actor: User, version: int | None, fields: list[s
     audit.record("referral.shared", target_type="referral", target_id=referral.id, actor=actor,
                  fields=chosen, details={"provider": provider.code, "category": referral.category})
     _notify(referral, "referral_received", to_partner=True)
+    from casework.services import partner_links  # a provider without an account gets a link
+
+    partner_links.on_sent(referral, actor=actor)
     _flush(referral)
 
 
@@ -226,7 +230,8 @@ class ActionInput:
     note: str | None = None
 
 
-def _guard(referral: Referral, action: str, actor: User, version: int | None) -> flow.Transition:
+def _guard(referral: Referral, action: str, actor: User | LinkActor,
+           version: int | None) -> flow.Transition:
     require_accepts_entries(referral.case)
     step = flow.transition(action)
     refusal = flow.refusal(action, referral.status, referral_side(actor, referral))
@@ -250,7 +255,7 @@ def _earliest(referral: Referral, action: str) -> tuple[date | None, Any]:
 
 
 @_locked
-def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
+def act(referral: Referral, action: str, data: ActionInput, *, actor: User | LinkActor,
         version: int | None) -> ReferralEvent:
     """Take ``action`` (any transition but ``send``) with the inputs the table requires.
 
@@ -288,21 +293,25 @@ def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
     return event
 
 
-def _step(referral: Referral, actor: User, on: date, code: str | None = None) -> flow.Step:
+def _step(referral: Referral, actor: User | LinkActor, on: date,
+          code: str | None = None) -> flow.Step:
     provider = referral.provider
     return flow.Step(on=on, code=code, actor_id=actor.id, now=utcnow(),
                      response_days=provider.response_days,
-                     followup_days=provider.followup_days)
+                     followup_days=provider.followup_days,
+                     provenance=UPTAKE_PARTNER_LINK if isinstance(actor, LinkActor) else None)
 
 
-def _move(referral: Referral, action: str, step: flow.Step, actor: User, note: str | None,
-          extra: dict[str, Any] | None = None) -> ReferralEvent:
+def _move(referral: Referral, action: str, step: flow.Step, actor: User | LinkActor,
+          note: str | None, extra: dict[str, Any] | None = None) -> ReferralEvent:
     """Set what the table's executor says, record the event and audit it, move the need.
 
     Raises DomainError when the move is not possible from the referral's status, or (from
     :mod:`needs`) when the need's date rules refuse it; the view then rolls back.
     """
     from_status = referral.status
+    if isinstance(actor, LinkActor):  # the link's identity on the event (no user)
+        extra = {**(extra or {}), "link": actor.link_id}
     for name, value in flow.effects(action, referral, step).items():
         setattr(referral, name, value)
     code = flow.event_code(action, step.code)
@@ -319,7 +328,7 @@ def _move(referral: Referral, action: str, step: flow.Step, actor: User, note: s
     return event
 
 
-def _move_need(referral: Referral, action: str, on: date, actor: User, *,
+def _move_need(referral: Referral, action: str, on: date, actor: User | LinkActor, *,
                was_live: bool) -> None:
     """The need follows the referral as :func:`referral_flow.need_change` says."""
     need = referral.need

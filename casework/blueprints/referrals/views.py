@@ -101,6 +101,7 @@ def provider(provider_id: int):  # type: ignore[no-untyped-def]
 
 def _provider_form(form: ProviderForm) -> ProviderForm:
     form.areas.choices = options(_unit_choices())
+    form.link_channel.choices = options(providers.LINK_CHANNELS.items())
     return form
 
 
@@ -110,7 +111,8 @@ def _provider_input(form: ProviderForm) -> providers.ProviderInput:
         categories=form.categories.data or [], area_unit_ids=form.areas.data or [],
         contact_phone=form.contact_phone.data, contact_email=form.contact_email.data,
         address=form.address.data, response_days=form.response_days.data,
-        followup_days=form.followup_days.data, active=bool(form.active.data))
+        followup_days=form.followup_days.data, active=bool(form.active.data),
+        link_channel=form.link_channel.data or "")
 
 
 @bp.route("/providers/new", methods=["GET", "POST"])
