@@ -99,7 +99,14 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
     from casework import indicators
     from casework.models.imports import ImportBatch, ImportMatchReview
     from casework.models.supervision import OutcomeSample, UptakeVerification
-    from casework.services import account_links, org_units, partner_links, providers, timeline
+    from casework.services import (
+        account_links,
+        org_units,
+        partner_links,
+        providers,
+        referrals,
+        timeline,
+    )
 
     users = {role: make_user(role) for role in ALL}
     caseworker, partner, supervisor = users["caseworker"], users["partner"], users["supervisor"]
@@ -136,6 +143,17 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
     with app.test_request_context():
         linked = _referral(link_need, no_account, caseworker, partner, ["send"])
         slip = partner_links.print_slip(linked, actor=caseworker)
+        db.session.commit()
+    # An uptake reported by the caseworker, waiting for the supervisor's verdict.
+    report_case = make_case(org.c1, intake_date=start, full_name="Trần Thị Thử 7")
+    report_need = make_need(report_case, "vocational_training", identified_on=start)
+    make_consent(report_case, "share", "vocational_training", given_on=start)
+    db.session.commit()
+    with app.test_request_context():
+        reported = _referral(report_need, provider, caseworker, partner, ["send", "accept"])
+        referrals.act(reported, "report_uptake", referrals.ActionInput(
+            effective_date=today(), reason_code="home_visit"), actor=caseworker,
+            version=reported.version)
         db.session.commit()
     period = indicators.parse_period(None, today())
     sample = OutcomeSample(provider_id=provider.id, org_unit_id=org.province.id,
@@ -188,7 +206,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
         case_number=main.case_number,
         # Pages that bring up forms the routes' own pages do not show.
         extra_pages=[f"/referrals/{draft.id}", f"/referrals/{declined.id}",
-                     f"/referrals/{linked.id}",
+                     f"/referrals/{linked.id}", f"/referrals/{reported.id}",
                      f"/admin/units/{closed_unit.id}", f"/admin/users/{retired.id}",
                      f"/admin/users/{pending_mfa.id}",  # enrolled: the reset form shows
                      f"/supervision/report?period={_last_half()}"],

@@ -695,3 +695,36 @@ def eligible_case_ids(scope: OrgUnit, period: Period) -> Any:
 
 def next_day(day: date) -> date:
     return day + timedelta(days=1)
+
+
+def connected_by_provenance(scope: OrgUnit, period: Period,
+                            group: str = TARGET_GROUP) -> dict[str, int]:
+    """The connected women of ``scope`` in ``period`` split by how their uptake became known
+    (``domain.UPTAKE_PROVENANCES``: partner account, partner link, paper import, caseworker
+    report verified). Each connected woman counts once, under her first counted uptake (the
+    earliest; on the same day a partner's confirmation first), so the parts add up to the
+    connected count; "counted" is THE definition (:func:`counted_uptake`, via :func:`woman_rows`
+    and ``_uptake_by``), never a copy. Uptakes recorded before provenance existed count as
+    the partner's account (migration 0012 backfilled them so)."""
+    from casework.domain import UPTAKE_PARTNER_ACCOUNT, UPTAKE_PROVENANCES
+
+    women = woman_rows(period, scope).women.subquery("women")
+    order = list(UPTAKE_PROVENANCES)
+    priority = case({code: n for n, code in enumerate(order)},
+                    value=Referral.uptake_provenance, else_=0)
+    first = (
+        select(women.c.case_id, Referral.uptake_provenance.label("provenance"),
+               func.row_number().over(partition_by=women.c.case_id,
+                                      order_by=(Referral.uptake_on, priority)).label("rn"))
+        .join(Need, Need.case_id == women.c.case_id)
+        .join(Referral, Referral.need_id == Need.id)
+        .where(women.c.connected == 1, women.c.grp == group, _uptake_by(period))
+        .subquery("first_uptake")
+    )
+    split = dict.fromkeys(order, 0)
+    for row in db.session.execute(
+            select(first.c.provenance, func.count().label("n")).where(first.c.rn == 1)
+            .group_by(first.c.provenance)):
+        key = row.provenance if row.provenance in split else UPTAKE_PARTNER_ACCOUNT
+        split[key] += int(row.n)
+    return split

@@ -379,3 +379,26 @@ def summary(referral: Referral) -> Summary:
 def confirmed_by_link(event: ReferralEvent) -> bool:
     """Whether a referral event was taken through a one-time link (timeline wording)."""
     return event.actor_role == LinkActor.role
+
+
+# --- Supervision: answers per channel -----------------------------------------------------------
+
+#: How a referral reached its partner: the partner's account, or a one-time link.
+ANSWER_CHANNELS = ("account", "link")
+
+
+def performance_by_channel(*conditions: Any) -> dict[int, dict[str, Any]]:
+    """Per provider and channel (``account``: no link was ever made for the referral; ``link``:
+    one was), the partner performance of :func:`referrals.performance_query` rows, summarised
+    by :func:`referrals.summarise_performance` (the one definition of answer time and rate)."""
+    from casework.services import referrals
+
+    linked = Referral.id.in_(select(PartnerLink.referral_id))
+    result: dict[int, dict[str, Any]] = {}
+    for channel, condition in (("account", ~linked), ("link", linked)):
+        by_provider: dict[int, list[Any]] = {}
+        for row in db.session.execute(referrals.performance_query(*conditions, condition)):
+            by_provider.setdefault(row.provider_id, []).append(row)
+        for pid, rows in by_provider.items():
+            result.setdefault(pid, {})[channel] = referrals.summarise_performance(rows)
+    return result

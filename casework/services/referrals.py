@@ -84,6 +84,8 @@ def available_actions(referral: Referral, user: User | Any) -> list[flow.Transit
     actions = flow.allowed_actions(referral.status, side)
     if referral.review_outcome is not None:
         actions = [t for t in actions if not t.action.startswith("review_")]
+    if not flow.awaiting_verification(referral):
+        actions = [t for t in actions if t.action not in flow.VERIFY_ACTIONS]
     return actions
 
 
@@ -239,6 +241,8 @@ def _guard(referral: Referral, action: str, actor: User | LinkActor,
         raise _refuse(refusal)
     if action.startswith("review_") and referral.review_outcome is not None:
         raise _refuse(_l("This decline was already reviewed."))
+    if action in flow.VERIFY_ACTIONS and not flow.awaiting_verification(referral):
+        raise _refuse(_l("This uptake is not waiting for a supervisor's verification."))
     _check_version(referral, version)
     return step
 
@@ -284,6 +288,8 @@ def act(referral: Referral, action: str, data: ActionInput, *, actor: User | Lin
         check_date(data.effective_date, field="effective_date", not_before=earliest,
                    not_before_message=message, backdate_reason=note, reason_field="note")
         on: date = data.effective_date  # type: ignore[assignment]
+    elif action == "verify_uptake" and referral.uptake_on is not None:
+        on = referral.uptake_on  # the need is connected from the day she started
     else:
         on = today()
     event = _move(referral, action, _step(referral, actor, on, reason_code or outcome),
@@ -371,7 +377,9 @@ _NOTICE = {"accept": "referral_accepted", "decline": "referral_declined",
            "hold": "referral_on_hold", "confirm_uptake": "uptake_confirmed",
            "complete": "referral_completed", "not_complete": "referral_not_completed",
            "cancel": "referral_cancelled", "review_agree": "review_agreed",
-           "review_refer_elsewhere": "review_refer_elsewhere"}
+           "review_refer_elsewhere": "review_refer_elsewhere",
+           "report_uptake": "uptake_reported", "verify_uptake": "uptake_verified",
+           "reject_uptake": "uptake_rejected"}
 
 
 def _partner_users(referral: Referral) -> list[User]:
@@ -402,6 +410,11 @@ def _notify(referral: Referral, kind: str, *, to_partner: bool) -> None:
 
 def _notify_after(referral: Referral, action: str) -> None:
     kind = _NOTICE[action]
+    if action == "report_uptake":  # to the supervisors who verify it (their queue)
+        notifications.notify(_supervisors(referral), kind, link=f"/referrals/{referral.id}",
+                             case_number=referral.case.case_number,
+                             reference=referral.partner_reference, referral_id=referral.id)
+        return
     if action == "cancel":
         if referral.referred_on is not None:
             _notify(referral, kind, to_partner=True)

@@ -312,3 +312,30 @@ def test_a_referral_event_through_a_link_names_no_user(linked, app, no_account):
         ReferralEvent.referral_id == linked.id, ReferralEvent.action == "accept"))
     assert event.actor_id is None
     assert event.actor_role == "partner_link"
+
+
+def test_sentinel_scan_of_the_link_tables_dump_logs_and_audit(client, login, linked,
+                                                              no_account, caplog):
+    """The token, the slip code and her shared details never reach storage, logs or audit."""
+    from tests.crypto.test_sentinel import _database_bytes, _forms
+
+    caplog.set_level(logging.DEBUG)
+    path, code = _slip(client, login, no_account, linked)
+    html = _enter(client, path, "WRONG-CODE").get_data(as_text=True)
+    html = _enter(client, path, code).get_data(as_text=True)
+    assert CANARY_GIVEN in html
+    _act(client, path, html, "accept", note=f"Đã gọi {CANARY_PHONE}")
+    logging.getLogger("casework.test").info("link used: %s", path)
+    token = path.rsplit("/", 1)[1]
+    audit_rows = " ".join(f"{e.target_id} {e.fields} {e.details}"
+                          for e in db.session.scalars(select(AuditEvent)))
+    raw = _database_bytes(db.engine.url)
+    logs = caplog.text
+    for secret in (token, partner_links.normalise_code(code), code):
+        assert secret.encode() not in raw
+        assert secret not in audit_rows
+        assert secret not in logs
+    for value in (CANARY_GIVEN, CANARY_PHONE):
+        for form in _forms(value):
+            assert form not in raw
+            assert form.decode() not in audit_rows

@@ -45,6 +45,11 @@ def link_channel_label(channel: str) -> Any:
 
 
 @bp.app_template_global()
+def provenance_label(code: str) -> Any:
+    return label(UPTAKE_PROVENANCES, code)
+
+
+@bp.app_template_global()
 def uptake_provenance_label(referral: Referral) -> Any:
     """How the uptake is known, in words (a caseworker's report says whether it is verified)."""
     if (referral.uptake_provenance == UPTAKE_CASEWORKER_REPORT

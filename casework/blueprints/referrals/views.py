@@ -236,7 +236,7 @@ def _render_view(referral: Referral, *, send_form: SendForm | None = None,
                  status: int = 200) -> Any:
     actions = referrals.available_actions(referral, current_user)
     review = None
-    if any(t.side == flow.SUPERVISOR for t in actions):
+    if any(t.action.startswith("review_") for t in actions):
         review = ReviewForm()
         review.version.data = str(referral.version)
     can_send = any(t.action == "send" for t in actions)
