@@ -153,6 +153,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(partner_bp)
 
+    from casework.blueprints.links import bp as links_bp
+
+    app.register_blueprint(links_bp)
+
     from casework.blueprints.supervision import bp as supervision_bp
 
     app.register_blueprint(supervision_bp)

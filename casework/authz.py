@@ -32,6 +32,7 @@ from casework.models.imports import ImportBatch, ImportMatchReview
 from casework.models.need import Need
 from casework.models.org import OrgUnit
 from casework.models.outbox import OutboxMessage
+from casework.models.partner_link import LinkActor
 from casework.models.referral import Referral
 from casework.models.supervision import OutcomeSample
 from casework.models.tipoff import PublicHoliday, TipOff
@@ -364,6 +365,9 @@ def referral_side(user: User | Any, referral: Any) -> str | None:
     current holder is in their subtree, :func:`case_in_scope`); partner users when they belong
     to the receiving provider. The sides are :mod:`casework.services.referral_flow`'s.
     """
+    if isinstance(user, LinkActor):  # a one-time link: the partner side of its own referral
+        same = user.referral_id == referral.id and user.provider_id == referral.provider_id
+        return "partner" if same else None
     if not getattr(user, "is_authenticated", False) or not user.active:
         return None
     if user.role == "partner":
@@ -435,6 +439,14 @@ def visible_referrals_for_partner(user: User | Any, on: Any = None) -> Any:
         Referral.status.in_(PARTNER_VISIBLE_STATUSES),
         _share_consent_valid_sql(on or today()),
     )
+
+
+def referral_for_link(referral_id: Any) -> Referral | None:
+    """The referral a partner's one-time link may show now: the portal's rules without a user
+    (live statuses, share consent valid today); None once it ended or her consent lapsed."""
+    return db.session.scalar(select(Referral).where(
+        Referral.id == referral_id, Referral.status.in_(PARTNER_VISIBLE_STATUSES),
+        _share_consent_valid_sql(today())))
 
 
 def load_partner_referral_or_404(user: User | Any, referral_id: Any) -> Referral:

@@ -67,6 +67,9 @@ class Settings:
     audit_anchor_minutes: int = 10  # opportunistic anchors after requests; 0 = only cron/verify
     set_password_link_hours: int = 72
     set_password_rate_limit: str = "10 per minute"  # noqa: S105 - a rate, not a password
+    partner_link_days: int = 60  # a partner's one-time link (issue 12) expires after this
+    partner_link_code_tries: int = 5  # wrong slip codes before the link locks
+    partner_link_rate_limit: str = "20 per minute"
     import_check_rate_limit: str = "10 per hour"  # import dry runs per user (imports area)
     max_value_chars: int = 100_000  # the request guard's cap on any one value (forms: less)
     # CCCD numbers, phones and names + birth years an importer's dry runs may look up per day
@@ -138,6 +141,9 @@ class Settings:
             audit_anchor_minutes=_int(env, "CASEWORK_AUDIT_ANCHOR_MINUTES", 10, minimum=0),
             set_password_link_hours=_int(env, "CASEWORK_SET_PASSWORD_LINK_HOURS", 72),
             set_password_rate_limit=env.get("CASEWORK_SET_PASSWORD_RATE_LIMIT", "10 per minute"),
+            partner_link_days=_int(env, "CASEWORK_PARTNER_LINK_DAYS", 60),
+            partner_link_code_tries=_int(env, "CASEWORK_PARTNER_LINK_CODE_TRIES", 5),
+            partner_link_rate_limit=env.get("CASEWORK_PARTNER_LINK_RATE_LIMIT", "20 per minute"),
             import_check_rate_limit=env.get("CASEWORK_IMPORT_CHECK_RATE_LIMIT", "10 per hour"),
             max_value_chars=_int(env, "CASEWORK_MAX_VALUE_CHARS", 100_000, minimum=1000),
             import_identity_checks_per_day=_int(env, "CASEWORK_IMPORT_IDENTITY_CHECKS_PER_DAY",

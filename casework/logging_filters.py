@@ -26,7 +26,7 @@ PHONE = re.compile(rf"(?<![\d+])(?:(?:\+|00)?84{_SEP}|0)(?:\d{_SEP}){{8,9}}\d(?!
 ID12 = re.compile(rf"(?<!\d)\d{{3}}(?:{_SEP}\d{{3}}){{3}}(?!\d)")
 ID9 = re.compile(rf"(?<!\d)\d{{3}}(?:{_SEP}\d{{3}}){{2}}(?!\d)")
 # One-time links carry a capability in the path (access logs print paths): never logged.
-LINK_TOKEN = re.compile(r"(/account/set-password/)[^\s?#\"']+")
+LINK_TOKEN = re.compile(r"(/account/set-password/|/links/)[^\s?#\"'/]+")
 
 
 # A path with its query string, as request lines show them; and any token with %-escapes.

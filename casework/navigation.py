@@ -23,6 +23,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("cases.index", _l("Cases"), Permission.VIEW_CASES),
     NavItem("referrals.index", _l("Referrals"), Permission.SEND_REFERRALS),
     NavItem("referrals.reviews", _l("Declines to review"), Permission.REVIEW_DECLINES),
+    NavItem("referrals.uptake_reports", _l("Uptakes to verify"), Permission.AUDIT_OUTCOMES),
     NavItem("referrals.providers", _l("Service partners"), Permission.VIEW_PROVIDERS),
     NavItem("partner.inbox", _l("Referrals received"), Permission.PARTNER_PORTAL),
     NavItem("tipoffs.index", _l("Tip-offs"), Permission.VIEW_TIPOFFS),

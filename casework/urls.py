@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from flask import request
+from flask import g, request
 
 from casework.text import hostile_reason
 
@@ -34,6 +34,8 @@ def current_page() -> str:
     page. The path is re-quoted and must still pass :func:`safe_next`.
     """
     if request.method != "GET" or request.endpoint is None or request.endpoint == "static":
+        return ""
+    if g.get("casework_no_next"):  # a refused capability link: the page echoes nothing of it
         return ""
     path = quote(request.path, safe="/-._~!$&'()*+,;=:@")
     query = request.query_string.decode("utf-8", "replace")

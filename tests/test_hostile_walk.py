@@ -82,6 +82,9 @@ FIELDS_BY_HAND: dict[str, dict[str, str]] = {
     # Shown only when a record is due for erasure (none in the world).
     "rights.retention_erase": {"case": "", "confirm": "y"},
     "rights.retention_keep": {"reason": "legal_proceedings"},
+    # A partner link's actions show only after the right slip code.
+    "links.act": {"accept-view_key": "k", "accept-version": "1", "accept-effective_date": "",
+                  "accept-note": ""},
 }
 # Endpoints walked last, in this order: they can end the session or retire the objects.
 LAST = ("activity.delete", "activity.revoke_token", "referrals.cancel", "partner.act",
@@ -117,7 +120,14 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
     from casework.models.activity import ActivityRecord, ActivitySubmission
     from casework.models.imports import ImportBatch, ImportMatchReview
     from casework.models.supervision import OutcomeSample, UptakeVerification
-    from casework.services import account_links, org_units, providers, timeline
+    from casework.services import (
+        account_links,
+        org_units,
+        partner_links,
+        providers,
+        referrals,
+        timeline,
+    )
 
     users = {role: make_user(role) for role in ALL}
     caseworker, partner, supervisor = users["caseworker"], users["partner"], users["supervisor"]
@@ -143,6 +153,29 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
         declined = _referral(needs[3], provider, caseworker, partner, ["send", "decline"])
         in_service = _referral(needs[4], provider, caseworker, partner,
                                ["send", "accept", "confirm_uptake"])
+    # A partner without an account: its referral answers through a one-time link (issue 12).
+    no_account = make_provider(code="NOACC", name="Ngân hàng Thử")
+    providers.set_categories(no_account, ["jobs"])
+    providers.set_areas(no_account, [org.d1.id])
+    link_case = make_case(org.c1, intake_date=start, full_name="Trần Thị Thử 8")
+    link_need = make_need(link_case, "jobs", identified_on=start)
+    make_consent(link_case, "share", "jobs", given_on=start)
+    db.session.commit()
+    with app.test_request_context():
+        linked = _referral(link_need, no_account, caseworker, partner, ["send"])
+        slip = partner_links.print_slip(linked, actor=caseworker)
+        db.session.commit()
+    # An uptake reported by the caseworker, waiting for the supervisor's verdict.
+    report_case = make_case(org.c1, intake_date=start, full_name="Trần Thị Thử 7")
+    report_need = make_need(report_case, "vocational_training", identified_on=start)
+    make_consent(report_case, "share", "vocational_training", given_on=start)
+    db.session.commit()
+    with app.test_request_context():
+        reported = _referral(report_need, provider, caseworker, partner, ["send", "accept"])
+        referrals.act(reported, "report_uptake", referrals.ActionInput(
+            effective_date=today(), reason_code="home_visit"), actor=caseworker,
+            version=reported.version)
+        db.session.commit()
     period = indicators.parse_period(None, today())
     sample = OutcomeSample(provider_id=provider.id, org_unit_id=org.province.id,
                            period_key=period.key, period_start=period.start,
@@ -196,6 +229,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
             "user_id": spare.id, "unit_id": org.c2.id, "batch_id": batch.id,
             "sample_id": sample.id, "item_id": item.id, "action": "accept",
             "review_id": match.id, "token": link_token, "message_id": given_up.id,
+            "link_token": slip.url.rsplit("/", 1)[1],
             "filename": "css/casework.css", "record_id": record.id, "kind": "communication",
             "token_id": api_token.id, "tipoff_id": tipoff.id, "holiday_id": holiday.id,
         },
@@ -212,6 +246,7 @@ def world(app, org, make_user, make_provider, make_case, make_need, make_consent
         case_number=main.case_number,
         # Pages that bring up forms the routes' own pages do not show.
         extra_pages=[f"/referrals/{draft.id}", f"/referrals/{declined.id}",
+                     f"/referrals/{linked.id}", f"/referrals/{reported.id}",
                      f"/admin/units/{closed_unit.id}", f"/admin/users/{retired.id}",
                      f"/admin/users/{pending_mfa.id}",  # enrolled: the reset form shows
                      f"/supervision/report?period={_last_half()}",

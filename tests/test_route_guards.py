@@ -90,6 +90,11 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "referrals.send": (("caseworker",), None),
     "referrals.cancel": (("caseworker",), None),
     "referrals.review": (("supervisor",), None),
+    "referrals.print_slip": (("caseworker",), None),
+    "referrals.report_uptake": (("caseworker",), None),
+    "referrals.verify_uptake": (("supervisor",), None),
+    "referrals.uptake_reports": (("supervisor",), "/referrals/uptake-reports"),
+    "referrals.reissue_link": (("caseworker",), None),
     "referrals.notices": (STAFF, "/referrals/notices"),
     "referrals.notices_read": (STAFF, None),
     "partner.inbox": (("partner",), "/partner/"),
@@ -97,6 +102,9 @@ ROUTES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "partner.act": (("partner",), None),
     "partner.performance": (("partner",), "/partner/performance"),
     "partner.notices_read": (("partner",), None),
+    # Partners without an account (issue 12): public, the token and the slip code are the proof
+    "links.open_": (ALL, None),
+    "links.act": (ALL, None),
     "supervision.dashboard": (("supervisor",), "/supervision/"),
     "supervision.chart": (("supervisor",), "/supervision/chart.svg"),
     "supervision.report": (("supervisor",), "/supervision/report"),
@@ -172,6 +180,8 @@ PUBLIC = {
     "api.openapi",  # the API's description: no data
     "tipoffs.send",
     "tipoffs.status",
+    "links.open_",
+    "links.act",
 }
 
 

@@ -19,7 +19,8 @@ from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral
 from casework.models.user import User
-from casework.services import accounts, providers, referrals
+from casework.services import accounts, partner_links, providers, referrals
+from casework.services import referral_flow as flow
 from casework.services.effective_dates import today
 
 # (code, name, kind, categories, area unit codes, response days, follow-up days)
@@ -62,8 +63,13 @@ PARTNER_ACCOUNTS = [
 REFERRALS: list[tuple[str, str, str, str, str, int, tuple[tuple[str, int], ...]]] = [
     ("demo-ref-1", "demo-01", "vocational_training", "GDNN-HH", "canbo.thinhlong", 60,
      (("accept", 55), ("confirm_uptake", 40))),
-    ("demo-ref-2", "demo-01", "loans", "NHCSXH-HH", "canbo.thinhlong", 20, ()),
-    ("demo-ref-3", "demo-02", "jobs", "DVVL-ND", "canbo.thinhlong", 10, (("accept", 8),)),
+    # The Bank for Social Policies has no account: it answers through a one-time link and
+    # the code on her slip (issue 12); demo-ref-5 still waits for its answer that way.
+    ("demo-ref-2", "demo-01", "loans", "NHCSXH-HH", "canbo.thinhlong", 20,
+     (("accept", 15), ("confirm_uptake", 8))),
+    # She told the caseworker she started: reported, waiting for a supervisor to verify it.
+    ("demo-ref-3", "demo-02", "jobs", "DVVL-ND", "canbo.thinhlong", 10,
+     (("accept", 8), ("report_uptake", 2))),
     ("demo-ref-4", "demo-05", "startup", "DVVL-ND", "canbo.nghiason", 30, (("decline", 25),)),
     ("demo-ref-5", "demo-05", "loans", "NHCSXH-ND", "canbo.nghiason", 3, ()),
     ("demo-ref-6", "demo-03", "health_hiv", "CDC-ND", "canbo.thinhlong", 30,
@@ -73,7 +79,10 @@ _INPUTS: dict[str, dict[str, Any]] = {
     "decline": {"reason_code": "no_capacity", "note": "Hết chỉ tiêu khởi nghiệp quý này "
                                                       "(dữ liệu mẫu)."},
     "complete": {"outcome_code": "treatment_ongoing"},
+    "report_uptake": {"reason_code": "showed_paper"},
 }
+# Providers without an account and how their links go (the rest keep SMS).
+LINK_CHANNELS = {"NHCSXH-HH": "zalo", "NHCSXH-ND": "zalo"}
 DEMO_NOTE = "Dữ liệu mẫu"
 
 
@@ -93,6 +102,7 @@ def load_network() -> None:
             item.response_days, item.followup_days = response, followup
             item.contact_phone = f"0228 3{len(code):02d} {sum(map(ord, code)) % 1000:03d}"
             item.address = "Tỉnh Nam Định"
+            item.link_channel = LINK_CHANNELS.get(code, "sms")
     db.session.flush()
     for username, display, code in PARTNER_ACCOUNTS:
         if accounts.get_by_username(username) is None:
@@ -125,7 +135,7 @@ def load_referrals() -> int:
         need = db.session.scalar(select(Need).where(Need.case_id == case.id,
                                                     Need.category == category))
         partner = _partner_of(provider)
-        if need is None or (steps and partner is None):
+        if need is None:
             continue
         referral = referrals.create_draft(need, provider, actor=caseworker)
         referral.external_ref = ref
@@ -133,11 +143,22 @@ def load_referrals() -> int:
                        fields=list(referrals.DEFAULT_SHARE),
                        referred_on=now - timedelta(days=sent_ago),
                        partner_note="Chị muốn được hỗ trợ sớm (dữ liệu mẫu).", note=DEMO_NOTE)
+        link: tuple[Any, str] | None = None
         for action, ago in steps:
-            data = {"note": DEMO_NOTE, **_INPUTS.get(action, {})}
-            referrals.act(referral, action, referrals.ActionInput(
-                effective_date=now - timedelta(days=ago), **data),
-                actor=partner, version=referral.version)
+            data = referrals.ActionInput(effective_date=now - timedelta(days=ago),
+                                         **{"note": DEMO_NOTE, **_INPUTS.get(action, {})})
+            if flow.BY_ACTION[action].side == flow.CASEWORKER:
+                referrals.act(referral, action, data, actor=caseworker,
+                              version=referral.version)
+            elif partner is not None:
+                referrals.act(referral, action, data, actor=partner, version=referral.version)
+            else:  # no account: the partner answers through the link and her slip's code
+                if link is None:
+                    issued = partner_links.print_slip(referral, actor=caseworker)
+                    key = partner_links.check_code(issued.link, issued.code)
+                    link = (issued.link, key or "")
+                partner_links.act(link[0], action, data, view_key=link[1],
+                                  version=referral.version)
         added += 1
     db.session.flush()
     return added

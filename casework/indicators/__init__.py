@@ -41,6 +41,7 @@ from casework.indicators.figures import (
     Indicator,
     UnitRow,
     compute,
+    connected_by_provenance,
     dashboard_statement,
     eligible_case_ids,
     export_rows,
@@ -65,7 +66,8 @@ from casework.models.case import Case
 __all__ = [
     "AWAITING_ANSWER", "AWAITING_UPTAKE", "NOT_SENT", "PLAN_START", "TARGET_RATE",
     "UPTAKE_STATUSES", "Breakdown", "ExportRows", "Figures", "Indicator", "Period", "UnitRow",
-    "WomanRows", "compute", "counted_uptake", "dashboard_statement", "days_between",
+    "WomanRows", "compute", "connected_by_provenance", "counted_uptake", "dashboard_statement",
+    "days_between",
     "default_period_key", "eligible_case_ids", "export_rows", "facts", "figure_rows",
     "figures_statement", "half_years", "keep_stored", "need_counts", "next_day",
     "parse_period", "period_choices", "placed_cases", "store", "totals", "trend", "uptake_by",

@@ -18,17 +18,30 @@ from typing import Any
 
 from sqlalchemy import Integer, String, and_, case, func, literal, select, union_all
 
-from casework.domain import CASE_GROUPS, TARGET_GROUP
+from casework.domain import (
+    CASE_GROUPS,
+    TARGET_GROUP,
+    UPTAKE_PARTNER_ACCOUNT,
+    UPTAKE_PROVENANCES,
+)
 from casework.extensions import db
 from casework.indicators import store
-from casework.indicators.definition import facts, subtree, woman_rows, woman_rows_for
+from casework.indicators.definition import (
+    facts,
+    subtree,
+    uptake_by,
+    woman_rows,
+    woman_rows_for,
+)
 from casework.indicators.periods import Period, half_years
 from casework.models.indicator import (
     IndicatorWoman,
     IndicatorWomanCategory,
     IndicatorWomanPartner,
 )
+from casework.models.need import Need
 from casework.models.org import OrgUnit
+from casework.models.referral import Referral
 
 TARGET_RATE = 0.8
 
@@ -323,3 +336,34 @@ def export_rows(scope: OrgUnit, period: Period) -> ExportRows:
 def eligible_case_ids(scope: OrgUnit, period: Period) -> Any:
     """Select ``(case_id, grp, unit_id, days)`` of the eligible women (days or NULL)."""
     return export_rows(scope, period).women
+
+
+def connected_by_provenance(scope: OrgUnit, period: Period,
+                            group: str = TARGET_GROUP) -> dict[str, int]:
+    """The connected women of ``scope`` in ``period`` split by how their uptake became known
+    (``domain.UPTAKE_PROVENANCES``: partner account, partner link, paper import, caseworker
+    report verified). Each connected woman counts once, under her first counted uptake (the
+    earliest; on the same day a partner's confirmation first), so the parts add up to the
+    connected count; "counted" is THE definition (:func:`definition.uptake_by` through
+    :func:`woman_rows_for`), never a copy. Uptakes recorded before provenance existed count as
+    the partner's account (migration 0012 backfilled them so)."""
+    women = woman_rows_for(period, scope).women.subquery("women")
+    order = list(UPTAKE_PROVENANCES)
+    priority = case({code: n for n, code in enumerate(order)},
+                    value=Referral.uptake_provenance, else_=0)
+    first = (
+        select(women.c.case_id, Referral.uptake_provenance.label("provenance"),
+               func.row_number().over(partition_by=women.c.case_id,
+                                      order_by=(Referral.uptake_on, priority)).label("rn"))
+        .join(Need, Need.case_id == women.c.case_id)
+        .join(Referral, Referral.need_id == Need.id)
+        .where(women.c.connected == 1, women.c.grp == group, uptake_by(period))
+        .subquery("first_uptake")
+    )
+    split = dict.fromkeys(order, 0)
+    for row in db.session.execute(
+            select(first.c.provenance, func.count().label("n")).where(first.c.rn == 1)
+            .group_by(first.c.provenance)):
+        key = row.provenance if row.provenance in split else UPTAKE_PARTNER_ACCOUNT
+        split[key] += int(row.n)
+    return split

@@ -12,6 +12,7 @@ from casework.models import (  # noqa: F401
     notification,  # referral network
     org,
     outbox,  # messages, channel choices, reminders sent
+    partner_link,  # one-time links for partners without an account
     provider,
     referral,
     retention,  # retention schedule and decisions (issue 19)

@@ -32,6 +32,9 @@ class ServiceProvider(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(300))
+    # How a partner without an account gets its one-time links: sms or zalo (to the phone
+    # above) or email (to the e-mail above); see services/partner_links.py.
+    link_channel: Mapped[str] = mapped_column(String(10), default="sms", server_default="sms")
     # Service terms: days to answer a referral; days from acceptance to the service starting.
     response_days: Mapped[int] = mapped_column(default=DEFAULT_RESPONSE_DAYS)
     followup_days: Mapped[int] = mapped_column(default=DEFAULT_FOLLOWUP_DAYS)

@@ -42,6 +42,11 @@ KINDS: dict[str, Any] = {
     "uptake_overdue": _l("An accepted referral has no confirmed start yet"),
     "follow_up_due": _l("A follow-up is due"),
     "escalation": _l("Overdue referrals in your unit"),
+    # Partners without an account (issue 12): the link is never in the notice.
+    "partner_link_created": _l("A one-time link was made for the partner: print her slip"),
+    "uptake_reported": _l("A caseworker reported an uptake: verify it"),
+    "uptake_verified": _l("Supervisor verified the reported uptake"),
+    "uptake_rejected": _l("Supervisor did not verify the reported uptake"),
 }
 
 

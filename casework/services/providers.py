@@ -39,6 +39,15 @@ class ProviderInput:
     followup_days: int | None = 30
     active: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    link_channel: str = "sms"  # how one-time links reach it without an account (issue 12)
+
+
+#: Channels a provider without an account may choose for its one-time links.
+LINK_CHANNELS: dict[str, Any] = {
+    "sms": _l("SMS to the office phone"),
+    "zalo": _l("Zalo to the office phone"),
+    "email": _l("E-mail to the office address"),
+}
 
 
 def _validate(data: ProviderInput, current: ServiceProvider | None) -> tuple[list[str], list[int]]:
@@ -62,6 +71,8 @@ def _validate(data: ProviderInput, current: ServiceProvider | None) -> tuple[lis
                               .where(OrgUnit.id.in_(unit_ids)))
     if found != len(unit_ids):
         raise DomainError(_l("Choose areas from the list."), "areas")
+    if data.link_channel not in LINK_CHANNELS:
+        raise DomainError(_l("Choose a channel from the list."), "link_channel")
     for name in ("response_days", "followup_days"):
         value = getattr(data, name)
         if value is None or not 1 <= value <= MAX_DAYS:
@@ -80,6 +91,7 @@ def _apply(provider: ServiceProvider, data: ProviderInput, categories: list[str]
     provider.response_days = int(data.response_days or 7)
     provider.followup_days = int(data.followup_days or 30)
     provider.active = bool(data.active)
+    provider.link_channel = data.link_channel
     set_categories(provider, categories)
     set_areas(provider, unit_ids)
 

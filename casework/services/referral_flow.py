@@ -32,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 from casework.domain import (
     NEED_ENDED_STATUSES,
     REFERRAL_STATUSES,
+    UPTAKE_CASEWORKER_REPORT,
     UPTAKE_PAPER_IMPORT,
     UPTAKE_PARTNER_ACCOUNT,
 )
@@ -91,6 +92,12 @@ CANCEL_REASONS: dict[str, Any] = {
     "case_closed": _l("The case was closed"),
     "other": _l("Other reason (see note)"),
 }
+#: How a caseworker knows she started (a caseworker's report of uptake, DOMAIN.md).
+UPTAKE_EVIDENCE: dict[str, Any] = {
+    "showed_paper": _l("She showed a paper from the partner"),
+    "called_partner": _l("The caseworker called the partner"),
+    "home_visit": _l("Seen on a home visit"),
+}
 REVIEW_OUTCOMES: dict[str, Any] = {
     "agreed": _l("Decline agreed"),
     "refer_elsewhere": _l("Refer elsewhere"),
@@ -149,6 +156,27 @@ def _confirm_uptake(get: Read, s: Step) -> dict[str, Any]:
             "uptake_provenance": provenance}
 
 
+_UPTAKE_FIELDS = ("uptake_on", "uptake_confirmed_at", "uptake_confirmed_by_id",
+                  "uptake_provenance", "uptake_evidence", "uptake_verified_at",
+                  "uptake_verified_by_id")
+
+
+def _report_uptake(get: Read, s: Step) -> dict[str, Any]:
+    """A caseworker's report: it counts only once a supervisor verifies it (DOMAIN.md)."""
+    return {"uptake_on": s.on, "uptake_confirmed_at": s.now, "uptake_confirmed_by_id": s.actor_id,
+            "uptake_provenance": UPTAKE_CASEWORKER_REPORT, "uptake_evidence": s.code}
+
+
+def _verify_uptake(get: Read, s: Step) -> dict[str, Any]:
+    return {"uptake_verified_at": s.now, "uptake_verified_by_id": s.actor_id}
+
+
+def _reject_uptake(get: Read, s: Step) -> dict[str, Any]:
+    """Not verified: the report is withdrawn and the referral waits for her uptake again."""
+    return {**dict.fromkeys(_UPTAKE_FIELDS), "answered_on": get("answered_on") or s.on,
+            "uptake_due_on": get("uptake_due_on") or s.on + timedelta(days=s.followup_days)}
+
+
 def _complete(get: Read, s: Step) -> dict[str, Any]:
     return {"ended_on": s.on, "outcome_code": s.code}
 
@@ -177,6 +205,7 @@ class Transition:
     outcomes: dict[str, Any] | None = None  # the code list for OUTCOME, when required
     note_required: bool = False
     danger: bool = False  # shown as a red button
+    clears: tuple[str, ...] = ()  # the attributes ``write`` empties (set to None)
 
 
 OPEN = frozenset({"draft", "sent", "accepted", "on_hold", "in_service"})
@@ -198,6 +227,19 @@ TRANSITIONS: tuple[Transition, ...] = (
                _l("Confirm she started the service"), _confirm_uptake,
                ("uptake_on", "uptake_confirmed_at", "uptake_confirmed_by_id", "uptake_provenance"),
                inputs=(EFFECTIVE_DATE, NOTE)),
+    # A caseworker's report of uptake (she showed a paper, a call, a home visit), and the
+    # supervisor's verdict on it: verified (it counts from now) or not (back to accepted).
+    Transition("report_uptake", frozenset({"sent", "accepted", "on_hold"}), "in_service",
+               CASEWORKER, _l("Report that she started the service"), _report_uptake,
+               _UPTAKE_FIELDS[:5], inputs=(EFFECTIVE_DATE, REASON, NOTE),
+               reasons=UPTAKE_EVIDENCE),
+    Transition("verify_uptake", frozenset({"in_service", "completed", "not_completed"}), None,
+               SUPERVISOR, _l("Verify the reported uptake"), _verify_uptake,
+               ("uptake_verified_at", "uptake_verified_by_id"), inputs=(NOTE,)),
+    Transition("reject_uptake", frozenset({"in_service"}), "accepted", SUPERVISOR,
+               _l("Do not verify: back to accepted"), _reject_uptake,
+               ("answered_on", "uptake_due_on"), inputs=(NOTE,), note_required=True,
+               danger=True, clears=_UPTAKE_FIELDS),
     Transition("complete", frozenset({"in_service"}), "completed", PARTNER, _l("Completed"),
                _complete, ("ended_on", "outcome_code"),
                inputs=(EFFECTIVE_DATE, OUTCOME, NOTE), outcomes=OUTCOMES),
@@ -279,6 +321,17 @@ def event_code(action: str, code: str | None) -> str | None:
     return code if move.reasons is not None or move.outcomes is not None else None
 
 
+#: A supervisor's verdict on a caseworker's report of uptake (offered only while one waits).
+VERIFY_ACTIONS = frozenset({"verify_uptake", "reject_uptake"})
+
+
+def awaiting_verification(referral: Mapping[str, Any] | Any) -> bool:
+    """An uptake reported by a caseworker that no supervisor has verified yet (the pipeline)."""
+    get = _reader(referral)
+    return (get("uptake_provenance") == UPTAKE_CASEWORKER_REPORT
+            and get("uptake_on") is not None and get("uptake_verified_at") is None)
+
+
 #: Moves that give the need back when the referral was the one working on it.
 RELEASING = frozenset({"decline", "not_complete", "cancel"})
 
@@ -304,8 +357,8 @@ def need_change(action: str, need_status: str, *, on: date, identified_on: date,
         return None
     if action == "send" and need_status == "identified":
         return NeedChange("referred", on)
-    if action == "confirm_uptake" and need_status != "connected":
-        return NeedChange("connected", on)
+    if action in ("confirm_uptake", "verify_uptake") and need_status != "connected":
+        return NeedChange("connected", on)  # a caseworker's report: once verified
     if action in RELEASING and was_live and not other_live and need_status == "referred":
         to_status = BY_ACTION[action].to_status
         return NeedChange("identified", max(on, identified_on), f"referral_{to_status}")

@@ -29,11 +29,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from casework import audit
 from casework.authz import referral_side
 from casework.db import utcnow
-from casework.domain import NEED_ENDED_STATUSES, REFERRAL_OPEN_STATUSES
+from casework.domain import NEED_ENDED_STATUSES, REFERRAL_OPEN_STATUSES, UPTAKE_PARTNER_LINK
 from casework.extensions import db
 from casework.models.case import Case
 from casework.models.need import Need
 from casework.models.org import OrgUnit
+from casework.models.partner_link import LinkActor
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral, ReferralEvent
 from casework.models.user import User
@@ -83,6 +84,8 @@ def available_actions(referral: Referral, user: User | Any) -> list[flow.Transit
     actions = flow.allowed_actions(referral.status, side)
     if referral.review_outcome is not None:
         actions = [t for t in actions if not t.action.startswith("review_")]
+    if not flow.awaiting_verification(referral):
+        actions = [t for t in actions if t.action not in flow.VERIFY_ACTIONS]
     return actions
 
 
@@ -214,6 +217,9 @@ def send(referral: Referral, *, actor: User, version: int | None, fields: list[s
                  fields=chosen, details={"provider": provider.code, "category": referral.category})
     _notify(referral, "referral_received", to_partner=True)
     notifications.mark_read_for_referral(actor, referral.id)
+    from casework.services import partner_links  # a provider without an account gets a link
+
+    partner_links.on_sent(referral, actor=actor)
     _flush(referral)
 
 
@@ -227,7 +233,8 @@ class ActionInput:
     note: str | None = None
 
 
-def _guard(referral: Referral, action: str, actor: User, version: int | None) -> flow.Transition:
+def _guard(referral: Referral, action: str, actor: User | LinkActor,
+           version: int | None) -> flow.Transition:
     require_accepts_entries(referral.case)
     step = flow.transition(action)
     refusal = flow.refusal(action, referral.status, referral_side(actor, referral))
@@ -235,6 +242,8 @@ def _guard(referral: Referral, action: str, actor: User, version: int | None) ->
         raise _refuse(refusal)
     if action.startswith("review_") and referral.review_outcome is not None:
         raise _refuse(_l("This decline was already reviewed."))
+    if action in flow.VERIFY_ACTIONS and not flow.awaiting_verification(referral):
+        raise _refuse(_l("This uptake is not waiting for a supervisor's verification."))
     _check_version(referral, version)
     return step
 
@@ -251,7 +260,7 @@ def _earliest(referral: Referral, action: str) -> tuple[date | None, Any]:
 
 
 @_locked
-def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
+def act(referral: Referral, action: str, data: ActionInput, *, actor: User | LinkActor,
         version: int | None) -> ReferralEvent:
     """Take ``action`` (any transition but ``send``) with the inputs the table requires.
 
@@ -280,6 +289,8 @@ def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
         check_date(data.effective_date, field="effective_date", not_before=earliest,
                    not_before_message=message, backdate_reason=note, reason_field="note")
         on: date = data.effective_date  # type: ignore[assignment]
+    elif action == "verify_uptake" and referral.uptake_on is not None:
+        on = referral.uptake_on  # the need is connected from the day she started
     else:
         on = today()
     event = _move(referral, action, _step(referral, actor, on, reason_code or outcome),
@@ -290,21 +301,25 @@ def act(referral: Referral, action: str, data: ActionInput, *, actor: User,
     return event
 
 
-def _step(referral: Referral, actor: User, on: date, code: str | None = None) -> flow.Step:
+def _step(referral: Referral, actor: User | LinkActor, on: date,
+          code: str | None = None) -> flow.Step:
     provider = referral.provider
     return flow.Step(on=on, code=code, actor_id=actor.id, now=utcnow(),
                      response_days=provider.response_days,
-                     followup_days=provider.followup_days)
+                     followup_days=provider.followup_days,
+                     provenance=UPTAKE_PARTNER_LINK if isinstance(actor, LinkActor) else None)
 
 
-def _move(referral: Referral, action: str, step: flow.Step, actor: User, note: str | None,
-          extra: dict[str, Any] | None = None) -> ReferralEvent:
+def _move(referral: Referral, action: str, step: flow.Step, actor: User | LinkActor,
+          note: str | None, extra: dict[str, Any] | None = None) -> ReferralEvent:
     """Set what the table's executor says, record the event and audit it, move the need.
 
     Raises DomainError when the move is not possible from the referral's status, or (from
     :mod:`needs`) when the need's date rules refuse it; the view then rolls back.
     """
     from_status = referral.status
+    if isinstance(actor, LinkActor):  # the link's identity on the event (no user)
+        extra = {**(extra or {}), "link": actor.link_id}
     for name, value in flow.effects(action, referral, step).items():
         setattr(referral, name, value)
     code = flow.event_code(action, step.code)
@@ -321,7 +336,7 @@ def _move(referral: Referral, action: str, step: flow.Step, actor: User, note: s
     return event
 
 
-def _move_need(referral: Referral, action: str, on: date, actor: User, *,
+def _move_need(referral: Referral, action: str, on: date, actor: User | LinkActor, *,
                was_live: bool) -> None:
     """The need follows the referral as :func:`referral_flow.need_change` says."""
     need = referral.need
@@ -364,7 +379,9 @@ _NOTICE = {"accept": "referral_accepted", "decline": "referral_declined",
            "hold": "referral_on_hold", "confirm_uptake": "uptake_confirmed",
            "complete": "referral_completed", "not_complete": "referral_not_completed",
            "cancel": "referral_cancelled", "review_agree": "review_agreed",
-           "review_refer_elsewhere": "review_refer_elsewhere"}
+           "review_refer_elsewhere": "review_refer_elsewhere",
+           "report_uptake": "uptake_reported", "verify_uptake": "uptake_verified",
+           "reject_uptake": "uptake_rejected"}
 
 
 def _partner_users(referral: Referral) -> list[User]:
@@ -410,6 +427,11 @@ def _notify(referral: Referral, kind: str, *, to_partner: bool) -> None:
 
 def _notify_after(referral: Referral, action: str) -> None:
     kind = _NOTICE[action]
+    if action == "report_uptake":  # to the supervisors who verify it (their queue)
+        notifications.notify(_supervisors(referral), kind, link=f"/referrals/{referral.id}",
+                             case_number=referral.case.case_number,
+                             reference=referral.partner_reference, referral_id=referral.id)
+        return
     if action == "cancel":
         if referral.referred_on is not None:
             _notify(referral, kind, to_partner=True)

@@ -27,7 +27,7 @@ from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral
 from casework.models.supervision import OutcomeSample, PeriodSignOff, UptakeVerification
 from casework.models.user import User
-from casework.services import consents, referrals
+from casework.services import consents, partner_links, referrals
 from casework.services.effective_dates import today
 from casework.services.errors import DomainError
 from casework.services.imports.provenance import imported_uptake, partner_confirmed
@@ -69,10 +69,11 @@ def partner_performance(scope: OrgUnit, period: Period, today: date) -> list[dic
         .where(*conditions, referrals.overdue_filter(today))
         .group_by(Referral.provider_id)).all())
     names = _provider_names(set(by_provider))
+    channels = partner_links.performance_by_channel(*conditions)
     result = []
     for pid, rows in by_provider.items():
         perf = referrals.summarise_performance(rows)
-        result.append({
+        result.append({**_channel_figures(channels.get(pid, {})),
             "id": pid, "name": names.get(pid, ""), "received": perf.received,
             "answered": perf.answered, "answered_on_time": perf.answered_on_time,
             "accepted": perf.accepted, "uptake": perf.taken_up,
@@ -81,6 +82,26 @@ def partner_performance(scope: OrgUnit, period: Period, today: date) -> list[dic
                               else float(perf.median_response_days)),
         })
     return sorted(result, key=lambda d: d["name"])
+
+
+def _channel_figures(by_channel: dict[str, Any]) -> dict[str, Any]:
+    """Flat per-channel figures (``account_*``, ``link_*``): received, answered, median days."""
+    flat: dict[str, Any] = {}
+    for channel in partner_links.ANSWER_CHANNELS:
+        perf = by_channel.get(channel)
+        flat[f"{channel}_received"] = perf.received if perf else 0
+        flat[f"{channel}_answered"] = perf.answered if perf else 0
+        flat[f"{channel}_response_days"] = (
+            None if perf is None or perf.median_response_days is None
+            else float(perf.median_response_days))
+    return flat
+
+
+def overdue_by_unit(units: list[OrgUnit], today: date) -> dict[int, int]:
+    """Overdue referrals (:func:`referrals.overdue_filter`) of the cases held in each unit's
+    subtree now: the dashboard's column per unit. Referral metadata only."""
+    return {unit.id: int(db.session.scalar(select(func.count()).select_from(Referral).where(
+        _held_in(unit), referrals.overdue_filter(today))) or 0) for unit in units}
 
 
 # --- Outcome audit ------------------------------------------------------------------------------
@@ -243,6 +264,7 @@ def report_data(scope: OrgUnit, period: Period, today: date, *,
         "trend": [{"key": p.code, **f.as_dict()} for p, f in indicators.trend(scope, trend_end)],
         "audit": audit_summary(scope, period, actor=actor),
         "performance": partner_performance(scope, period, today),
+        "provenance": indicators.connected_by_provenance(scope, period),
     }
 
 

@@ -19,16 +19,17 @@ ON = date(2024, 5, 10)
 NOW = datetime(2024, 5, 10, 3, 0)
 STEP = flow.Step(on=ON, code="other", actor_id=7, now=NOW, response_days=5, followup_days=10)
 #: Every referral attribute a move could write, empty, so nothing is set "by accident".
-EMPTY = {name: None for t in flow.TRANSITIONS for name in t.records}
+EMPTY = {name: None for t in flow.TRANSITIONS for name in (*t.records, *t.clears)}
 
 
 @pytest.mark.parametrize("move", flow.TRANSITIONS, ids=lambda t: t.action)
 def test_every_move_writes_exactly_what_the_table_declares(move):
     for status in sorted(move.from_statuses):
         values = flow.effects(move.action, {**EMPTY, "status": status}, STEP)
-        assert set(values) - {"status"} == set(move.records), (move.action, status)
+        assert set(values) - {"status"} == {*move.records, *move.clears}, (move.action, status)
         assert values.get("status") == move.to_status, (move.action, status)
         assert all(values[name] is not None for name in move.records), (move.action, values)
+        assert all(values[name] is None for name in move.clears), (move.action, values)
 
 
 @pytest.mark.parametrize("move", flow.TRANSITIONS, ids=lambda t: t.action)
@@ -85,7 +86,7 @@ def test_a_paper_uptake_names_no_confirming_user_and_no_time_and_says_it_came_fr
 
 def test_the_event_keeps_a_code_only_for_moves_that_take_one():
     kept = {a for a in flow.ACTIONS if flow.event_code(a, "x") == "x"}
-    assert kept == {"decline", "hold", "complete", "not_complete", "cancel"}
+    assert kept == {"decline", "hold", "complete", "not_complete", "cancel", "report_uptake"}
 
 
 IDENTIFIED = date(2024, 5, 1)

@@ -64,7 +64,10 @@ def test_every_action_by_every_role_in_every_status(loop, draft, status):
         step = flow.BY_ACTION[action]
         for name in ACTORS:
             actor = getattr(loop, name)
-            allowed = SIDE.get(name) == step.side and status in step.from_statuses
+            allowed = (SIDE.get(name) == step.side and status in step.from_statuses
+                       # a verdict only on a caseworker's report waiting for one
+                       and (action not in flow.VERIFY_ACTIONS
+                            or flow.awaiting_verification(referral)))
             before = (referral.status, referral.version, referral.review_outcome)
             try:
                 _attempt(referral, action, actor)
@@ -86,7 +89,8 @@ def test_every_action_by_every_role_in_every_status(loop, draft, status):
 def test_pages_offer_only_the_actions_allowed_now(loop, sent):
     names = [t.action for t in referrals.available_actions(sent, loop.partner)]
     assert names == ["accept", "decline", "hold"]
-    assert [t.action for t in referrals.available_actions(sent, loop.caseworker)] == ["cancel"]
+    assert [t.action for t in referrals.available_actions(sent, loop.caseworker)] == [
+        "report_uptake", "cancel"]
     assert referrals.available_actions(sent, loop.other_partner) == []
     assert referrals.available_actions(sent, loop.other_caseworker) == []
     assert referrals.available_actions(sent, loop.admin) == []

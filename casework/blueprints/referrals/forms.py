@@ -60,6 +60,10 @@ class ProviderForm(FlaskForm):
     contact_phone = StringField(_l("Office phone"), validators=[Optional(), Length(max=40)])
     contact_email = StringField(_l("Office e-mail"), validators=[Optional(), Length(max=254)])
     address = StringField(_l("Office address"), validators=[Optional(), Length(max=300)])
+    link_channel = SelectField(
+        _l("Without an account, send its one-time links by"), default="sms",
+        validate_choice=False,
+        description=_l("Used only while the partner has no account in Casework."))
     response_days = IntegerField(
         _l("Days to answer a referral"), default=7,
         validators=[DataRequired(REQUIRED), NumberRange(1, 365)])

@@ -101,6 +101,7 @@ def provider(provider_id: int):  # type: ignore[no-untyped-def]
 
 def _provider_form(form: ProviderForm) -> ProviderForm:
     form.areas.choices = options(_unit_choices())
+    form.link_channel.choices = options(providers.LINK_CHANNELS.items())
     return form
 
 
@@ -110,7 +111,8 @@ def _provider_input(form: ProviderForm) -> providers.ProviderInput:
         categories=form.categories.data or [], area_unit_ids=form.areas.data or [],
         contact_phone=form.contact_phone.data, contact_email=form.contact_email.data,
         address=form.address.data, response_days=form.response_days.data,
-        followup_days=form.followup_days.data, active=bool(form.active.data))
+        followup_days=form.followup_days.data, active=bool(form.active.data),
+        link_channel=form.link_channel.data or "")
 
 
 @bp.route("/providers/new", methods=["GET", "POST"])
@@ -234,7 +236,7 @@ def _render_view(referral: Referral, *, send_form: SendForm | None = None,
                  status: int = 200) -> Any:
     actions = referrals.available_actions(referral, current_user)
     review = None
-    if any(t.side == flow.SUPERVISOR for t in actions):
+    if any(t.action.startswith("review_") for t in actions):
         review = ReviewForm()
         review.version.data = str(referral.version)
     can_send = any(t.action == "send" for t in actions)

@@ -166,7 +166,13 @@ def protect(data: dict[str, Any], t: int) -> dict[str, Any]:
     audit_rows = _protect_table(data["audit"], AUDIT_KEYS, t)
     performance = _protect_table(data["performance"], PERFORMANCE_KEYS, t)
     median_hidden = data["median_n"] < t
+    # Connected by provenance (issue 12; absent from reports signed before it): small counts
+    # hidden, and a second one whenever exactly one is (it could be worked out from the total).
+    provenance = [(code, Cell(n, _small(n, t))) for code, n in data.get("provenance", {}).items()]
+    for _round in range(3):
+        _complement([cell for _code, cell in provenance])
     return {"t": t, "total": total, "units": units, "pipeline": pipeline, "others": others,
+            "provenance": provenance,
             "categories": categories, "partners": partners, "trend": trend,
             "audit": audit_rows, "performance": performance,
             "median": None if median_hidden or data["median_days"] is None

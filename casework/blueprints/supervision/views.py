@@ -44,7 +44,7 @@ from casework.blueprints.supervision.forms import (
     VerifyLogForm,
 )
 from casework.blueprints.work import Work, unit_of_work
-from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, label
+from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, UPTAKE_PROVENANCES, label
 from casework.extensions import db, limiter
 from casework.forms import options
 from casework.models.audit import AuditEvent
@@ -137,6 +137,10 @@ def dashboard():  # type: ignore[no-untyped-def]
     result = indicators.compute(unit, period)
     providers = {p.id: p.name for p in db.session.scalars(select(ServiceProvider))}
     return render_template("supervision/dashboard.html", result=result, providers=providers,
+                           provenance=indicators.connected_by_provenance(unit, period),
+                           provenance_labels=UPTAKE_PROVENANCES,
+                           overdue=service.overdue_by_unit([r.unit for r in result.children],
+                                                           today()),
                            **_common(unit, period, as_of))
 
 
