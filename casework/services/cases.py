@@ -33,7 +33,7 @@ from casework.models.case import (
 )
 from casework.models.org import UNIT_LEVEL, OrgUnit
 from casework.services.effective_dates import check_date, clean_text, stated, today
-from casework.services.errors import DomainError, StaleObjectError
+from casework.services.errors import DomainError, Problems, StaleObjectError
 
 # Length caps (characters) for the personal fields; a longer value gets a clear message.
 LIMITS = {"full_name": 120, "other_names": 200, "address": 300, "family_situation": 4000,
@@ -126,28 +126,39 @@ class CaseInput:
     backdate_reason: str | None = None
     cleaned: dict[str, Any] = field(default_factory=dict)
 
-    def clean(self) -> dict[str, Any]:
-        """Normalised personal values; raises DomainError naming the first bad field."""
+    def clean(self, *, check_intake: bool = False) -> dict[str, Any]:
+        """Normalised personal values; raises DomainError naming every bad field at once
+        (:class:`FieldErrors` when there are several). ``check_intake`` checks the intake
+        date and its late-entry reason too (opening a case)."""
         out: dict[str, Any] = {}
-        name = clean_text(self.full_name, limit=LIMITS["full_name"], field="full_name")
-        if not name:
-            raise DomainError(_l("Enter her full name."), "full_name")
+        problems = Problems()
+        name = problems.run(clean_text, self.full_name, limit=LIMITS["full_name"],
+                            field="full_name")
+        if not name and not any(e.field == "full_name" for e in problems.found):
+            problems.add(_l("Enter her full name."), "full_name")
         out["full_name"] = name
         for key in ("other_names", "address"):
-            out[key] = clean_text(getattr(self, key), limit=LIMITS[key], field=key)
+            out[key] = problems.run(clean_text, getattr(self, key), limit=LIMITS[key], field=key)
         for key in ("family_situation", "history"):
-            out[key] = clean_text(getattr(self, key), limit=LIMITS[key], field=key,
-                                  multiline=True)
-        out["phone"] = clean_phone(self.phone)
-        out["national_id"] = clean_national_id(self.national_id)
+            out[key] = problems.run(clean_text, getattr(self, key), limit=LIMITS[key],
+                                    field=key, multiline=True)
+        out["phone"] = problems.run(clean_phone, self.phone)
+        out["national_id"] = problems.run(clean_national_id, self.national_id)
         born = self.date_of_birth
         if born is not None and (born > today() or born.year < EARLIEST_BIRTH_YEAR):
-            raise DomainError(_l("Enter a real date of birth."), "date_of_birth")
+            problems.add(_l("Enter a real date of birth."), "date_of_birth")
         out["date_of_birth"] = born
         if self.group not in CASE_GROUPS:
-            raise DomainError(_l("Choose a group."), "group")
+            problems.add(_l("Choose a group."), "group")
         if self.referral_source not in REFERRAL_SOURCES:
-            raise DomainError(_l("Choose who referred her."), "referral_source")
+            problems.add(_l("Choose who referred her."), "referral_source")
+        if check_intake:
+            if self.intake_date is None:
+                problems.add(_l("Enter a date."), "intake_date")
+            else:
+                problems.run(check_date, self.intake_date, field="intake_date",
+                             backdate_reason=self.backdate_reason)
+        problems.raise_any()
         self.cleaned = out
         return out
 
@@ -230,7 +241,7 @@ def open_case(data: CaseInput, *, unit: OrgUnit, actor: Any) -> Case:
     Raises DomainError for bad personal values, an intake date in the future, or one
     backdated beyond the limit without a reason. The caller runs the duplicate check first.
     """
-    values = data.clean()
+    values = data.clean(check_intake=True)
     intake = stated(data.intake_date, "intake_date")
     reason = check_date(intake, field="intake_date", backdate_reason=data.backdate_reason)
     subject = new_subject()

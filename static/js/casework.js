@@ -10,4 +10,44 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const el of document.querySelectorAll("[data-print]")) {
     el.addEventListener("click", () => window.print());
   }
+
+  const controlOf = (box) => box && box.querySelector("input:not([type=hidden]), select, textarea");
+  const bringIn = (el) => el.scrollIntoView({ block: "center" });
+
+  // A form shown again with errors: every error is on its field and listed at the top; the
+  // first field in error comes into view with the focus. The list's links focus their field.
+  const summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    const first = controlOf(document.querySelector("main .field--error"));
+    if (first) {
+      bringIn(first);
+      first.focus({ preventScroll: true });
+    } else {
+      summary.focus();
+    }
+    for (const link of summary.querySelectorAll("a[data-focus]")) {
+      link.addEventListener("click", (event) => {
+        const box = document.getElementById(link.dataset.focus);
+        const target = box && (box.matches("input, select, textarea") ? box : controlOf(box));
+        if (!target) return;
+        event.preventDefault();
+        bringIn(target);
+        target.focus({ preventScroll: true });
+      });
+    }
+  }
+
+  // After an action the page opens at the section that changed (#needs...): its confirmation
+  // moves there too, just above the section's heading, so it is seen where the eye is.
+  const flashes = document.getElementById("flashes");
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  const section = id && document.getElementById(id);
+  if (flashes && flashes.children.length && section && !summary) {
+    flashes.classList.add("flashes--moved");
+    section.insertAdjacentElement("beforebegin", flashes);
+    // The browser's own jump to #section keeps the message above it in view.
+    section.style.scrollMarginTop = `${flashes.offsetHeight + 48}px`;
+    section.scrollIntoView({ block: "start" });
+    window.addEventListener("load", () => section.scrollIntoView({ block: "start" }));
+  }
 });

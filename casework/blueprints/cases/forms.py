@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -26,9 +25,14 @@ from casework.domain import (
     REFERRAL_SOURCES,
     SERVICE_CATEGORIES,
 )
-from casework.forms import FlaskForm, options
-from casework.services.cases import LIMITS
-from casework.services.consents import DEFAULT_SHARED_FIELDS, SHAREABLE_FIELDS
+from casework.forms import FlaskForm, LocalDateField, options
+from casework.services.cases import LIMITS, CaseInput
+from casework.services.consents import (
+    DEFAULT_SHARED_FIELDS,
+    SHAREABLE_FIELDS,
+    ConsentInput,
+    check_consent,
+)
 from casework.services.subject_rights import ERASURE_REASONS
 from casework.text import ascii_digits, int32
 
@@ -44,28 +48,6 @@ def version_of(form: Any) -> int:
 
 def at_most(n: int) -> Length:
     return Length(max=n, message=_l("At most %(n)s characters.", n=n))
-
-
-class LocalDateField(DateField):
-    """A date typed as yyyy-mm-dd (date picker) or dd/mm/yyyy, with a Vietnamese message."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not (valuelist[0] or "").strip():
-            self.data = None
-            return
-        raw = valuelist[0].strip()[:20]
-        for fmt in self.strptime_format:
-            try:
-                self.data = datetime.strptime(raw, fmt).date()
-                return
-            except ValueError:
-                continue
-        self.data = None
-        raise ValueError(_l("Enter a real date (day/month/year)."))
 
 
 def _choices(codes: dict[str, Any], blank: bool = False) -> list[Any]:
@@ -106,11 +88,26 @@ class CaseForm(FlaskForm):
     confirm_duplicate = BooleanField(_l("I have read the warning and will contact my "
                                         "supervisor; save anyway."))
     submit = SubmitField(_l("Open case"))
+    checks_intake = True
+
+    def case_input(self) -> CaseInput:
+        return CaseInput(
+            full_name=self.full_name.data, group=self.group.data or "",
+            referral_source=self.referral_source.data or "",
+            intake_date=self.intake_date.data, other_names=self.other_names.data,
+            date_of_birth=self.date_of_birth.data, national_id=self.national_id.data,
+            phone=self.phone.data, address=self.address.data,
+            family_situation=self.family_situation.data, history=self.history.data,
+            backdate_reason=self.backdate_reason.data)
+
+    def check_domain(self) -> None:
+        self.case_input().clean(check_intake=self.checks_intake)
 
 
 class EditCaseForm(CaseForm):
     version = HiddenField()
     submit = SubmitField(_l("Save corrections"))
+    checks_intake = False
 
 
 class ConsentForm(FlaskForm):
@@ -132,6 +129,18 @@ class ConsentForm(FlaskForm):
                                                                           at_most(200)],
                                   description=BACKDATE_HELP)
     submit = SubmitField(_l("Record consent"))
+    intake_date: date | None = None  # the case's, set by the view for the date check
+
+    def consent_input(self) -> ConsentInput:
+        return ConsentInput(
+            purpose=self.purpose.data or "", given_on=self.given_on.data,
+            method=self.method.data or "", service_category=self.service_category.data or None,
+            expires_on=self.expires_on.data, witness_name=self.witness_name.data,
+            shared_fields=tuple(self.shared_fields.data or ()),
+            backdate_reason=self.backdate_reason.data)
+
+    def check_domain(self) -> None:
+        check_consent(self.consent_input(), self.intake_date)
 
 
 class NeedForm(FlaskForm):

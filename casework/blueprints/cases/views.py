@@ -161,16 +161,6 @@ def index():  # type: ignore[no-untyped-def]
 
 # --- Intake and correction -------------------------------------------------------------------
 
-def _case_input(form: Any) -> cases.CaseInput:
-    return cases.CaseInput(
-        full_name=form.full_name.data, group=form.group.data or "",
-        referral_source=form.referral_source.data or "", intake_date=form.intake_date.data,
-        other_names=form.other_names.data, date_of_birth=form.date_of_birth.data,
-        national_id=form.national_id.data, phone=form.phone.data, address=form.address.data,
-        family_situation=form.family_situation.data, history=form.history.data,
-        backdate_reason=form.backdate_reason.data)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Permission.EDIT_CASES)
 @limiter.limit(_search_limit, key_func=_user_key, methods=["POST"])
@@ -184,12 +174,13 @@ def new():  # type: ignore[no-untyped-def]
     work = Work()
     if form.validate_on_submit():
         unit = db.session.get(OrgUnit, form.org_unit.data)
-        data = _case_input(form)
+        data = form.case_input()
         case = None
         with unit_of_work(form) as work:  # the duplicate check's audit is kept either way
             if unit is None:
                 raise DomainError(_("Choose a unit from the list."), "org_unit")
-            duplicates = cases.possible_duplicates(data.clean(), actor=current_user)
+            duplicates = cases.possible_duplicates(data.clean(check_intake=True),
+                                                     actor=current_user)
             if not duplicates or form.confirm_duplicate.data:
                 case = cases.open_case(data, unit=unit, actor=current_user)
         if case is not None and work.done:
@@ -215,7 +206,7 @@ def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     duplicates: list[str] = []
     work = Work()
     if form.validate_on_submit():
-        data = _case_input(form)
+        data = form.case_input()
         version = int(form.version.data) if ascii_digits(form.version.data or "") else None
         saved = False
         with unit_of_work(form, stale_message=STALE_EDIT) as work:
@@ -284,16 +275,12 @@ def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
 @requires(Permission.EDIT_CASES)
 def new_consent(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     def prepare(form: Any, case: Case) -> None:
+        form.intake_date = case.intake_date
         if request.method == "GET":
             form.given_on.data = today()
 
     def action(case: Case, form: Any) -> None:
-        consents.record_consent(case, consents.ConsentInput(
-            purpose=form.purpose.data, given_on=form.given_on.data,
-            method=form.method.data or "", service_category=form.service_category.data or None,
-            expires_on=form.expires_on.data, witness_name=form.witness_name.data,
-            shared_fields=tuple(form.shared_fields.data or ()),
-            backdate_reason=form.backdate_reason.data), actor=current_user)
+        consents.record_consent(case, form.consent_input(), actor=current_user)
 
     return _simple_form_view(case_id, f.ConsentForm, "consent_new.html", action,
                              _("Consent recorded."), "#consents", prepare)

@@ -1,0 +1,60 @@
+"""Issue 13, defect 1: a form shows every error at once, each on its field, values kept."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from casework.extensions import db
+from casework.models.case import Case
+from casework.models.consent import Consent
+from casework.services.effective_dates import today as vn_today
+
+
+@pytest.fixture
+def signed_in(client, make_user, org, login):
+    login(client, make_user("caseworker", unit=org.c1))
+    return client
+
+
+def _error_of(page: str, field_id: str) -> str:
+    match = re.search(rf'<p class="error" id="{field_id}-error">([^<]*)</p>', page)
+    assert match, f"no error shown on {field_id}"
+    return match.group(1)
+
+
+def test_intake_with_three_bad_values_shows_all_three_errors_with_the_values_kept(
+        signed_in, org):
+    tomorrow = (vn_today() + timedelta(days=1)).strftime("%d/%m/%Y")
+    response = signed_in.submit("/cases/new", {
+        "full_name": "Trần Thị Mai", "date_of_birth": tomorrow, "national_id": "12345",
+        "phone": "12", "address": "Xóm 3", "group": "", "referral_source": "union",
+        "intake_date": vn_today().strftime("%d/%m/%Y"), "org_unit": org.c1.id})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "12 chữ số" in _error_of(page, "national_id")
+    assert _error_of(page, "date_of_birth")
+    assert "0912 345 678" in _error_of(page, "phone")
+    assert _error_of(page, "group")  # a WTForms error and the service's together
+    assert 'value="Trần Thị Mai"' in page
+    assert 'value="12345"' in page
+    summary = re.search(r'data-error-summary>(.*?)</div>', page, re.S)
+    assert summary, "no list of the errors at the top"
+    for field_id in ("national_id", "date_of_birth", "phone", "group"):
+        assert f'href="#{field_id}"' in summary.group(1)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_consent_with_several_bad_values_shows_them_all(signed_in, make_case, org):
+    case = make_case(org.c1)
+    response = signed_in.submit(f"/cases/{case.id}/consents/new", {
+        "purpose": "share", "service_category": "", "method": "verbal_witness",
+        "given_on": (vn_today() + timedelta(days=2)).isoformat(), "witness_name": ""})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for field_id in ("service_category", "given_on", "witness_name"):
+        assert _error_of(page, field_id)
+    assert db.session.scalar(select(func.count()).select_from(Consent)) == 0
