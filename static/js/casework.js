@@ -11,6 +11,18 @@ document.addEventListener("DOMContentLoaded", () => {
     el.addEventListener("click", () => window.print());
   }
 
+  // The phone menu: one button opens the full list (every destination, no sideways scroll).
+  for (const nav of document.querySelectorAll("[data-collapsible-nav]")) {
+    const toggle = nav.querySelector(".mainnav__toggle");
+    if (!toggle) continue;
+    toggle.hidden = false;
+    nav.classList.add("is-folding");
+    toggle.addEventListener("click", () => {
+      const open = nav.classList.toggle("is-open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
+
   const controlOf = (box) => box && box.querySelector("input:not([type=hidden]), select, textarea");
   const bringIn = (el) => el.scrollIntoView({ block: "center" });
 

@@ -10,6 +10,7 @@ import pytest
 
 from casework.services.effective_dates import today as vn_today
 from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.referrals.conftest import draft, loop, sent  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -84,3 +85,70 @@ def test_the_confirmation_is_seen_where_the_page_lands_after_an_action(
     assert _in_view(page, "#flashes"), "the confirmation is off screen"
     assert _in_view(page, "#needs")
     _seen(page, f"phone-d2-confirmation-{_tag(size)}")
+
+
+def _nav_links_reachable(page: Any, size: dict[str, int]) -> list[str]:
+    """Open the menu if it is folded; return the labels of links not wholly on screen."""
+    toggle = page.locator(".mainnav__toggle")
+    if toggle.is_visible():
+        toggle.click()
+        assert toggle.get_attribute("aria-expanded") == "true"
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('.mainnav a')].filter((a) => {
+             const r = a.getBoundingClientRect();
+             return !(r.width > 0 && r.left >= 0 && r.right <= window.innerWidth
+                      && a.scrollWidth <= a.clientWidth + 1);
+           }).map((a) => a.textContent.trim())""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+    return list(cut)
+
+
+@WIDTHS
+@pytest.mark.parametrize("role", ["supervisor", "partner"])
+def test_every_menu_destination_is_on_screen_without_guessing(
+        size, role, sized_page, make_user, make_provider, org, browser_login):
+    page = sized_page
+    user = (make_user("supervisor", unit=org.province) if role == "supervisor"
+            else make_user("partner", provider=make_provider()))
+    browser_login(page, user)
+    labels = page.locator(".mainnav a").all_inner_texts()
+    assert "Tài khoản của tôi" in [label.strip() for label in labels]
+    if role == "supervisor":
+        assert len(labels) >= 5
+    assert _nav_links_reachable(page, size) == []
+    _seen(page, f"phone-d4-menu-{role}-{_tag(size)}")
+    if size is PHONE:  # one tap opened everything; a destination is one more tap away
+        page.locator(".mainnav a", has_text="Tài khoản của tôi").click()
+        page.wait_for_url("**/account")
+        assert "Tài khoản của tôi" in page.locator(".mainnav__toggle").inner_text()
+
+
+@WIDTHS
+def test_answer_panels_look_tappable_and_state_their_consequences(
+        size, sized_page, sent, loop, browser_login):  # noqa: F811
+    page = sized_page
+    browser_login(page, loop.partner)
+    page.goto(f"/partner/referrals/{sent.id}")
+    summaries = page.locator(".action-panel > summary")
+    assert summaries.count() >= 3  # accept, decline, on hold
+    for i in range(summaries.count()):
+        summary = summaries.nth(i)
+        style = summary.evaluate(
+            "(el) => { const s = getComputedStyle(el); return [s.cursor, s.borderTopWidth]; }")
+        assert style[0] == "pointer"
+        assert style[1] != "0px"  # drawn as a control, not as text on a card
+        assert summary.locator(".action-panel__consequence").inner_text().strip()
+        assert summary.bounding_box()["height"] >= 44  # a finger-sized target
+    decline = page.locator(".action-panel", has=page.locator("button[data-action=decline]"))
+    decline.locator("summary").click()
+    assert decline.locator("button[data-action=decline]").is_visible()
+    _seen(page, f"phone-d3-answer-panels-{_tag(size)}")
+
+    page.context.clear_cookies()
+    browser_login(page, loop.caseworker)
+    page.goto(f"/referrals/{sent.id}")
+    cancel = page.locator(".action-panel").last
+    assert "không còn thấy" in cancel.locator(".action-panel__consequence").inner_text()
+    cancel.locator("summary").click()
+    assert cancel.locator("button[type=submit]").is_visible()
+    _seen(page, f"phone-d3-cancel-panel-{_tag(size)}")
