@@ -9,6 +9,7 @@ import does. Passwords and hidden fields are left exactly as typed.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -45,6 +46,15 @@ class FlaskForm(_FlaskForm):
                 filters = tuple(unbound_field.kwargs.get("filters", ()))
                 options = {**options, "filters": (*filters, normalise)}
             return super().bind_field(form, unbound_field, options)
+
+        def render_field(self, field: Any, render_kw: dict[str, Any]) -> Any:
+            """No ``maxlength`` on the control: a browser silently cuts pasted text there
+            (a 20,000-character note "saved" as 5,000). The limit goes in ``data-maxlength``
+            for the live counter (casework.js); the server refuses what is too long."""
+            limit = getattr(field.flags, "maxlength", None)
+            if limit and not isinstance(field, PasswordField | HiddenField):
+                render_kw = {"maxlength": False, "data-maxlength": limit, **render_kw}
+            return super().render_field(field, render_kw)
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields' own validators, then :meth:`check_domain` whatever they found, so that
@@ -127,6 +137,21 @@ def parse_local_date(text: str | None) -> date | None:
         except ValueError:
             continue
     return None
+
+
+class OnceForm(FlaskForm):
+    """A create form: it carries a one-time token, claimed by the view in the transaction that
+    saves it (``casework/services/form_tokens.py``), so a second submission of the same page
+    (back and submit again, a double tap) saves nothing twice. Browsers do not restore hidden
+    values on "back" (they do restore what was typed), so casework.js keeps the token of the
+    page's last submission and puts it back when the page is reached by "back"."""
+
+    form_token = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.form_token.data:
+            self.form_token.data = secrets.token_urlsafe(18)
 
 
 class MultiCheckboxField(SelectMultipleField):

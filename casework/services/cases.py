@@ -8,6 +8,7 @@ analytical fields (group, unit, intake date, birth-year band, referral source) r
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,6 +44,11 @@ PERSONAL_FIELDS = ("full_name", "other_names", "date_of_birth", "national_id", "
 MOBILE_RE = re.compile(r"^0[35789]\d{8}$")
 LANDLINE_RE = re.compile(r"^02\d{9}$")
 EARLIEST_BIRTH_YEAR = 1930
+#: Plausible age (whole years, at intake) per group. Target 5 is about adult women who left
+#: sex work; prevention work starts with girls at risk; trafficking returnees may be children.
+AGE_BOUNDS: dict[str, tuple[int, int]] = {"left_sex_work": (16, 85), "high_risk": (12, 85),
+                                           "trafficking_returnee": (0, 90)}
+PICTOGRAPHS = frozenset({"So", "Cs", "Co", "Cn"})  # emoji and other symbols; unassigned
 
 
 CLOSED_TO_ENTRIES = _l("This case is kept for history only (her data was erased or the case "
@@ -105,6 +111,32 @@ def clean_national_id(value: str | None) -> str | None:
     return digits
 
 
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def check_name(value: str | None, field: str) -> None:
+    """A name has letters (any script, with their accents), and no emoji or pictographs: "😀"
+    alone, or beside a name, is refused (it would stand alone on the worklist)."""
+    if not value:
+        return
+    if any(unicodedata.category(ch) in PICTOGRAPHS for ch in value) or \
+            not any(unicodedata.category(ch)[0] == "L" for ch in value):
+        raise DomainError(_l("A name is written in letters: no emoji or symbols."), field)
+
+
+def check_age(group: str, born: date | None, on: date | None) -> None:
+    """Refuse a birth date that makes her too young or too old for the group on ``on``."""
+    if born is None or group not in AGE_BOUNDS:
+        return
+    low, high = AGE_BOUNDS[group]
+    age = age_on(born, on or today())
+    if not low <= age <= high:
+        raise DomainError(_l("She would be %(age)s years old at intake, but this group is for "
+                             "ages %(low)s to %(high)s. Check the date of birth or the group.",
+                             age=age, low=low, high=high), "date_of_birth")
+
+
 def given_name_of(full_name: str) -> str:
     """The Vietnamese given name is the last word of the full name (Nguyễn Thị Lan → Lan)."""
     return full_name.split()[-1]
@@ -137,6 +169,7 @@ class CaseInput:
         if not name and not any(e.field == "full_name" for e in problems.found):
             problems.add(_l("Enter her full name."), "full_name")
         out["full_name"] = name
+        problems.run(check_name, name, "full_name")
         for key in ("other_names", "address"):
             out[key] = problems.run(clean_text, getattr(self, key), limit=LIMITS[key], field=key)
         for key in ("family_situation", "history"):
@@ -147,6 +180,8 @@ class CaseInput:
         born = self.date_of_birth
         if born is not None and (born > today() or born.year < EARLIEST_BIRTH_YEAR):
             problems.add(_l("Enter a real date of birth."), "date_of_birth")
+        else:
+            problems.run(check_age, self.group, born, self.intake_date)
         out["date_of_birth"] = born
         if self.group not in CASE_GROUPS:
             problems.add(_l("Choose a group."), "group")

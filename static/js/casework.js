@@ -11,6 +11,21 @@ document.addEventListener("DOMContentLoaded", () => {
     el.addEventListener("click", () => window.print());
   }
 
+  // A create form's one-time token. The browser brings back what was typed on "back", but not
+  // hidden values: keep the token of this page's last submission and put it back then, so that
+  // "back" and "save" again sends the same token and the server saves once.
+  const viaHistory = (performance.getEntriesByType("navigation")[0] || {}).type === "back_forward";
+  for (const token of document.querySelectorAll("input[name=form_token]")) {
+    const key = `form-token:${window.location.pathname}`;
+    try {
+      const kept = window.sessionStorage.getItem(key);
+      if (viaHistory && kept) token.value = kept;
+      token.form.addEventListener("submit", () => window.sessionStorage.setItem(key, token.value));
+    } catch (error) {
+      // No storage (private mode): the token of this page load still guards double taps.
+    }
+  }
+
   // The phone menu: one button opens the full list (every destination, no sideways scroll).
   for (const nav of document.querySelectorAll("[data-collapsible-nav]")) {
     const toggle = nav.querySelector(".mainnav__toggle");
@@ -21,6 +36,22 @@ document.addEventListener("DOMContentLoaded", () => {
       const open = nav.classList.toggle("is-open");
       toggle.setAttribute("aria-expanded", String(open));
     });
+  }
+
+  // Text areas with a limit count as she types (the server refuses, never cuts, a longer text).
+  for (const counter of document.querySelectorAll("[data-counter-for]")) {
+    const box = document.getElementById(counter.dataset.counterFor);
+    if (!box) continue;
+    const max = Number(box.dataset.maxlength);
+    const update = () => {
+      const n = box.value.length;
+      counter.classList.toggle("counter--over", n > max);
+      counter.textContent = n > max
+        ? counter.dataset.over.replace("{over}", (n - max).toLocaleString())
+        : counter.dataset.template.replace("{n}", n.toLocaleString()).replace("{max}", max.toLocaleString());
+    };
+    box.addEventListener("input", update);
+    update();
   }
 
   const controlOf = (box) => box && box.querySelector("input:not([type=hidden]), select, textarea");

@@ -152,3 +152,84 @@ def test_answer_panels_look_tappable_and_state_their_consequences(
     cancel.locator("summary").click()
     assert cancel.locator("button[type=submit]").is_visible()
     _seen(page, f"phone-d3-cancel-panel-{_tag(size)}")
+
+
+@WIDTHS
+def test_dates_are_typed_and_shown_day_first_in_an_english_browser(
+        size, browser, live_server, make_user, org, browser_login):
+    context = browser.new_context(base_url=live_server, viewport=size, locale="en-US")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        browser_login(page, make_user("caseworker", unit=org.c1))
+        page.goto("/cases/new")
+        assert page.get_attribute("#date_of_birth", "type") == "text"  # no locale date picker
+        assert page.get_attribute("#intake_date", "placeholder") == "dd/mm/yyyy"
+        assert page.input_value("#intake_date") == vn_today().strftime("%d/%m/%Y")
+        page.fill("#full_name", "Đỗ Thị Ngày")
+        page.fill("#date_of_birth", "03/04/1997")  # 3 April, not 4 March
+        page.select_option("#group", "left_sex_work")
+        page.select_option("#referral_source", "self")
+        page.click("main form input[type=submit]")
+        page.wait_for_url("**/cases/*")
+        assert "03/04/1997" in page.locator(".case-facts").inner_text()
+        _seen(page, f"phone-d8-dates-{_tag(size)}")
+    finally:
+        context.close()
+
+
+@WIDTHS
+def test_implausible_age_and_a_name_without_letters_are_refused_saying_why(
+        size, sized_page, make_user, org, browser_login):
+    page = sized_page
+    browser_login(page, make_user("caseworker", unit=org.c1))
+    page.goto("/cases/new")
+    six = vn_today().replace(year=vn_today().year - 6, day=1)
+    page.fill("#full_name", "😀😀 🎉")
+    page.fill("#date_of_birth", six.strftime("%d/%m/%Y"))
+    page.select_option("#group", "left_sex_work")
+    page.select_option("#referral_source", "self")
+    page.click("main form input[type=submit]")
+    assert "6 tuổi" in page.inner_text("#date_of_birth-error")
+    assert "chữ cái" in page.inner_text("#full_name-error")
+    _seen(page, f"phone-d9-plausibility-{_tag(size)}")
+
+
+@WIDTHS
+def test_a_long_note_is_counted_and_refused_not_cut(
+        size, sized_page, make_user, make_case, org, browser_login):
+    page = sized_page
+    case = make_case(org.c1)
+    browser_login(page, make_user("caseworker", unit=org.c1))
+    page.goto(f"/cases/{case.id}/notes/new")
+    assert "5.000" in page.inner_text("#body-count")  # the limit is stated
+    page.fill("#body", "a" * 20_000)
+    assert len(page.input_value("#body")) == 20_000  # not cut by the browser
+    assert "15.000" in page.inner_text("#body-count")  # too long by 15,000, as she types
+    page.click("main form input[type=submit]")
+    assert page.locator("#body-error").is_visible()
+    assert len(page.input_value("#body")) == 20_000  # kept, to shorten
+    assert page.locator(".timeline__entry").count() == 0
+    _seen(page, f"phone-d10-note-counter-{_tag(size)}")
+    page.goto(f"/cases/{case.id}")
+    assert page.locator(".timeline__entry").count() == 0  # nothing saved
+
+
+@WIDTHS
+def test_back_and_submit_again_saves_a_note_once(
+        size, sized_page, make_user, make_case, org, browser_login):
+    page = sized_page
+    case = make_case(org.c1)
+    browser_login(page, make_user("caseworker", unit=org.c1))
+    page.goto(f"/cases/{case.id}/notes/new")
+    page.fill("#body", "Đã gọi điện, chị khỏe")
+    page.click("main form input[type=submit]")
+    page.wait_for_url("**#timeline")
+    page.go_back()
+    page.wait_for_url("**/notes/new")
+    if not page.input_value("#body"):  # a browser that forgets what was typed
+        page.fill("#body", "Đã gọi điện, chị khỏe")
+    page.click("main form input[type=submit]")
+    page.wait_for_url("**#timeline")
+    assert page.locator(".timeline__entry", has_text="Đã gọi điện").count() == 1
+    _seen(page, f"phone-d11-saved-once-{_tag(size)}")

@@ -58,3 +58,22 @@ def test_consent_with_several_bad_values_shows_them_all(signed_in, make_case, or
     for field_id in ("service_category", "given_on", "witness_name"):
         assert _error_of(page, field_id)
     assert db.session.scalar(select(func.count()).select_from(Consent)) == 0
+
+
+def test_a_note_resubmitted_with_the_same_form_saves_once(signed_in, make_case, org):
+    from casework.models.timeline import CaseNote
+
+    case = make_case(org.c1)
+    page = signed_in.get(f"/cases/{case.id}/notes/new").get_data(as_text=True)
+    token = re.search(r'<input[^>]*name="form_token"[^>]*value="([^"]+)"', page)
+    assert token, "the create form carries a one-time token"
+    data = {"kind": "note", "on": vn_today().strftime("%d/%m/%Y"), "body": "Gọi điện hỏi thăm",
+            "form_token": token.group(1)}
+    first = signed_in.submit(f"/cases/{case.id}/notes/new", data)
+    again = signed_in.submit(f"/cases/{case.id}/notes/new", data)  # back, submit again
+    assert first.status_code == 302
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith("#timeline")
+    assert db.session.scalar(select(func.count()).select_from(CaseNote)) == 1
+    follow = signed_in.get(again.headers["Location"]).get_data(as_text=True)
+    assert "không lưu lần thứ hai" in follow

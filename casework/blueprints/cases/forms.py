@@ -25,7 +25,7 @@ from casework.domain import (
     REFERRAL_SOURCES,
     SERVICE_CATEGORIES,
 )
-from casework.forms import FlaskForm, LocalDateField, options
+from casework.forms import FlaskForm, LocalDateField, OnceForm, options
 from casework.services.cases import LIMITS, CaseInput
 from casework.services.consents import (
     DEFAULT_SHARED_FIELDS,
@@ -55,7 +55,7 @@ def _choices(codes: dict[str, Any], blank: bool = False) -> list[Any]:
     return options([*pairs, *codes.items()])
 
 
-class CaseForm(FlaskForm):
+class CaseForm(OnceForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED),
                                                           at_most(LIMITS["full_name"])],
                             render_kw={"autocomplete": "off", "spellcheck": "false"})
@@ -110,7 +110,7 @@ class EditCaseForm(CaseForm):
     checks_intake = False
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(OnceForm):
     purpose = SelectField(_l("Purpose"), choices=_choices(CONSENT_PURPOSES, True),
                           validators=[DataRequired(REQUIRED)])
     service_category = SelectField(_l("Service category (for sharing)"),
@@ -143,7 +143,7 @@ class ConsentForm(FlaskForm):
         check_consent(self.consent_input(), self.intake_date)
 
 
-class NeedForm(FlaskForm):
+class NeedForm(OnceForm):
     category = SelectField(_l("Service category"), choices=_choices(SERVICE_CATEGORIES, True),
                            validators=[DataRequired(REQUIRED)])
     identified_on = LocalDateField(_l("Date identified"), validators=[DataRequired(REQUIRED)])
@@ -171,7 +171,7 @@ NOTE_KIND_LABELS = {"note": _l("Note"), "phone_call": _l("Phone call"),
                     "home_visit": _l("Home visit"), "meeting": _l("Meeting")}
 
 
-class NoteForm(FlaskForm):
+class NoteForm(OnceForm):
     kind = SelectField(_l("Kind"), choices=options(NOTE_KIND_LABELS.items()))
     on = LocalDateField(_l("Date"), validators=[DataRequired(REQUIRED)])
     body = TextAreaField(_l("Note"), validators=[DataRequired(REQUIRED), at_most(5000)])
@@ -181,7 +181,7 @@ class NoteForm(FlaskForm):
     submit = SubmitField(_l("Save note"))
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(OnceForm):
     title = StringField(_l("What needs doing"), validators=[DataRequired(REQUIRED),
                                                            at_most(200)])
     due_on = LocalDateField(_l("Due on"), validators=[DataRequired(REQUIRED)])

@@ -53,6 +53,7 @@ from casework.services import (
     case_search,
     cases,
     consents,
+    form_tokens,
     needs,
     subject_rights,
     timeline,
@@ -176,13 +177,20 @@ def new():  # type: ignore[no-untyped-def]
         unit = db.session.get(OrgUnit, form.org_unit.data)
         data = form.case_input()
         case = None
-        with unit_of_work(form) as work:  # the duplicate check's audit is kept either way
-            if unit is None:
-                raise DomainError(_("Choose a unit from the list."), "org_unit")
-            duplicates = cases.possible_duplicates(data.clean(check_intake=True),
-                                                     actor=current_user)
-            if not duplicates or form.confirm_duplicate.data:
-                case = cases.open_case(data, unit=unit, actor=current_user)
+        try:
+            with unit_of_work(form, reraise=(form_tokens.AlreadySaved,)) as work:
+                if unit is None:
+                    raise DomainError(_("Choose a unit from the list."), "org_unit")
+                form_tokens.check(form.form_token.data, actor=current_user)
+                duplicates = cases.possible_duplicates(data.clean(check_intake=True),
+                                                         actor=current_user)
+                if not duplicates or form.confirm_duplicate.data:
+                    case = cases.open_case(data, unit=unit, actor=current_user)
+                    db.session.flush()
+                    form_tokens.claim(form.form_token.data, actor=current_user,
+                                      target=url_for("cases.view", case_id=case.id))
+        except form_tokens.AlreadySaved as saved:
+            return _already_saved(saved)
         if case is not None and work.done:
             flash(_("Case %(number)s opened.", number=case.case_number), "success")
             return _to_case(case)
@@ -263,12 +271,27 @@ def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
         form.version.data = str(case.version)
     work = Work()
     if form.validate_on_submit():
-        with unit_of_work(form, stale_message=case_lifecycle.STALE_CASE) as work:
-            action(case, form)
+        try:
+            with unit_of_work(form, stale_message=case_lifecycle.STALE_CASE,
+                              reraise=(form_tokens.AlreadySaved,)) as work:
+                action(case, form)
+                if hasattr(form, "form_token"):  # a create form saves once
+                    form_tokens.claim(form.form_token.data, actor=current_user,
+                                      target=url_for("cases.view", case_id=case.id) + anchor)
+        except form_tokens.AlreadySaved as saved:
+            return _already_saved(saved, case)
         if work.done:
             flash(success, "success")
             return _to_case(case, anchor)
     return _render(template, work.status, form=form, case=case, stale=work.stale)
+
+
+def _already_saved(saved: form_tokens.AlreadySaved, case: Case | None = None) -> Any:
+    """A form submitted again: nothing new was written; show where the first one led."""
+    flash(str(saved.message), "info")
+    if saved.target and saved.target.startswith("/"):
+        return redirect(saved.target)
+    return _to_case(case) if case is not None else redirect(url_for("cases.worklist"))
 
 
 @bp.route("/<uuid:case_id>/consents/new", methods=["GET", "POST"])
