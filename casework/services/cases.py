@@ -19,7 +19,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from casework import audit
-from casework.authz import case_accepts_entries
+from casework.authz import case_accepts_entries, case_in_scope
 from casework.crypto import blind_index, new_subject
 from casework.crypto.normalize import normalize_national_id, normalize_phone
 from casework.domain import CASE_GROUPS, REFERRAL_SOURCES, birth_year_band
@@ -241,12 +241,22 @@ def district_of(unit: OrgUnit) -> OrgUnit:
     return current
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A possible duplicate as the officer may know it: the district managing it, and the case
+    itself only when it lies in her own scope (she could open it anyway)."""
+
+    district: str
+    case: Case | None = None
+
+
 def possible_duplicates(values: dict[str, Any], *, exclude: Case | None = None,
-                        actor: Any = None) -> list[str]:
-    """Names of the districts managing possible duplicates anywhere in the province.
+                        actor: Any = None) -> list[Duplicate]:
+    """Possible duplicates anywhere in the province: those in ``actor``'s scope with their
+    case (to link to), the others as their district's name only, once per district.
 
     Exact blind-index matches on national ID, phone, or folded name + birth year. Nothing
-    about the other record is returned but its district's name. Audited (counts only).
+    about a record outside her scope is returned but its district's name. Audited (counts only).
     """
     within = select(Case).where(Case.merged_into_id.is_(None))
     if exclude is not None and exclude.id is not None:
@@ -262,10 +272,14 @@ def possible_duplicates(values: dict[str, Any], *, exclude: Case | None = None,
     for index_name, args in probes:
         for row in blind_index.find(db.session(), Case, index_name, *args, within=within):
             found[row.id] = row
-    districts = sorted({district_of(c.org_unit).name for c in found.values()})
+    mine = sorted((c for c in found.values() if actor is not None and case_in_scope(actor, c)),
+                  key=lambda c: c.case_number)
+    others = sorted({district_of(c.org_unit).name for c in found.values() if c not in mine})
     audit.record("case.duplicate_check", actor=actor, outcome="ok",
-                 details={"probes": len(probes), "matches": len(found)})
-    return districts
+                 details={"probes": len(probes), "matches": len(found),
+                          "in_scope": len(mine)})
+    return [*(Duplicate(district_of(c.org_unit).name, c) for c in mine),
+            *(Duplicate(name) for name in others)]
 
 
 # --- Opening and correcting ------------------------------------------------------------------

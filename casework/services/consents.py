@@ -84,6 +84,13 @@ class ConsentInput:
     witness_name: str | None = None
     shared_fields: tuple[str, ...] = DEFAULT_SHARED_FIELDS
     backdate_reason: str | None = None
+    #: Several service categories covered by one consent (one row each); else service_category.
+    service_categories: tuple[str, ...] = ()
+
+    def categories(self) -> tuple[str, ...]:
+        chosen = self.service_categories or ((self.service_category,)
+                                             if self.service_category else ())
+        return tuple(dict.fromkeys(c for c in chosen if c))
 
 
 def _event(case: Case, kind: str, on: date, actor: Any, reason: str | None,
@@ -96,7 +103,7 @@ def _event(case: Case, kind: str, on: date, actor: Any, reason: str | None,
 
 @dataclass(frozen=True)
 class CheckedConsent:
-    category: str | None
+    categories: tuple[str | None, ...]
     fields: tuple[str, ...]
     given_on: date
     reason: str | None
@@ -113,17 +120,17 @@ def check_consent(data: ConsentInput, intake_date: date | None) -> CheckedConsen
         problems.add(_l("Choose a purpose."), "purpose")
     if data.method not in CONSENT_METHODS:
         problems.add(_l("Choose how consent was given."), "method")
-    category = data.service_category or None
+    categories: tuple[str | None, ...] = data.categories()
     fields: tuple[str, ...] = ()
     if data.purpose == "share":
-        if category not in SERVICE_CATEGORIES:
-            problems.add(_l("Choose the service category she agreed to share with."),
+        if not categories or any(c not in SERVICE_CATEGORIES for c in categories):
+            problems.add(_l("Choose the service categories she agreed to share with."),
                          "service_category")
         fields = tuple(f for f in SHAREABLE_FIELDS if f in set(data.shared_fields))
         if not fields:
             problems.add(_l("Choose at least one field she agreed to share."), "shared_fields")
     else:
-        category = None
+        categories = (None,)
     reason = None
     if data.given_on is None:
         problems.add(_l("Enter a date."), "given_on")
@@ -139,32 +146,41 @@ def check_consent(data: ConsentInput, intake_date: date | None) -> CheckedConsen
             e.field == "witness_name" for e in problems.found):
         problems.add(_l("Verbal consent needs the witness's name."), "witness_name")
     problems.raise_any()
-    return CheckedConsent(category, fields, cast(date, data.given_on), reason, witness)
+    return CheckedConsent(categories, fields, cast(date, data.given_on), reason, witness)
 
 
 def record_consent(case: Case, data: ConsentInput, *, actor: Any) -> Consent:
-    """Record one consent. Raises DomainError for a case closed to entries or not open, and
-    for every refusal of :func:`check_consent` at once."""
+    """Record one consent (the first of :func:`record_consents`)."""
+    return record_consents(case, data, actor=actor)[0]
+
+
+def record_consents(case: Case, data: ConsentInput, *, actor: Any) -> list[Consent]:
+    """Record a consent; a "share" consent covering several service categories is kept as one
+    row per category (each valid, expiring and withdrawn on its own). Raises DomainError for a
+    case closed to entries or not open, and for every refusal of :func:`check_consent` at once."""
     require_accepts_entries(case)
     if case.status != "open":
         raise DomainError(_l("Reopen the case before recording consent."))
     checked = check_consent(data, case.intake_date)
-    category, fields, given_on = checked.category, checked.fields, checked.given_on
+    fields, given_on = checked.fields, checked.given_on
     reason, witness = checked.reason, checked.witness
     version = clean_text(data.text_version, limit=20, field="text_version") or CURRENT_TEXT_VERSION
-    consent = Consent(case_id=case.id, subject_id=case.subject_id, purpose=data.purpose,
-                      service_category=category, given_on=given_on, method=data.method,
-                      text_version=version, expires_on=data.expires_on,
-                      recorded_by_id=getattr(actor, "id", None),
-                      shared_fields=",".join(fields) if fields else "")
-    consent.witness_name = witness
-    db.session.add(consent)
-    db.session.flush()
-    _event(case, "consent_given", given_on, actor, reason,
-           details=json.dumps({"purpose": data.purpose, "category": category or ""}))
-    audit.record("consent.recorded", target_type="case", target_id=case.id, actor=actor,
-                 details={"purpose": data.purpose, "category": category or ""})
-    return consent
+    recorded = []
+    for n, category in enumerate(checked.categories):
+        consent = Consent(case_id=case.id, subject_id=case.subject_id, purpose=data.purpose,
+                          service_category=category, given_on=given_on, method=data.method,
+                          text_version=version, expires_on=data.expires_on,
+                          recorded_by_id=getattr(actor, "id", None),
+                          shared_fields=",".join(fields) if fields else "")
+        consent.witness_name = witness
+        db.session.add(consent)
+        db.session.flush()
+        _event(case, "consent_given", given_on, actor, reason if n == 0 else None,
+               details=json.dumps({"purpose": data.purpose, "category": category or ""}))
+        audit.record("consent.recorded", target_type="case", target_id=case.id, actor=actor,
+                     details={"purpose": data.purpose, "category": category or ""})
+        recorded.append(consent)
+    return recorded
 
 
 def withdraw_consent(consent: Consent, *, on: date | None = None, actor: Any) -> None:
@@ -207,3 +223,12 @@ def expiring_soon(cases_query: Any, *, within_days: int = 30) -> Any:
                    Consent.expires_on.is_not(None), Consent.expires_on >= now,
                    Consent.expires_on <= now + timedelta(days=within_days))
             .order_by(Consent.expires_on))
+
+
+def sharing_on_paper(case: Case, on: date) -> tuple[list[str], list[str]]:
+    """For the printed consent form: the service categories her valid "share" consents cover
+    on ``on``, and the fields they share (codes, in display order); empty when none."""
+    valid = [c for c in consents_for(case) if c.purpose == "share" and c.is_valid_on(on)]
+    categories = list(dict.fromkeys(c.service_category for c in valid if c.service_category))
+    chosen = {name for c in valid for name in shareable_fields(c)}
+    return categories, [name for name in SHAREABLE_FIELDS if name in chosen]

@@ -60,14 +60,14 @@ document.addEventListener("DOMContentLoaded", () => {
   // A form shown again with errors: every error is on its field and listed at the top; the
   // first field in error comes into view with the focus. The list's links focus their field.
   const summary = document.querySelector("[data-error-summary]");
+  const first = controlOf(document.querySelector("main .field--error"));
+  if (first) {
+    bringIn(first);
+    first.focus({ preventScroll: true });
+  } else if (summary) {
+    summary.focus();
+  }
   if (summary) {
-    const first = controlOf(document.querySelector("main .field--error"));
-    if (first) {
-      bringIn(first);
-      first.focus({ preventScroll: true });
-    } else {
-      summary.focus();
-    }
     for (const link of summary.querySelectorAll("a[data-focus]")) {
       link.addEventListener("click", (event) => {
         const box = document.getElementById(link.dataset.focus);

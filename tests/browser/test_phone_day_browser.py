@@ -67,23 +67,21 @@ def test_every_intake_error_shows_at_once_and_the_first_is_in_view_and_focused(
 
 @WIDTHS
 def test_the_confirmation_is_seen_where_the_page_lands_after_an_action(
-        size, sized_page, make_user, make_case, org, browser_login, screenshot):
+        size, sized_page, make_user, make_case, make_need, org, browser_login):
     page = sized_page
     case = make_case(org.c1, full_name="Lê Thị Hoa")
+    for category in ("loans", "jobs", "legal_aid", "health_hiv"):  # a long page
+        make_need(case, category)
     browser_login(page, make_user("caseworker", unit=org.c1))
-    for n in range(3):  # a long page, so that #needs is far below the top
-        page.goto(f"/cases/{case.id}/follow-ups/new")
-        page.fill("#title", f"Việc {n}")
-        page.fill("#due_on", vn_today().strftime("%d/%m/%Y"))
-        page.click("main form input[type=submit]")
-    page.goto(f"/cases/{case.id}/needs/new")
-    page.select_option("#category", "loans")
+    page.goto(f"/cases/{case.id}/follow-ups/new")
+    page.fill("#title", "Gọi lại")
+    page.fill("#due_on", vn_today().strftime("%d/%m/%Y"))
     page.click("main form input[type=submit]")
-    page.wait_for_url("**#needs")
-    message = page.get_by_role("status").filter(has_text="Đã thêm nhu cầu")
+    page.wait_for_url("**#follow-ups")
+    message = page.get_by_role("status").filter(has_text="Đã thêm việc theo dõi")
     assert message.is_visible()
     assert _in_view(page, "#flashes"), "the confirmation is off screen"
-    assert _in_view(page, "#needs")
+    assert _in_view(page, "#follow-ups")
     _seen(page, f"phone-d2-confirmation-{_tag(size)}")
 
 
@@ -233,3 +231,84 @@ def test_back_and_submit_again_saves_a_note_once(
     page.wait_for_url("**#timeline")
     assert page.locator(".timeline__entry", has_text="Đã gọi điện").count() == 1
     _seen(page, f"phone-d11-saved-once-{_tag(size)}")
+
+
+@WIDTHS
+def test_consent_uses_checkboxes_covers_several_categories_and_prints_the_fields(
+        size, sized_page, make_user, make_case, org, browser_login):
+    page = sized_page
+    case = make_case(org.c1)
+    browser_login(page, make_user("caseworker", unit=org.c1))
+    page.goto(f"/cases/{case.id}/consents/new")
+    assert page.locator("select[multiple]").count() == 0  # no Ctrl-click lists
+    boxes = page.locator("#shared_fields input[type=checkbox]")
+    assert boxes.count() == 5
+    for i in range(5):  # every option on screen, none cut off
+        box = boxes.nth(i).bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= size["width"]
+    page.select_option("#purpose", "share")
+    page.check("#service_category input[value=loans]")
+    page.check("#service_category input[value=vocational_training]")
+    page.check("#shared_fields input[value=address]")
+    _seen(page, f"phone-d7-consent-form-{_tag(size)}")
+    page.click("main form input[type=submit]")
+    page.wait_for_url("**#next-step")  # no need yet: the journey's next step
+    assert page.locator("#consents + ul .badge--ok").count() == 2  # one consent, two categories
+    page.goto(f"/cases/{case.id}/consent-form")
+    printed = page.inner_text("#consent-shared-fields")
+    assert "☒ Địa chỉ hiện tại" in printed
+    assert "☐ Số căn cước công dân (CCCD)" in printed
+    assert "Vay vốn" in page.inner_text(".consent-sheet__table")
+    page.screenshot(path=str(ARTIFACTS / f"phone-d7-consent-print-{_tag(size)}.png"),
+                    full_page=True)
+
+
+@WIDTHS
+def test_a_duplicate_in_her_own_area_is_linked_and_one_outside_reveals_nothing(
+        size, sized_page, make_user, make_case, org, browser_login):
+    page = sized_page
+    mine = make_case(org.c1, full_name="Vũ Thị Trùng", phone="0911222333")
+    make_case(org.c3, full_name="Người Ngoài Vùng", phone="0911222333")
+    browser_login(page, make_user("caseworker", unit=org.c1))
+    page.goto("/cases/new")
+    page.fill("#full_name", "Vũ Thị Trùng")
+    page.fill("#phone", "0911 222 333")
+    page.select_option("#group", "left_sex_work")
+    page.select_option("#referral_source", "self")
+    page.click("main form input[type=submit]")
+    warning = page.locator("#duplicate-warning")
+    assert mine.case_number in warning.inner_text()
+    assert "Huyện Hai" in warning.inner_text()  # the other: its district only
+    assert "Người Ngoài Vùng" not in page.content()
+    assert warning.locator("a").count() == 1
+    _seen(page, f"phone-d6-duplicate-{_tag(size)}")
+    warning.locator("a").click()
+    page.wait_for_url(f"**/cases/{mine.id}")
+
+
+@WIDTHS
+def test_one_search_box_understands_a_name_and_asks_for_the_year(
+        size, sized_page, make_user, make_case, org, browser_login):
+    from datetime import date
+
+    page = sized_page
+    found = make_case(org.c1, full_name="Vũ Thị Tìm", date_of_birth=date(1994, 2, 3))
+    browser_login(page, make_user("caseworker", unit=org.c1))
+    page.goto("/cases")
+    page.fill("#q", "Tìm")
+    page.click("form[role=search] button[type=submit]")
+    assert "họ tên đầy đủ" in page.inner_text("#q-error")  # a given name alone: what to do
+    page.fill("#q", "Vu Thi Tim")  # typed without accents
+    page.click("form[role=search] button[type=submit]")
+    assert "năm sinh" in page.inner_text("#birth_year-error")
+    assert page.evaluate("document.activeElement.id") == "birth_year"
+    assert "Không tìm thấy" not in page.inner_text("main")
+    _seen(page, f"phone-d5-search-needs-year-{_tag(size)}")
+    page.fill("#birth_year", "1994")
+    page.click("form[role=search] button[type=submit]")
+    assert found.case_number in page.inner_text(".case-list")  # (lists show the given name)
+    page.fill("#birth_year", "")
+    page.fill("#q", "Vũ Thị Tìm 1994")  # the year after the name, in the one box
+    page.click("form[role=search] button[type=submit]")
+    assert found.case_number in page.inner_text(".case-list")  # (lists show the given name)

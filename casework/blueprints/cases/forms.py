@@ -10,7 +10,6 @@ from wtforms import (
     BooleanField,
     HiddenField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -25,7 +24,7 @@ from casework.domain import (
     REFERRAL_SOURCES,
     SERVICE_CATEGORIES,
 )
-from casework.forms import FlaskForm, LocalDateField, OnceForm, options
+from casework.forms import FlaskForm, LocalDateField, MultiCheckboxField, OnceForm, options
 from casework.services.cases import LIMITS, CaseInput
 from casework.services.consents import (
     DEFAULT_SHARED_FIELDS,
@@ -113,13 +112,14 @@ class EditCaseForm(CaseForm):
 class ConsentForm(OnceForm):
     purpose = SelectField(_l("Purpose"), choices=_choices(CONSENT_PURPOSES, True),
                           validators=[DataRequired(REQUIRED)])
-    service_category = SelectField(_l("Service category (for sharing)"),
-                                   choices=_choices(SERVICE_CATEGORIES, True),
-                                   validators=[Optional()])
-    shared_fields = SelectMultipleField(_l("Fields she agrees to share"),
-                                        choices=options(SHAREABLE_FIELDS.items()),
-                                        default=list(DEFAULT_SHARED_FIELDS),
-                                        validators=[Optional()])
+    service_category = MultiCheckboxField(
+        _l("Service categories (for sharing)"), choices=options(SERVICE_CATEGORIES.items()),
+        validators=[Optional()],
+        description=_l("One consent may cover several categories: tick each one she agreed to."))
+    shared_fields = MultiCheckboxField(_l("Fields she agrees to share"),
+                                       choices=options(SHAREABLE_FIELDS.items()),
+                                       default=list(DEFAULT_SHARED_FIELDS),
+                                       validators=[Optional()])
     given_on = LocalDateField(_l("Date given"), validators=[DataRequired(REQUIRED)])
     method = SelectField(_l("How"), choices=_choices(CONSENT_METHODS), validators=[Optional()])
     witness_name = StringField(_l("Witness (for verbal consent)"), validators=[Optional(),
@@ -134,7 +134,8 @@ class ConsentForm(OnceForm):
     def consent_input(self) -> ConsentInput:
         return ConsentInput(
             purpose=self.purpose.data or "", given_on=self.given_on.data,
-            method=self.method.data or "", service_category=self.service_category.data or None,
+            method=self.method.data or "",
+            service_categories=tuple(self.service_category.data or ()),
             expires_on=self.expires_on.data, witness_name=self.witness_name.data,
             shared_fields=tuple(self.shared_fields.data or ()),
             backdate_reason=self.backdate_reason.data)
@@ -238,7 +239,9 @@ class ConfirmForm(FlaskForm):
 class SearchForm(FlaskForm):
     """Posted with CSRF: her phone, CCCD or name never go into a URL, log or history."""
 
-    q = StringField(_l("Case number, CCCD or phone"), validators=[Optional(), at_most(60)],
+    q = StringField(_l("Case number, phone, CCCD or full name"),
+                    validators=[Optional(), at_most(60)],
+                    description=_l("A name needs her year of birth: Lê Thị Hoa 1996."),
                     render_kw={"autocomplete": "off", "inputmode": "search"})
     name = StringField(_l("or full name"), validators=[Optional(), at_most(120)],
                        render_kw={"autocomplete": "off"})

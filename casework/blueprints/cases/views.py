@@ -54,6 +54,7 @@ from casework.services import (
     cases,
     consents,
     form_tokens,
+    journey,
     needs,
     subject_rights,
     timeline,
@@ -171,7 +172,7 @@ def new():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.intake_date.data = today()
         form.org_unit.data = current_user.org_unit_id
-    duplicates: list[str] = []
+    duplicates: list[cases.Duplicate] = []
     work = Work()
     if form.validate_on_submit():
         unit = db.session.get(OrgUnit, form.org_unit.data)
@@ -211,7 +212,7 @@ def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     form.intake_date.data = case.intake_date
     if request.method == "GET":
         form.version.data = str(case.version)
-    duplicates: list[str] = []
+    duplicates: list[cases.Duplicate] = []
     work = Work()
     if form.validate_on_submit():
         data = form.case_input()
@@ -252,13 +253,14 @@ def view(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
         consents=consents.consents_for(case), needs=needs.needs_for(case),
         follow_ups=timeline.open_follow_ups(case), entries=timeline.timeline(case),
         today=today(), confirm=f.ConfirmForm(), status_form=f.NeedStatusForm(),
+        next_step=journey.next_step(case, today()) if can_edit else None,
         can_merge=has_permission(current_user, Permission.MERGE_CASES),
         can_erase=has_permission(current_user, Permission.ERASE_CASES))
 
 
 def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
                       action: Any, success: str, anchor: str = "",
-                      prepare: Any = None) -> Any:
+                      prepare: Any = None, guided: bool = False) -> Any:
     case = load_case_or_404(current_user, case_id, for_edit=True)
     if not _editable(case):
         return _closed_to_entries(case)
@@ -282,6 +284,8 @@ def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
             return _already_saved(saved, case)
         if work.done:
             flash(success, "success")
+            if guided and journey.next_step(case, today()) is not None:
+                anchor = "#next-step"  # the journey's next step, with the confirmation above
             return _to_case(case, anchor)
     return _render(template, work.status, form=form, case=case, stale=work.stale)
 
@@ -301,12 +305,17 @@ def new_consent(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
         form.intake_date = case.intake_date
         if request.method == "GET":
             form.given_on.data = today()
+            # The journey's "consent to share for <service>" link fills in what it knows.
+            if request.args.get("purpose") in domain.CONSENT_PURPOSES:
+                form.purpose.data = request.args["purpose"]
+            if request.args.get("category") in domain.SERVICE_CATEGORIES:
+                form.service_category.data = [request.args["category"]]
 
     def action(case: Case, form: Any) -> None:
-        consents.record_consent(case, form.consent_input(), actor=current_user)
+        consents.record_consents(case, form.consent_input(), actor=current_user)
 
     return _simple_form_view(case_id, f.ConsentForm, "consent_new.html", action,
-                             _("Consent recorded."), "#consents", prepare)
+                             _("Consent recorded."), "#consents", prepare, guided=True)
 
 
 @bp.post("/<uuid:case_id>/consents/<uuid:consent_id>/withdraw")
@@ -332,8 +341,10 @@ def consent_form(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     with unit_of_work():
         audit.record("case.consent_form_printed", target_type="case", target_id=case.id,
                      actor=current_user)
+    categories, fields = consents.sharing_on_paper(case, today())
     return _render("consent_form.html", case=case, today=today(),
-                   version=consents.CURRENT_TEXT_VERSION)
+                   version=consents.CURRENT_TEXT_VERSION, share_categories=categories,
+                   share_fields=fields, shareable=consents.SHAREABLE_FIELDS)
 
 
 @bp.route("/<uuid:case_id>/needs/new", methods=["GET", "POST"])
@@ -349,7 +360,7 @@ def new_need(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
                        actor=current_user)
 
     return _simple_form_view(case_id, f.NeedForm, "need_new.html", action, _("Need added."),
-                             "#needs", prepare)
+                             "#needs", prepare, guided=True)
 
 
 @bp.post("/<uuid:case_id>/needs/<uuid:need_id>/status")
