@@ -145,6 +145,8 @@ def test_answer_panels_look_tappable_and_state_their_consequences(
     page.context.clear_cookies()
     browser_login(page, loop.caseworker)
     page.goto(f"/referrals/{sent.id}")
+    number = page.locator(f"a:has-text('{loop.case.case_number}')").first
+    assert number.evaluate("(el) => el.getClientRects().length") == 1  # one line, not three
     cancel = page.locator(".action-panel").last
     assert "không còn thấy" in cancel.locator(".action-panel__consequence").inner_text()
     cancel.locator("summary").click()
