@@ -24,7 +24,7 @@ BLOCKING = {"serious", "critical"}
 
 
 def _pages(loop: Any, sent: Any) -> dict[str, list[str]]:  # noqa: F811
-    case, need = loop.case, loop.need
+    case = loop.case
     return {
         "anonymous": ["/login"],
         "caseworker": [
@@ -32,6 +32,7 @@ def _pages(loop: Any, sent: Any) -> dict[str, list[str]]:  # noqa: F811
             f"/cases/{case.id}/consents/new", f"/cases/{case.id}/needs/new",
             f"/cases/{case.id}/notes/new", f"/cases/{case.id}/follow-ups/new",
             f"/cases/{case.id}/consent-form", f"/cases/{case.id}/edit",
+            f"/referrals/new/{loop.need.id}",
             "/referrals/", f"/referrals/{sent.id}", "/referrals/notices",
             "/referrals/providers", "/account"],
         "partner": ["/partner/", f"/partner/referrals/{sent.id}", "/partner/performance"],

@@ -228,7 +228,8 @@ def export_csv():  # type: ignore[no-untyped-def]
             threshold=max(int(current_app.config["CASEWORK_SMALL_COUNT_SUPPRESSION"]), 1))
     return Response(content, headers={
         "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="du-lieu-an-danh-{unit.code}-{period.code}.csv"',
+        "Content-Disposition":
+            f'attachment; filename="du-lieu-an-danh-{unit.code}-{period.code}.csv"',
         "Cache-Control": "no-store"})
 
 
