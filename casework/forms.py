@@ -129,7 +129,7 @@ class LocalDateField(DateField):
 def parse_local_date(text: str | None) -> date | None:
     """dd/mm/yyyy (or with . or -, one-digit day and month) or yyyy-mm-dd; None otherwise."""
     raw = (text or "").strip()[:20].replace(".", "/")
-    if len(raw) >= 8 and raw[2:3] != "-" and raw[4:5] != "-":  # not ISO: dashes are slashes
+    if raw[4:5] != "-":  # not yyyy-mm-dd: dashes stand for slashes (21-04-1997)
         raw = raw.replace("-", "/")
     for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
         try:

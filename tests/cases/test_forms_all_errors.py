@@ -77,3 +77,15 @@ def test_a_note_resubmitted_with_the_same_form_saves_once(signed_in, make_case, 
     assert db.session.scalar(select(func.count()).select_from(CaseNote)) == 1
     follow = signed_in.get(again.headers["Location"]).get_data(as_text=True)
     assert "không lưu lần thứ hai" in follow
+
+
+@pytest.mark.parametrize(("typed", "day"), [
+    ("21/04/1997", (1997, 4, 21)), ("1/4/1997", (1997, 4, 1)), ("21-04-1997", (1997, 4, 21)),
+    ("21.04.1997", (1997, 4, 21)), ("1997-04-21", (1997, 4, 21)), ("04/21/1997", None),
+    ("21/04/97", None), ("hôm qua", None), ("", None)])
+def test_dates_are_read_day_first(typed, day):
+    from datetime import date
+
+    from casework.forms import parse_local_date
+
+    assert parse_local_date(typed) == (date(*day) if day else None)
