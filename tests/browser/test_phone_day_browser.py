@@ -314,3 +314,16 @@ def test_one_search_box_understands_a_name_and_asks_for_the_year(
     page.fill("#q", "Vũ Thị Tìm 1994")  # the year after the name, in the one box
     page.click("form[role=search] button[type=submit]")
     assert found.case_number in page.inner_text(".case-list")  # (lists show the given name)
+
+
+@WIDTHS
+def test_the_trend_chart_keeps_a_readable_size_and_scrolls_on_a_phone(
+        size, sized_page, make_user, org, browser_login):
+    page = sized_page
+    browser_login(page, make_user("supervisor", unit=org.province))
+    page.goto("/supervision/")
+    chart = page.locator(".chart-figure img")
+    assert chart.bounding_box()["width"] >= 500  # not squeezed to 330 px of tiny text
+    assert page.locator(".chart-figure").get_attribute("tabindex") == "0"  # keyboard scroll
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+    _seen(page, f"phone-d15-chart-{_tag(size)}")
