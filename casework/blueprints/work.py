@@ -54,16 +54,17 @@ class Work:
 
 
 def show_error(form: Any, error: DomainError, *, also_flash: bool = False) -> None:
-    """Put a refusal's message on the form field it names, else (or ``also_flash``) flash it.
+    """Put each refusal's message on the form field it names, else (or ``also_flash``) flash it.
 
     Pages that hold several forms (a referral's actions) flash it too, so that the message is
     seen at the top whichever form it belongs to.
     """
-    field = getattr(form, error.field, None) if (form is not None and error.field) else None
-    if field is not None:
-        field.errors = [*field.errors, str(error.message)]
-    if field is None or also_flash:
-        flash(str(error.message), "error")
+    for one in error.errors:  # every refusal found at once, each on its own field
+        field = getattr(form, one.field, None) if (form is not None and one.field) else None
+        if field is not None and str(one.message) not in field.errors:
+            field.errors = [*field.errors, str(one.message)]
+        if field is None or also_flash:
+            flash(str(one.message), "error")
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from casework.models import (  # noqa: F401
     audit,  # the confidentiality core
     case,  # case records
     consent,
+    form_token,  # create forms submitted once
     imports,  # imports of existing records
     indicator,  # stored target-5 figures
     need,

@@ -19,6 +19,18 @@ from casework.services.effective_dates import clean_text, today
 from casework.services.errors import DomainError
 
 MAX_RESULTS = 50
+NAME_YEAR_RE = re.compile(r"(\D+?)\s+(\d{4})")
+NAME_NEEDS_YEAR = _l("To find her by name, add her year of birth (in the year box, or after the "
+                     "name: Lê Thị Hoa 1996).")
+GIVEN_NAME_ALONE = _l("A given name alone cannot be searched (her record is encrypted): type her "
+                      "full name and year of birth, e.g. Lê Thị Hoa 1996, or her phone or "
+                      "CCCD number.")
+
+
+def _looks_like_a_name(text: str) -> bool:
+    """Letters and spaces (a year may follow): a name, not a case number such as C1-2026-0001."""
+    return bool(re.search(r"[^\W\d_]", text)) and (
+        not re.search(r"\d", text) or NAME_YEAR_RE.fullmatch(text) is not None)
 
 
 @dataclass
@@ -35,7 +47,17 @@ def search(visible: Any, terms: SearchTerms, *, actor: Any) -> tuple[str, list[C
     """
     text = clean_text(terms.text, limit=60, field="q")
     name = clean_text(terms.name, limit=120, field="name")
+    year = terms.birth_year
     kind, rows = "", []
+    if text and _looks_like_a_name(text):  # the one box understands a name too
+        name, text = text, None
+        with_year = NAME_YEAR_RE.fullmatch(name)
+        if with_year:
+            name, year = with_year.group(1).strip(), int(with_year.group(2))
+        if len(name.split()) == 1 and year is None:
+            raise DomainError(GIVEN_NAME_ALONE, "q")
+        if year is None:
+            raise DomainError(NAME_NEEDS_YEAR, "birth_year")
     if text:
         digits = re.sub(r"[\s.\-+()]", "", text)
         if digits.isdigit() and len(digits) == 12:
@@ -55,7 +77,6 @@ def search(visible: Any, terms: SearchTerms, *, actor: Any) -> tuple[str, list[C
             rows = list(db.session.scalars(
                 visible.where(func.upper(Case.case_number) == text.upper().replace(" ", ""))))
     elif name:
-        year = terms.birth_year
         if year is None or not 1900 <= year <= today().year:
             raise DomainError(_l("A name search needs her year of birth."), "birth_year")
         kind = "name_birth_year"

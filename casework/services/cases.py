@@ -8,6 +8,7 @@ analytical fields (group, unit, intake date, birth-year band, referral source) r
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +19,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from casework import audit
-from casework.authz import case_accepts_entries
+from casework.authz import case_accepts_entries, case_in_scope
 from casework.crypto import blind_index, new_subject
 from casework.crypto.normalize import normalize_national_id, normalize_phone
 from casework.domain import CASE_GROUPS, REFERRAL_SOURCES, birth_year_band
@@ -33,7 +34,7 @@ from casework.models.case import (
 )
 from casework.models.org import UNIT_LEVEL, OrgUnit
 from casework.services.effective_dates import check_date, clean_text, stated, today
-from casework.services.errors import DomainError, StaleObjectError
+from casework.services.errors import DomainError, Problems, StaleObjectError
 
 # Length caps (characters) for the personal fields; a longer value gets a clear message.
 LIMITS = {"full_name": 120, "other_names": 200, "address": 300, "family_situation": 4000,
@@ -43,6 +44,11 @@ PERSONAL_FIELDS = ("full_name", "other_names", "date_of_birth", "national_id", "
 MOBILE_RE = re.compile(r"^0[35789]\d{8}$")
 LANDLINE_RE = re.compile(r"^02\d{9}$")
 EARLIEST_BIRTH_YEAR = 1930
+#: Plausible age (whole years, at intake) per group. Target 5 is about adult women who left
+#: sex work; prevention work starts with girls at risk; trafficking returnees may be children.
+AGE_BOUNDS: dict[str, tuple[int, int]] = {"left_sex_work": (16, 85), "high_risk": (12, 85),
+                                           "trafficking_returnee": (0, 90)}
+PICTOGRAPHS = frozenset({"So", "Cs", "Co", "Cn"})  # emoji and other symbols; unassigned
 
 
 CLOSED_TO_ENTRIES = _l("This case is kept for history only (her data was erased or the case "
@@ -105,6 +111,32 @@ def clean_national_id(value: str | None) -> str | None:
     return digits
 
 
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def check_name(value: str | None, field: str) -> None:
+    """A name has letters (any script, with their accents), and no emoji or pictographs: "😀"
+    alone, or beside a name, is refused (it would stand alone on the worklist)."""
+    if not value:
+        return
+    if any(unicodedata.category(ch) in PICTOGRAPHS for ch in value) or \
+            not any(unicodedata.category(ch)[0] == "L" for ch in value):
+        raise DomainError(_l("A name is written in letters: no emoji or symbols."), field)
+
+
+def check_age(group: str, born: date | None, on: date | None) -> None:
+    """Refuse a birth date that makes her too young or too old for the group on ``on``."""
+    if born is None or group not in AGE_BOUNDS:
+        return
+    low, high = AGE_BOUNDS[group]
+    age = age_on(born, on or today())
+    if not low <= age <= high:
+        raise DomainError(_l("She would be %(age)s years old at intake, but this group is for "
+                             "ages %(low)s to %(high)s. Check the date of birth or the group.",
+                             age=age, low=low, high=high), "date_of_birth")
+
+
 def given_name_of(full_name: str) -> str:
     """The Vietnamese given name is the last word of the full name (Nguyễn Thị Lan → Lan)."""
     return full_name.split()[-1]
@@ -126,28 +158,42 @@ class CaseInput:
     backdate_reason: str | None = None
     cleaned: dict[str, Any] = field(default_factory=dict)
 
-    def clean(self) -> dict[str, Any]:
-        """Normalised personal values; raises DomainError naming the first bad field."""
+    def clean(self, *, check_intake: bool = False) -> dict[str, Any]:
+        """Normalised personal values; raises DomainError naming every bad field at once
+        (:class:`FieldErrors` when there are several). ``check_intake`` checks the intake
+        date and its late-entry reason too (opening a case)."""
         out: dict[str, Any] = {}
-        name = clean_text(self.full_name, limit=LIMITS["full_name"], field="full_name")
-        if not name:
-            raise DomainError(_l("Enter her full name."), "full_name")
+        problems = Problems()
+        name = problems.run(clean_text, self.full_name, limit=LIMITS["full_name"],
+                            field="full_name")
+        if not name and not any(e.field == "full_name" for e in problems.found):
+            problems.add(_l("Enter her full name."), "full_name")
         out["full_name"] = name
+        problems.run(check_name, name, "full_name")
         for key in ("other_names", "address"):
-            out[key] = clean_text(getattr(self, key), limit=LIMITS[key], field=key)
+            out[key] = problems.run(clean_text, getattr(self, key), limit=LIMITS[key], field=key)
         for key in ("family_situation", "history"):
-            out[key] = clean_text(getattr(self, key), limit=LIMITS[key], field=key,
-                                  multiline=True)
-        out["phone"] = clean_phone(self.phone)
-        out["national_id"] = clean_national_id(self.national_id)
+            out[key] = problems.run(clean_text, getattr(self, key), limit=LIMITS[key],
+                                    field=key, multiline=True)
+        out["phone"] = problems.run(clean_phone, self.phone)
+        out["national_id"] = problems.run(clean_national_id, self.national_id)
         born = self.date_of_birth
         if born is not None and (born > today() or born.year < EARLIEST_BIRTH_YEAR):
-            raise DomainError(_l("Enter a real date of birth."), "date_of_birth")
+            problems.add(_l("Enter a real date of birth."), "date_of_birth")
+        else:
+            problems.run(check_age, self.group, born, self.intake_date)
         out["date_of_birth"] = born
         if self.group not in CASE_GROUPS:
-            raise DomainError(_l("Choose a group."), "group")
+            problems.add(_l("Choose a group."), "group")
         if self.referral_source not in REFERRAL_SOURCES:
-            raise DomainError(_l("Choose who referred her."), "referral_source")
+            problems.add(_l("Choose who referred her."), "referral_source")
+        if check_intake:
+            if self.intake_date is None:
+                problems.add(_l("Enter a date."), "intake_date")
+            else:
+                problems.run(check_date, self.intake_date, field="intake_date",
+                             backdate_reason=self.backdate_reason)
+        problems.raise_any()
         self.cleaned = out
         return out
 
@@ -195,12 +241,22 @@ def district_of(unit: OrgUnit) -> OrgUnit:
     return current
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A possible duplicate as the officer may know it: the district managing it, and the case
+    itself only when it lies in her own scope (she could open it anyway)."""
+
+    district: str
+    case: Case | None = None
+
+
 def possible_duplicates(values: dict[str, Any], *, exclude: Case | None = None,
-                        actor: Any = None) -> list[str]:
-    """Names of the districts managing possible duplicates anywhere in the province.
+                        actor: Any = None) -> list[Duplicate]:
+    """Possible duplicates anywhere in the province: those in ``actor``'s scope with their
+    case (to link to), the others as their district's name only, once per district.
 
     Exact blind-index matches on national ID, phone, or folded name + birth year. Nothing
-    about the other record is returned but its district's name. Audited (counts only).
+    about a record outside her scope is returned but its district's name. Audited (counts only).
     """
     within = select(Case).where(Case.merged_into_id.is_(None))
     if exclude is not None and exclude.id is not None:
@@ -216,10 +272,14 @@ def possible_duplicates(values: dict[str, Any], *, exclude: Case | None = None,
     for index_name, args in probes:
         for row in blind_index.find(db.session(), Case, index_name, *args, within=within):
             found[row.id] = row
-    districts = sorted({district_of(c.org_unit).name for c in found.values()})
+    mine = sorted((c for c in found.values() if actor is not None and case_in_scope(actor, c)),
+                  key=lambda c: c.case_number)
+    others = sorted({district_of(c.org_unit).name for c in found.values() if c not in mine})
     audit.record("case.duplicate_check", actor=actor, outcome="ok",
-                 details={"probes": len(probes), "matches": len(found)})
-    return districts
+                 details={"probes": len(probes), "matches": len(found),
+                          "in_scope": len(mine)})
+    return [*(Duplicate(district_of(c.org_unit).name, c) for c in mine),
+            *(Duplicate(name) for name in others)]
 
 
 # --- Opening and correcting ------------------------------------------------------------------
@@ -230,7 +290,7 @@ def open_case(data: CaseInput, *, unit: OrgUnit, actor: Any) -> Case:
     Raises DomainError for bad personal values, an intake date in the future, or one
     backdated beyond the limit without a reason. The caller runs the duplicate check first.
     """
-    values = data.clean()
+    values = data.clean(check_intake=True)
     intake = stated(data.intake_date, "intake_date")
     reason = check_date(intake, field="intake_date", backdate_reason=data.backdate_reason)
     subject = new_subject()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -30,10 +30,9 @@ from casework.services.effective_dates import (
     WITHDRAWN_BEFORE_GIVEN,
     check_date,
     clean_text,
-    stated,
     today,
 )
-from casework.services.errors import DomainError
+from casework.services.errors import DomainError, Problems
 
 #: Personal fields a "share" consent may cover, in display order. Narrative (history, family
 #: situation, notes) is never shared with partners.
@@ -103,6 +102,13 @@ class ConsentInput:
     witness_name: str | None = None
     shared_fields: tuple[str, ...] = DEFAULT_SHARED_FIELDS
     backdate_reason: str | None = None
+    #: Several service categories covered by one consent (one row each); else service_category.
+    service_categories: tuple[str, ...] = ()
+
+    def categories(self) -> tuple[str, ...]:
+        chosen = self.service_categories or ((self.service_category,)
+                                             if self.service_category else ())
+        return tuple(dict.fromkeys(c for c in chosen if c))
 
 
 def _event(case: Case, kind: str, on: date, actor: Any, reason: str | None,
@@ -113,53 +119,86 @@ def _event(case: Case, kind: str, on: date, actor: Any, reason: str | None,
                              details=details))
 
 
+@dataclass(frozen=True)
+class CheckedConsent:
+    categories: tuple[str | None, ...]
+    fields: tuple[str, ...]
+    given_on: date
+    reason: str | None
+    witness: str | None
+
+
+def check_consent(data: ConsentInput, intake_date: date | None) -> CheckedConsent:
+    """The consent's values checked all at once (no writes): raises DomainError naming every
+    bad field (an unknown purpose/method, a share consent without a service category or
+    fields, a date in the future or before ``intake_date``, an expiry not after the date given,
+    a verbal consent without a witness)."""
+    problems = Problems()
+    if data.purpose not in CONSENT_PURPOSES:
+        problems.add(_l("Choose a purpose."), "purpose")
+    if data.method not in CONSENT_METHODS:
+        problems.add(_l("Choose how consent was given."), "method")
+    categories: tuple[str | None, ...] = data.categories()
+    fields: tuple[str, ...] = ()
+    if data.purpose == "share":
+        if not categories or any(c not in SERVICE_CATEGORIES for c in categories):
+            problems.add(_l("Choose the service categories she agreed to share with."),
+                         "service_category")
+        fields = tuple(f for f in SHAREABLE_FIELDS if f in set(data.shared_fields))
+        if not fields:
+            problems.add(_l("Choose at least one field she agreed to share."), "shared_fields")
+    else:
+        categories = (None,)
+    reason = None
+    if data.given_on is None:
+        problems.add(_l("Enter a date."), "given_on")
+    else:
+        reason = problems.run(check_date, data.given_on, field="given_on",
+                              not_before=intake_date, not_before_message=BEFORE_INTAKE,
+                              backdate_reason=data.backdate_reason)
+        if data.expires_on is not None and data.expires_on <= data.given_on:
+            problems.add(_l("The expiry date must be after the date consent was given."),
+                         "expires_on")
+    witness = problems.run(clean_text, data.witness_name, limit=120, field="witness_name")
+    if data.method == "verbal_witness" and not witness and not any(
+            e.field == "witness_name" for e in problems.found):
+        problems.add(_l("Verbal consent needs the witness's name."), "witness_name")
+    problems.raise_any()
+    return CheckedConsent(categories, fields, cast(date, data.given_on), reason, witness)
+
+
 def record_consent(case: Case, data: ConsentInput, *, actor: Any) -> Consent:
-    """Record one consent. Raises DomainError for an unknown purpose/method, a share consent
-    without a service category or fields, a date in the future or before the intake date, or a
-    verbal consent without a witness."""
+    """Record one consent (the first of :func:`record_consents`)."""
+    return record_consents(case, data, actor=actor)[0]
+
+
+def record_consents(case: Case, data: ConsentInput, *, actor: Any) -> list[Consent]:
+    """Record a consent; a "share" consent covering several service categories is kept as one
+    row per category (each valid, expiring and withdrawn on its own). Raises DomainError for a
+    case closed to entries or not open, and for every refusal of :func:`check_consent` at once."""
     require_accepts_entries(case)
     if case.status != "open":
         raise DomainError(_l("Reopen the case before recording consent."))
-    if data.purpose not in CONSENT_PURPOSES:
-        raise DomainError(_l("Choose a purpose."), "purpose")
-    if data.method not in CONSENT_METHODS:
-        raise DomainError(_l("Choose how consent was given."), "method")
-    category = data.service_category or None
-    fields: tuple[str, ...] = ()
-    if data.purpose == "share":
-        if category not in SERVICE_CATEGORIES:
-            raise DomainError(_l("Choose the service category she agreed to share with."),
-                              "service_category")
-        fields = tuple(f for f in SHAREABLE_FIELDS if f in set(data.shared_fields))
-        if not fields:
-            raise DomainError(_l("Choose at least one field she agreed to share."),
-                              "shared_fields")
-    else:
-        category = None
-    given_on = stated(data.given_on, "given_on")
-    reason = check_date(given_on, field="given_on", not_before=case.intake_date,
-                        not_before_message=BEFORE_INTAKE,
-                        backdate_reason=data.backdate_reason)
-    if data.expires_on is not None and data.expires_on <= given_on:
-        raise DomainError(_l("The expiry date must be after the date consent was given."),
-                          "expires_on")
-    witness = clean_text(data.witness_name, limit=120, field="witness_name")
-    if data.method == "verbal_witness" and not witness:
-        raise DomainError(_l("Verbal consent needs the witness's name."), "witness_name")
+    checked = check_consent(data, case.intake_date)
+    fields, given_on = checked.fields, checked.given_on
+    reason, witness = checked.reason, checked.witness
     version = clean_text(data.text_version, limit=20, field="text_version") or CURRENT_TEXT_VERSION
-    consent = Consent(case_id=case.id, subject_id=case.subject_id, purpose=data.purpose,
-                      service_category=category, given_on=given_on, method=data.method,
-                      text_version=version, expires_on=data.expires_on,
-                      recorded_by_id=getattr(actor, "id", None),
-                      shared_fields=",".join(fields) if fields else "")
-    consent.witness_name = witness
-    db.session.add(consent)
-    db.session.flush()
-    _event(case, "consent_given", given_on, actor, reason,
-           details=json.dumps({"purpose": data.purpose, "category": category or ""}))
-    audit.record("consent.recorded", target_type="case", target_id=case.id, actor=actor,
-                 details={"purpose": data.purpose, "category": category or ""})
-    return consent
+    recorded = []
+    for n, category in enumerate(checked.categories):
+        consent = Consent(case_id=case.id, subject_id=case.subject_id, purpose=data.purpose,
+                          service_category=category, given_on=given_on, method=data.method,
+                          text_version=version, expires_on=data.expires_on,
+                          recorded_by_id=getattr(actor, "id", None),
+                          shared_fields=",".join(fields) if fields else "")
+        consent.witness_name = witness
+        db.session.add(consent)
+        db.session.flush()
+        _event(case, "consent_given", given_on, actor, reason if n == 0 else None,
+               details=json.dumps({"purpose": data.purpose, "category": category or ""}))
+        audit.record("consent.recorded", target_type="case", target_id=case.id, actor=actor,
+                     details={"purpose": data.purpose, "category": category or ""})
+        recorded.append(consent)
+    return recorded
 
 
 def withdraw_consent(consent: Consent, *, on: date | None = None, actor: Any) -> None:
@@ -202,3 +241,12 @@ def expiring_soon(cases_query: Any, *, within_days: int = 30) -> Any:
                    Consent.expires_on.is_not(None), Consent.expires_on >= now,
                    Consent.expires_on <= now + timedelta(days=within_days))
             .order_by(Consent.expires_on))
+
+
+def sharing_on_paper(case: Case, on: date) -> tuple[list[str], list[str]]:
+    """For the printed consent form: the service categories her valid "share" consents cover
+    on ``on``, and the fields they share (codes, in display order); empty when none."""
+    valid = [c for c in consents_for(case) if c.purpose == "share" and c.is_valid_on(on)]
+    categories = list(dict.fromkeys(c.service_category for c in valid if c.service_category))
+    chosen = {name for c in valid for name in shareable_fields(c)}
+    return categories, [name for name in SHAREABLE_FIELDS if name in chosen]

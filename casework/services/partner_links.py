@@ -121,6 +121,16 @@ def has_partner_account(referral: Referral) -> bool:
         User.active.is_(True)).limit(1)) is not None
 
 
+def providers_with_accounts(provider_ids: list[int]) -> set[int]:
+    """Which of these providers have an active partner user (they answer in Casework; the
+    others get a one-time link): one query for a list of candidates."""
+    if not provider_ids:
+        return set()
+    return set(db.session.scalars(select(User.provider_id).where(
+        User.provider_id.in_(provider_ids), User.role == "partner",
+        User.active.is_(True)).distinct()))
+
+
 def active_links(referral: Referral) -> list[PartnerLink]:
     now = utcnow()
     return list(db.session.scalars(select(PartnerLink).where(

@@ -339,3 +339,14 @@ def test_sentinel_scan_of_the_link_tables_dump_logs_and_audit(client, login, lin
         for form in _forms(value):
             assert form not in raw
             assert form.decode() not in audit_rows
+
+
+def test_choosing_a_partner_says_who_answers_online_and_who_gets_a_link(client, login, loop):
+    loop.other_partner.active = False  # the other provider keeps no active account
+    db.session.commit()
+    login(client, loop.caseworker)
+    html = client.get(f"/referrals/new/{loop.need.id}").get_data(as_text=True)
+    rows = {p.name: html.split(p.name, 1)[1].split("</label>", 1)[0]
+            for p in (loop.provider, loop.other_provider)}
+    assert "Trả lời trực tuyến trên Casework" in rows[loop.provider.name]
+    assert "Chưa có tài khoản: nhận đường dẫn dùng một lần" in rows[loop.other_provider.name]

@@ -56,7 +56,7 @@ def test_other_roles_get_404_on_indicator_pages(client, login, make_user, role):
 
 
 @pytest.mark.parametrize("query", ["period=2024H3", "period=abc", "as_of=2020-01-01",
-                                   "as_of=31/12/2024", "unit=abc", "as_of=2999-01-01"])
+                                   "as_of=31/13/2024", "unit=abc", "as_of=2999-01-01"])
 def test_bad_parameters_answer_400_with_a_message(client, login, supervisor, query):
     login(client, supervisor)
     response = client.get(f"/supervision/?{query}")

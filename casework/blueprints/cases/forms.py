@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -26,9 +24,14 @@ from casework.domain import (
     REFERRAL_SOURCES,
     SERVICE_CATEGORIES,
 )
-from casework.forms import FlaskForm, options
-from casework.services.cases import LIMITS
-from casework.services.consents import DEFAULT_SHARED_FIELDS, SHAREABLE_FIELDS
+from casework.forms import FlaskForm, LocalDateField, MultiCheckboxField, OnceForm, options
+from casework.services.cases import LIMITS, CaseInput
+from casework.services.consents import (
+    DEFAULT_SHARED_FIELDS,
+    SHAREABLE_FIELDS,
+    ConsentInput,
+    check_consent,
+)
 from casework.services.subject_rights import ERASURE_REASONS
 from casework.text import ascii_digits, int32
 
@@ -46,34 +49,12 @@ def at_most(n: int) -> Length:
     return Length(max=n, message=_l("At most %(n)s characters.", n=n))
 
 
-class LocalDateField(DateField):
-    """A date typed as yyyy-mm-dd (date picker) or dd/mm/yyyy, with a Vietnamese message."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not (valuelist[0] or "").strip():
-            self.data = None
-            return
-        raw = valuelist[0].strip()[:20]
-        for fmt in self.strptime_format:
-            try:
-                self.data = datetime.strptime(raw, fmt).date()
-                return
-            except ValueError:
-                continue
-        self.data = None
-        raise ValueError(_l("Enter a real date (day/month/year)."))
-
-
 def _choices(codes: dict[str, Any], blank: bool = False) -> list[Any]:
     pairs = [("", _l("— choose —"))] if blank else []
     return options([*pairs, *codes.items()])
 
 
-class CaseForm(FlaskForm):
+class CaseForm(OnceForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED),
                                                           at_most(LIMITS["full_name"])],
                             render_kw={"autocomplete": "off", "spellcheck": "false"})
@@ -106,23 +87,39 @@ class CaseForm(FlaskForm):
     confirm_duplicate = BooleanField(_l("I have read the warning and will contact my "
                                         "supervisor; save anyway."))
     submit = SubmitField(_l("Open case"))
+    checks_intake = True
+
+    def case_input(self) -> CaseInput:
+        return CaseInput(
+            full_name=self.full_name.data, group=self.group.data or "",
+            referral_source=self.referral_source.data or "",
+            intake_date=self.intake_date.data, other_names=self.other_names.data,
+            date_of_birth=self.date_of_birth.data, national_id=self.national_id.data,
+            phone=self.phone.data, address=self.address.data,
+            family_situation=self.family_situation.data, history=self.history.data,
+            backdate_reason=self.backdate_reason.data)
+
+    def check_domain(self) -> None:
+        self.case_input().clean(check_intake=self.checks_intake)
 
 
 class EditCaseForm(CaseForm):
     version = HiddenField()
     submit = SubmitField(_l("Save corrections"))
+    checks_intake = False
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(OnceForm):
     purpose = SelectField(_l("Purpose"), choices=_choices(CONSENT_PURPOSES, True),
                           validators=[DataRequired(REQUIRED)])
-    service_category = SelectField(_l("Service category (for sharing)"),
-                                   choices=_choices(SERVICE_CATEGORIES, True),
-                                   validators=[Optional()])
-    shared_fields = SelectMultipleField(_l("Fields she agrees to share"),
-                                        choices=options(SHAREABLE_FIELDS.items()),
-                                        default=list(DEFAULT_SHARED_FIELDS),
-                                        validators=[Optional()])
+    service_category = MultiCheckboxField(
+        _l("Service categories (for sharing)"), choices=options(SERVICE_CATEGORIES.items()),
+        validators=[Optional()],
+        description=_l("One consent may cover several categories: tick each one she agreed to."))
+    shared_fields = MultiCheckboxField(_l("Fields she agrees to share"),
+                                       choices=options(SHAREABLE_FIELDS.items()),
+                                       default=list(DEFAULT_SHARED_FIELDS),
+                                       validators=[Optional()])
     given_on = LocalDateField(_l("Date given"), validators=[DataRequired(REQUIRED)])
     method = SelectField(_l("How"), choices=_choices(CONSENT_METHODS), validators=[Optional()])
     witness_name = StringField(_l("Witness (for verbal consent)"), validators=[Optional(),
@@ -132,9 +129,22 @@ class ConsentForm(FlaskForm):
                                                                           at_most(200)],
                                   description=BACKDATE_HELP)
     submit = SubmitField(_l("Record consent"))
+    intake_date: date | None = None  # the case's, set by the view for the date check
+
+    def consent_input(self) -> ConsentInput:
+        return ConsentInput(
+            purpose=self.purpose.data or "", given_on=self.given_on.data,
+            method=self.method.data or "",
+            service_categories=tuple(self.service_category.data or ()),
+            expires_on=self.expires_on.data, witness_name=self.witness_name.data,
+            shared_fields=tuple(self.shared_fields.data or ()),
+            backdate_reason=self.backdate_reason.data)
+
+    def check_domain(self) -> None:
+        check_consent(self.consent_input(), self.intake_date)
 
 
-class NeedForm(FlaskForm):
+class NeedForm(OnceForm):
     category = SelectField(_l("Service category"), choices=_choices(SERVICE_CATEGORIES, True),
                            validators=[DataRequired(REQUIRED)])
     identified_on = LocalDateField(_l("Date identified"), validators=[DataRequired(REQUIRED)])
@@ -162,7 +172,7 @@ NOTE_KIND_LABELS = {"note": _l("Note"), "phone_call": _l("Phone call"),
                     "home_visit": _l("Home visit"), "meeting": _l("Meeting")}
 
 
-class NoteForm(FlaskForm):
+class NoteForm(OnceForm):
     kind = SelectField(_l("Kind"), choices=options(NOTE_KIND_LABELS.items()))
     on = LocalDateField(_l("Date"), validators=[DataRequired(REQUIRED)])
     body = TextAreaField(_l("Note"), validators=[DataRequired(REQUIRED), at_most(5000)])
@@ -172,7 +182,7 @@ class NoteForm(FlaskForm):
     submit = SubmitField(_l("Save note"))
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(OnceForm):
     title = StringField(_l("What needs doing"), validators=[DataRequired(REQUIRED),
                                                            at_most(200)])
     due_on = LocalDateField(_l("Due on"), validators=[DataRequired(REQUIRED)])
@@ -230,7 +240,9 @@ class ConfirmForm(FlaskForm):
 class SearchForm(FlaskForm):
     """Posted with CSRF: her phone, CCCD or name never go into a URL, log or history."""
 
-    q = StringField(_l("Case number, CCCD or phone"), validators=[Optional(), at_most(60)],
+    q = StringField(_l("Case number, phone, CCCD or full name"),
+                    validators=[Optional(), at_most(60)],
+                    description=_l("A name needs her year of birth: Lê Thị Hoa 1996."),
                     render_kw={"autocomplete": "off", "inputmode": "search"})
     name = StringField(_l("or full name"), validators=[Optional(), at_most(120)],
                        render_kw={"autocomplete": "off"})

@@ -57,7 +57,9 @@ from casework.services import (
     case_search,
     cases,
     consents,
+    form_tokens,
     her_pack,
+    journey,
     needs,
     notifications,
     subject_rights,
@@ -175,16 +177,6 @@ def index():  # type: ignore[no-untyped-def]
 
 # --- Intake and correction -------------------------------------------------------------------
 
-def _case_input(form: Any) -> cases.CaseInput:
-    return cases.CaseInput(
-        full_name=form.full_name.data, group=form.group.data or "",
-        referral_source=form.referral_source.data or "", intake_date=form.intake_date.data,
-        other_names=form.other_names.data, date_of_birth=form.date_of_birth.data,
-        national_id=form.national_id.data, phone=form.phone.data, address=form.address.data,
-        family_situation=form.family_situation.data, history=form.history.data,
-        backdate_reason=form.backdate_reason.data)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Permission.EDIT_CASES)
 @limiter.limit(_search_limit, key_func=_user_key, methods=["POST"])
@@ -199,20 +191,28 @@ def new():  # type: ignore[no-untyped-def]
             form.org_unit.data = source.org_unit_id
             form.referral_source.data = "union"
             form.history.data = source.summary
-    duplicates: list[str] = []
+    duplicates: list[cases.Duplicate] = []
     work = Work()
     if form.validate_on_submit():
         unit = db.session.get(OrgUnit, form.org_unit.data)
-        data = _case_input(form)
+        data = form.case_input()
         case = None
-        with unit_of_work(form) as work:  # the duplicate check's audit is kept either way
-            if unit is None:
-                raise DomainError(_("Choose a unit from the list."), "org_unit")
-            duplicates = cases.possible_duplicates(data.clean(), actor=current_user)
-            if not duplicates or form.confirm_duplicate.data:
-                case = cases.open_case(data, unit=unit, actor=current_user)
-                if source is not None:
-                    tipoff_service.link_case(source, case, actor=current_user)
+        try:
+            with unit_of_work(form, reraise=(form_tokens.AlreadySaved,)) as work:
+                if unit is None:
+                    raise DomainError(_("Choose a unit from the list."), "org_unit")
+                form_tokens.check(form.form_token.data, actor=current_user)
+                duplicates = cases.possible_duplicates(data.clean(check_intake=True),
+                                                         actor=current_user)
+                if not duplicates or form.confirm_duplicate.data:
+                    case = cases.open_case(data, unit=unit, actor=current_user)
+                    if source is not None:
+                        tipoff_service.link_case(source, case, actor=current_user)
+                    db.session.flush()
+                    form_tokens.claim(form.form_token.data, actor=current_user,
+                                      target=url_for("cases.view", case_id=case.id))
+        except form_tokens.AlreadySaved as saved:
+            return _already_saved(saved)
         if case is not None and work.done:
             flash(_("Case %(number)s opened.", number=case.case_number), "success")
             return _to_case(case)
@@ -247,10 +247,10 @@ def edit(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     form.intake_date.data = case.intake_date
     if request.method == "GET":
         form.version.data = str(case.version)
-    duplicates: list[str] = []
+    duplicates: list[cases.Duplicate] = []
     work = Work()
     if form.validate_on_submit():
-        data = _case_input(form)
+        data = form.case_input()
         version = int(form.version.data) if ascii_digits(form.version.data or "") else None
         saved = False
         with unit_of_work(form, stale_message=STALE_EDIT) as work:
@@ -288,6 +288,7 @@ def view(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
         consents=consents.consents_for(case), needs=needs.needs_for(case),
         follow_ups=timeline.open_follow_ups(case), entries=timeline.timeline(case),
         today=today(), confirm=f.ConfirmForm(), status_form=f.NeedStatusForm(),
+        next_step=journey.next_step(case, today()) if can_edit else None,
         can_merge=has_permission(current_user, Permission.MERGE_CASES),
         can_erase=has_permission(current_user, Permission.ERASE_CASES),
         tipoffs=db.session.scalars(visible_tipoffs(current_user)
@@ -296,7 +297,7 @@ def view(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
                       action: Any, success: str, anchor: str = "",
-                      prepare: Any = None) -> Any:
+                      prepare: Any = None, guided: bool = False) -> Any:
     case = load_case_or_404(current_user, case_id, for_edit=True)
     if not _editable(case):
         return _closed_to_entries(case)
@@ -309,31 +310,49 @@ def _simple_form_view(case_id: uuid.UUID, form_class: Any, template: str,
         form.version.data = str(case.version)
     work = Work()
     if form.validate_on_submit():
-        with unit_of_work(form, stale_message=case_lifecycle.STALE_CASE) as work:
-            action(case, form)
+        try:
+            with unit_of_work(form, stale_message=case_lifecycle.STALE_CASE,
+                              reraise=(form_tokens.AlreadySaved,)) as work:
+                action(case, form)
+                if hasattr(form, "form_token"):  # a create form saves once
+                    form_tokens.claim(form.form_token.data, actor=current_user,
+                                      target=url_for("cases.view", case_id=case.id) + anchor)
+        except form_tokens.AlreadySaved as saved:
+            return _already_saved(saved, case)
         if work.done:
             flash(success, "success")
+            if guided and journey.next_step(case, today()) is not None:
+                anchor = "#next-step"  # the journey's next step, with the confirmation above
             return _to_case(case, anchor)
     return _render(template, work.status, form=form, case=case, stale=work.stale)
+
+
+def _already_saved(saved: form_tokens.AlreadySaved, case: Case | None = None) -> Any:
+    """A form submitted again: nothing new was written; show where the first one led."""
+    flash(str(saved.message), "info")
+    if saved.target and saved.target.startswith("/"):
+        return redirect(saved.target)
+    return _to_case(case) if case is not None else redirect(url_for("cases.worklist"))
 
 
 @bp.route("/<uuid:case_id>/consents/new", methods=["GET", "POST"])
 @requires(Permission.EDIT_CASES)
 def new_consent(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     def prepare(form: Any, case: Case) -> None:
+        form.intake_date = case.intake_date
         if request.method == "GET":
             form.given_on.data = today()
+            # The journey's "consent to share for <service>" link fills in what it knows.
+            if request.args.get("purpose") in domain.CONSENT_PURPOSES:
+                form.purpose.data = request.args["purpose"]
+            if request.args.get("category") in domain.SERVICE_CATEGORIES:
+                form.service_category.data = [request.args["category"]]
 
     def action(case: Case, form: Any) -> None:
-        consents.record_consent(case, consents.ConsentInput(
-            purpose=form.purpose.data, given_on=form.given_on.data,
-            method=form.method.data or "", service_category=form.service_category.data or None,
-            expires_on=form.expires_on.data, witness_name=form.witness_name.data,
-            shared_fields=tuple(form.shared_fields.data or ()),
-            backdate_reason=form.backdate_reason.data), actor=current_user)
+        consents.record_consents(case, form.consent_input(), actor=current_user)
 
     return _simple_form_view(case_id, f.ConsentForm, "consent_new.html", action,
-                             _("Consent recorded."), "#consents", prepare)
+                             _("Consent recorded."), "#consents", prepare, guided=True)
 
 
 @bp.post("/<uuid:case_id>/consents/<uuid:consent_id>/withdraw")
@@ -359,8 +378,10 @@ def consent_form(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
     with unit_of_work():
         audit.record("case.consent_form_printed", target_type="case", target_id=case.id,
                      actor=current_user)
+    categories, fields = consents.sharing_on_paper(case, today())
     return _render("consent_form.html", case=case, today=today(),
-                   version=consents.CURRENT_TEXT_VERSION)
+                   version=consents.CURRENT_TEXT_VERSION, share_categories=categories,
+                   share_fields=fields, shareable=consents.SHAREABLE_FIELDS)
 
 
 @bp.route("/<uuid:case_id>/needs/new", methods=["GET", "POST"])
@@ -376,7 +397,7 @@ def new_need(case_id: uuid.UUID):  # type: ignore[no-untyped-def]
                        actor=current_user)
 
     return _simple_form_view(case_id, f.NeedForm, "need_new.html", action, _("Need added."),
-                             "#needs", prepare)
+                             "#needs", prepare, guided=True)
 
 
 @bp.post("/<uuid:case_id>/needs/<uuid:need_id>/status")

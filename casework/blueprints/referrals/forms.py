@@ -7,7 +7,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -16,19 +15,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from casework.domain import PROVIDER_KINDS, SERVICE_CATEGORIES
-from casework.forms import FlaskForm, options
+from casework.forms import FlaskForm, LocalDateField, MultiCheckboxField, options
 from casework.text import int32
 
 REQUIRED = _l("This field is required.")
 DATE_MESSAGE = _l("Enter a valid date.")
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def version_of(form: Any) -> int | None:
@@ -83,8 +76,7 @@ class SendForm(FlaskForm):
     partner_note = TextAreaField(
         _l("What she needs (for the partner)"), validators=[Optional(), Length(max=500)],
         description=_l("Short, and only what the partner needs to help her."))
-    effective_date = DateField(_l("Date of the referral"), validators=[Optional()],
-                               format="%Y-%m-%d")
+    effective_date = LocalDateField(_l("Date of the referral"), validators=[Optional()])
     note = TextAreaField(_l("Internal note (not shared)"),
                          validators=[Optional(), Length(max=1000)])
 
@@ -93,7 +85,7 @@ class ActionForm(FlaskForm):
     """One form for every move; the service checks which inputs the move requires."""
 
     version = HiddenField()
-    effective_date = DateField(_l("Date"), validators=[Optional()], format="%Y-%m-%d")
+    effective_date = LocalDateField(_l("Date"), validators=[Optional()])
     reason_code = SelectField(_l("Reason"), validate_choice=False)
     outcome_code = SelectField(_l("Outcome"), validate_choice=False)
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])

@@ -47,7 +47,7 @@ from casework.forms import options
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
 from casework.models.referral import Referral
-from casework.services import notifications, org_units, providers, referrals
+from casework.services import notifications, org_units, partner_links, providers, referrals
 from casework.services import referral_flow as flow
 from casework.services.cases import CLOSED_TO_ENTRIES
 from casework.services.effective_dates import today
@@ -199,7 +199,9 @@ def new(need_id: uuid.UUID):  # type: ignore[no-untyped-def]
             referral = referrals.create_draft(need, chosen, actor=current_user)
         if work.done:
             return redirect(url_for("referrals.view", referral_id=referral.id))
+    online = partner_links.providers_with_accounts([p.id for p in candidates])
     return render_template("referrals/new.html", form=form, need=need, providers=candidates,
+                           online=online, link_channels=providers.LINK_CHANNELS,
                            categories=SERVICE_CATEGORIES, case_url=case_url(need.case)), \
         work.status
 

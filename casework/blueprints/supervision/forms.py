@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from casework.forms import FlaskForm, options
+from casework.forms import FlaskForm, LocalDateField, options
 from casework.text import int32
 
 REQUIRED = _l("This field is required.")
@@ -44,5 +44,5 @@ class AccessLogFilter(FlaskForm):
     user = StringField(_l("User name"), validators=[Optional(), Length(max=64)])
     case = StringField(_l("Case number"), validators=[Optional(), Length(max=40)])
     action = SelectField(_l("Action"), validators=[Optional()], validate_choice=True)
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = LocalDateField(_l("From"), validators=[Optional()])
+    date_to = LocalDateField(_l("To"), validators=[Optional()])

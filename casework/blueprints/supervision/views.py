@@ -46,7 +46,7 @@ from casework.blueprints.supervision.forms import (
 from casework.blueprints.work import Work, unit_of_work
 from casework.domain import CASE_GROUPS, SERVICE_CATEGORIES, UPTAKE_PROVENANCES, label
 from casework.extensions import db, limiter
-from casework.forms import options
+from casework.forms import options, parse_local_date
 from casework.models.audit import AuditEvent
 from casework.models.org import OrgUnit
 from casework.models.provider import ServiceProvider
@@ -86,10 +86,9 @@ def _as_of() -> date:
     now = today()
     if not raw:
         return now
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        raise BadParameters(_("Enter the date as dd/mm/yyyy.")) from None
+    value = parse_local_date(raw)  # dd/mm/yyyy as typed, or yyyy-mm-dd from our own links
+    if value is None:
+        raise BadParameters(_("Enter the date as dd/mm/yyyy."))
     if value > now or value < indicators.PLAN_START:
         raise BadParameters(_("Choose a date between 01/01/2021 and today."))
     return value

@@ -117,9 +117,11 @@ class CaseChecks(CheckerBase):
                          **optional)
         try:
             cleaned = data.clean()
-        except DomainError as error:
-            column = error.field if error.field in {c.key for c in spec.CASES.columns} else None
-            self.problem(spec.CASES.key, row, column, error.message)
+        except DomainError as refused:
+            columns = {c.key for c in spec.CASES.columns}
+            for error in refused.errors:  # every bad value of the row at once
+                column = error.field if error.field in columns else None
+                self.problem(spec.CASES.key, row, column, error.message)
             return False
         v.update(cleaned)
         return True
