@@ -79,7 +79,10 @@ class AccessRow:
 
 
 def _models_with_subject() -> list[type[Any]]:
-    return [m for m in encrypted_models() if hasattr(m, "subject_id")]
+    """The application's encrypted models tied to a subject (tables of its own schema: a
+    model registered on another metadata, such as a test's, has no table here)."""
+    return [m for m in encrypted_models()
+            if hasattr(m, "subject_id") and m.__table__.metadata is db.metadata]
 
 
 def her_targets(case: Case) -> dict[str, str]:

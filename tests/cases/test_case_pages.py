@@ -163,20 +163,23 @@ def test_erasure_through_the_page_needs_confirmation(signed_in, make_case):
 
 
 def test_the_case_list_comes_in_pages(signed_in, make_case):
+    """50 a page, previous/next without a total (the busy list runs no count query, see
+    test_case_list_pages.py)."""
     for n in range(55):
         make_case(case_number=f"C1-P{n:03d}")
     first = signed_in.get("/cases").get_data(as_text=True)
-    assert "Trang 1 / 2" in first
+    assert "Trang 1" in first
     assert 'rel="next"' in first
     assert 'rel="prev"' not in first
     second = signed_in.get("/cases?page=2").get_data(as_text=True)
-    assert "Trang 2 / 2" in second
+    assert "Trang 2" in second
+    assert 'rel="prev"' in second
+    assert 'rel="next"' not in second
     shown = {n for n in range(55) if f"C1-P{n:03d}" in first}
     shown_later = {n for n in range(55) if f"C1-P{n:03d}" in second}
     assert len(shown) == 50
     assert len(shown_later) == 5
     assert not shown & shown_later
-    # A page past the end shows the last page; a page that is not a number, the first.
-    assert "Trang 2 / 2" in signed_in.get("/cases?page=99").get_data(as_text=True)
-    assert "Trang 1 / 2" in signed_in.get("/cases?page=abc").get_data(as_text=True)
-    assert "Trang 1 / 2" in signed_in.get("/cases?page=-3").get_data(as_text=True)
+    # A page past the end, or not a positive number, shows the first page.
+    for odd in ("99", "abc", "-3"):
+        assert "Trang 1" in signed_in.get(f"/cases?page={odd}").get_data(as_text=True)
