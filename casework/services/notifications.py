@@ -98,7 +98,7 @@ def unread_for(user: User, *, limit: int = 10) -> list[Notification]:
         .order_by(Notification.created_at.desc()).limit(limit)))
 
 
-def mark_read_for_referral(user: User, referral_id: Any) -> int:
+def mark_read_for_referral(user: User | Any, referral_id: Any) -> int:
     """Mark ``user``'s unread notices about one referral read (she opened or acted on it)."""
     if user is None or not getattr(user, "id", None):
         return 0

@@ -131,7 +131,8 @@ def _tipoff_reminders(day: date) -> Iterator[Due]:
     for item in items:
         unit = units[item.org_unit_id]
         users = tuple(u for u in staff if (u.role == "caseworker" and u.org_unit_id == unit.id)
-                      or (u.role == "supervisor" and unit.is_within(units[u.org_unit_id])))
+                      or (u.role == "supervisor" and u.org_unit is not None
+                          and unit.is_within(u.org_unit)))
         yield Due(f"tipoff_overdue:{item.id}:{item.deadline}", "tipoff_overdue", item.deadline,
                   users, f"/tipoffs/{item.id}", None, reference=item.reference)
 

@@ -6,8 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import FileField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from casework.blueprints.cases.forms import LocalDateField
-from casework.forms import FlaskForm, options
+from casework.forms import FlaskForm, LocalDateField, options
 from casework.text import int32
 
 REQUIRED = _l("This field is required.")

@@ -4,8 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from casework.blueprints.referrals.forms import MultiCheckboxField
-from casework.forms import FlaskForm
+from casework.forms import FlaskForm, MultiCheckboxField
 
 REQUIRED = _l("This field is required.")
 

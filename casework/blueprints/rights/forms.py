@@ -6,8 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from casework.blueprints.cases.forms import LocalDateField
-from casework.forms import FlaskForm
+from casework.forms import FlaskForm, LocalDateField
 from casework.text import int32
 
 REQUIRED = _l("This field is required.")

@@ -18,8 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from casework.blueprints.cases.forms import REQUIRED, LocalDateField, at_most
-from casework.forms import FlaskForm, options
+from casework.blueprints.cases.forms import REQUIRED, at_most
+from casework.forms import FlaskForm, LocalDateField, options
 from casework.text import int32
 from casework.tipoffs.codes import CHANNELS, CLASSES, FILE_REASONS, STAFF_CHANNELS
 from casework.tipoffs.service import NAME_MAX, NOTE_MAX, SUMMARY_MAX
