@@ -44,6 +44,12 @@ def _seen(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+def _focused(page, field_id: str) -> None:
+    """The page moves the focus to ``field_id`` once loaded (its script runs after load)."""
+    page.wait_for_function("id => document.activeElement && document.activeElement.id === id",
+                           arg=field_id, timeout=5000)
+
+
 @WIDTHS
 def test_every_intake_error_shows_at_once_and_the_first_is_in_view_and_focused(
         size, sized_page, make_user, org, browser_login, screenshot):
@@ -59,7 +65,7 @@ def test_every_intake_error_shows_at_once_and_the_first_is_in_view_and_focused(
     for field_id in ("date_of_birth", "national_id", "phone", "group"):
         assert page.locator(f"#{field_id}-error").is_visible(), field_id
     assert page.locator("#national_id").input_value() == "12345"
-    assert page.evaluate("document.activeElement.id") == "date_of_birth"
+    _focused(page, "date_of_birth")
     assert _in_view(page, "#date_of_birth")
     assert page.locator("[data-error-summary] li").count() == 4
     _seen(page, f"phone-d1-intake-errors-{_tag(size)}")
@@ -304,7 +310,7 @@ def test_one_search_box_understands_a_name_and_asks_for_the_year(
     page.fill("#q", "Vu Thi Tim")  # typed without accents
     page.click("form[role=search] button[type=submit]")
     assert "năm sinh" in page.inner_text("#birth_year-error")
-    assert page.evaluate("document.activeElement.id") == "birth_year"
+    _focused(page, "birth_year")
     assert "Không tìm thấy" not in page.inner_text("main")
     _seen(page, f"phone-d5-search-needs-year-{_tag(size)}")
     page.fill("#birth_year", "1994")
