@@ -196,6 +196,33 @@ def _issue_message_link(referral: Referral, *, actor: User, channel: str) -> Iss
     return Issued(link, url)
 
 
+def remind_contact(referral: Referral, kind: str) -> bool:
+    """Nudge a provider without an account (the schedule's reminders, ``kind`` such as
+    ``response_overdue``): a fresh message link (the earlier message link revoked, the slip
+    code kept: her slip still works) sent to its contact person through the outbox. False,
+    and nothing written, when the provider has an account, the referral no longer waits for
+    the partner, or no channel or contact can carry it."""
+    provider = referral.provider
+    channel = provider.link_channel
+    address = provider.contact_email if channel == "email" else provider.contact_phone
+    if (has_partner_account(referral) or referral.status not in ("sent", "accepted", "on_hold")
+            or not address or channel not in MESSAGE_CHANNELS
+            or channel not in outbox_contacts.enabled_channels()):
+        return False
+    try:
+        with db.session.begin_nested():  # an unusable contact leaves no link behind
+            revoked = _revoke(referral, channels=MESSAGE_CHANNELS)
+            link, token = _new_link(referral, channel, None)
+            outbox.to_contact(channel, address, kind, reference=referral.partner_reference,
+                              link=link_url(token))
+    except ValueError:
+        return False
+    audit.record("partner_link.issued", target_type="referral", target_id=referral.id,
+                 details={"link": link.id, "channel": channel, "revoked": revoked,
+                          "reminder": kind})
+    return True
+
+
 def reissue(referral: Referral, *, actor: User) -> Issued:
     """A new link for the caseworker to copy into a chat herself (old message links revoked).
     Raises DomainError when the referral no longer waits for the partner."""

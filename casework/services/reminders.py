@@ -3,7 +3,9 @@
 What is sent, on day ``D`` (today in Vietnam):
 
 * ``response_due_soon`` to the partner's accounts: a sent referral whose answer is due within
-  CASEWORK_REMIND_BEFORE_DAYS days (on its due day at the latest);
+  CASEWORK_REMIND_BEFORE_DAYS days (on its due day at the latest); a provider without an
+  account gets, for this and the partner's reminders below, a fresh one-time link on its
+  channel (the slip code unchanged), when the channel is set up;
 * ``response_overdue`` to the partner's accounts and the caseworker: a sent referral past its
   response deadline (the overdue rule of :func:`referrals.overdue_filter`);
 * ``uptake_overdue`` to the partner's accounts and the caseworker: an accepted (or on hold)
@@ -43,7 +45,7 @@ from casework.models.outbox import ReminderSent
 from casework.models.referral import Referral
 from casework.models.timeline import FollowUp
 from casework.models.user import User
-from casework.services import notifications, referrals
+from casework.services import notifications, partner_links, referrals
 from casework.services.effective_dates import today
 from casework.tipoffs.indicator import overdue_items
 
@@ -63,6 +65,9 @@ class Due:
     reference: str | None
     referral_id: uuid.UUID | None = None
     follow_up_id: uuid.UUID | None = None
+    # A partner-side referral reminder: with no partner account, its contact person gets a
+    # fresh one-time link instead (partner_links.remind_contact).
+    contact: Referral | None = None
 
 
 def _cfg(name: str) -> int:
@@ -95,7 +100,7 @@ def _referral_reminders(day: date) -> Iterator[Due]:
             continue
         yield Due(f"{kind}:{referral.id}:{due_on}:partner", kind, due_on,
                   tuple(referrals.partner_users(referral)), partner_link, None,
-                  reference=ref, referral_id=rid)
+                  reference=ref, referral_id=rid, contact=referral)
         if kind != "response_due_soon":
             yield Due(f"{kind}:{referral.id}:{due_on}:caseworker", kind, due_on,
                       tuple(referrals.caseworkers(referral)), staff_link, case.case_number,
@@ -145,7 +150,8 @@ def due_reminders(day: date) -> list[Due]:
     for start in range(0, len(keys), 500):
         sent.update(db.session.scalars(select(ReminderSent.key)
                                        .where(ReminderSent.key.in_(keys[start:start + 500]))))
-    return [d for d in found if d.key not in sent and any(u.active for u in d.users)]
+    return [d for d in found if d.key not in sent
+            and (any(u.active for u in d.users) or d.contact is not None)]
 
 
 def run(day: date | None = None) -> Counter[str]:
@@ -170,9 +176,14 @@ def _fire(item: Due) -> bool:
                                     follow_up_id=item.follow_up_id,
                                     recipients=len(item.users)))
         db.session.flush()
-        notifications.notify(item.users, item.kind, link=item.link,
-                             case_number=item.case_number, reference=item.reference,
-                             referral_id=item.referral_id)
+        delivered = bool(notifications.notify(
+            item.users, item.kind, link=item.link, case_number=item.case_number,
+            reference=item.reference, referral_id=item.referral_id))
+        if not delivered and item.contact is not None:
+            delivered = partner_links.remind_contact(item.contact, item.kind)
+        if not delivered:  # nobody to tell (no account, no channel): try again next run
+            db.session.rollback()
+            return False
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

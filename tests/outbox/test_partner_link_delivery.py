@@ -70,3 +70,35 @@ def test_without_the_channel_set_up_nothing_is_queued_and_the_caseworker_is_told
     assert db.session.scalars(select(OutboxMessage)).all() == []
     assert db.session.scalars(select(Notification.kind).where(
         Notification.user_id == loop.caseworker.id)).all() == ["partner_link_created"]
+
+
+def test_a_provider_without_an_account_is_reminded_with_a_fresh_link_and_her_slip_still_works(
+        channels_app, loop, draft, sms_gateway):
+    from casework.models.partner_link import PartnerLink
+    from casework.services import reminders
+
+    from casework.services import partner_links
+
+    _send_without_account(loop, draft)
+    first = db.session.scalars(select(PartnerLink)).one()
+    partner_links.print_slip(draft, actor=loop.caseworker)  # the code she carries
+    db.session.commit()
+    slip_code = first.code_hash
+    assert slip_code is not None
+    due = draft.response_due_on
+    assert due is not None
+    with time_machine.travel(NOON, tick=False):
+        assert reminders.summary(reminders.run(due + timedelta(days=1)))[
+            "response_overdue"] == 2  # the provider's contact (a link) and the caseworker
+        assert reminders.summary(reminders.run(due + timedelta(days=1)))[
+            "response_overdue"] == 0  # once
+    db.session.expire_all()
+    links = {link.channel: link for link in db.session.scalars(
+        select(PartnerLink).where(PartnerLink.revoked_at.is_(None)))}
+    assert set(links) == {"sms", "slip"}  # a fresh message link; the slip's link stays
+    assert links["sms"].id != first.id
+    assert db.session.get(PartnerLink, first.id).revoked_at is not None
+    assert links["sms"].code_hash == slip_code  # the code on her slip still opens it
+    kinds = sorted(m.kind for m in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.channel == "sms")))
+    assert kinds == ["partner_link", "response_overdue"]
