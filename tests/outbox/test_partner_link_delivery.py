@@ -75,9 +75,7 @@ def test_without_the_channel_set_up_nothing_is_queued_and_the_caseworker_is_told
 def test_a_provider_without_an_account_is_reminded_with_a_fresh_link_and_her_slip_still_works(
         channels_app, loop, draft, sms_gateway):
     from casework.models.partner_link import PartnerLink
-    from casework.services import reminders
-
-    from casework.services import partner_links
+    from casework.services import partner_links, reminders
 
     _send_without_account(loop, draft)
     first = db.session.scalars(select(PartnerLink)).one()
